@@ -1,0 +1,487 @@
+//! Environments: the shared native environment and the handles onto it.
+//!
+//! `Shared` owns one `MDB_env`. Its *gate* is a read/write lock that every
+//! use of the memory map holds for reading; growing the map and closing take
+//! it for writing, so LMDB's rule that `mdb_env_set_mapsize` runs with no
+//! transaction active in the process holds without stopping the world for
+//! long: a reader holds the gate for one operation, not between operations.
+//!
+//! `Env` is one handle (one JavaScript `Environment`). Closing it waits for the
+//! work it started, then gives its share back to the registry.
+
+use std::ffi::{CStr, CString};
+use std::path::{Path, PathBuf};
+use std::ptr::{self, NonNull};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::Sender;
+use std::sync::Arc;
+
+use lmdb_master_sys as ffi;
+use parking_lot::{Condvar, Mutex, RwLock, RwLockReadGuard};
+
+use crate::dbi::Dbis;
+use crate::error::{Error, Result};
+use crate::options::{EnvFlags, EnvOptions};
+use crate::registry;
+use crate::txn::RawTxn;
+use crate::writer::{Msg, Writer};
+
+/// How many reset read transactions (each holding a reader slot) are kept for reuse.
+const POOL_MAX: usize = 16;
+
+pub(crate) struct RawEnv(NonNull<ffi::MDB_env>);
+
+// SAFETY: LMDB environments are thread-safe; MDB_NOTLS lets read
+// transactions move between threads, and write transactions stay on the
+// writer thread.
+unsafe impl Send for RawEnv {}
+unsafe impl Sync for RawEnv {}
+
+/// One open LMDB environment, shared by every handle on its path.
+pub(crate) struct Shared {
+    key: PathBuf,
+    raw: RawEnv,
+    pub(crate) options: EnvOptions,
+    /// `true` while the environment is open; see the module doc.
+    gate: RwLock<bool>,
+    pool: Mutex<Vec<RawTxn>>,
+    pub(crate) dbis: Dbis,
+    writer: Mutex<Option<Writer>>,
+    max_key_size: usize,
+}
+
+impl Shared {
+    /// Creates and opens the environment at the canonical path `key`.
+    pub(crate) fn open(key: &Path, options: &EnvOptions) -> Result<Shared> {
+        let mut env = ptr::null_mut();
+        // SAFETY: mdb_env_create fills `env` on success.
+        Error::check(unsafe { ffi::mdb_env_create(&mut env) })?;
+        let raw = RawEnv(NonNull::new(env).expect("mdb_env_create returned no environment"));
+        let close_on_error = |e: Error| {
+            // SAFETY: the environment was created above and is not shared yet.
+            unsafe { ffi::mdb_env_close(raw.0.as_ptr()) };
+            e
+        };
+        let path = CString::new(key.as_os_str().as_encoded_bytes())
+            .map_err(|_| close_on_error(Error::Invalid("path contains a NUL byte".into())))?;
+        // SAFETY: the environment is created and not yet open, as these setters require.
+        unsafe {
+            Error::check(ffi::mdb_env_set_mapsize(env, options.map_size))
+                .and_then(|_| Error::check(ffi::mdb_env_set_maxreaders(env, options.max_readers)))
+                .and_then(|_| Error::check(ffi::mdb_env_set_maxdbs(env, options.max_dbs)))
+                .and_then(|_| {
+                    Error::check(ffi::mdb_env_open(
+                        env,
+                        path.as_ptr(),
+                        options.env_flags(),
+                        options.mode as ffi::mdb_mode_t,
+                    ))
+                })
+                .map_err(close_on_error)?;
+        }
+        // SAFETY: the environment is open.
+        let max_key_size = unsafe { ffi::mdb_env_get_maxkeysize(env) } as usize;
+        Ok(Shared {
+            key: key.to_owned(),
+            raw,
+            options: options.clone(),
+            gate: RwLock::new(true),
+            pool: Mutex::new(Vec::new()),
+            dbis: Dbis::new(options.max_dbs),
+            writer: Mutex::new(None),
+            max_key_size,
+        })
+    }
+
+    /// Starts the writer thread (not for read-only environments).
+    pub(crate) fn start(self: &Arc<Self>) -> Result<()> {
+        if !self.options.readonly {
+            *self.writer.lock() = Some(Writer::spawn(self.clone())?);
+        }
+        Ok(())
+    }
+
+    pub(crate) fn key(&self) -> &Path {
+        &self.key
+    }
+
+    pub(crate) fn raw(&self) -> *mut ffi::MDB_env {
+        self.raw.0.as_ptr()
+    }
+
+    /// The writer's queue; EACCES for a read-only environment.
+    pub(crate) fn writer_sender(&self) -> Result<Sender<Msg>> {
+        match &*self.writer.lock() {
+            Some(writer) => Ok(writer.sender()),
+            None if self.options.readonly => Err(Error::Lmdb(libc::EACCES)),
+            None => Err(Error::Closed("environment")),
+        }
+    }
+
+    /// Holds the gate open for one use of the map.
+    pub(crate) fn enter(&self) -> Result<RwLockReadGuard<'_, bool>> {
+        let gate = self.gate.read();
+        if *gate {
+            Ok(gate)
+        } else {
+            Err(Error::Closed("environment"))
+        }
+    }
+
+    /// Runs `f` in a read transaction from the pool.
+    pub(crate) fn read<R>(&self, f: impl FnOnce(&RawTxn) -> Result<R>) -> Result<R> {
+        loop {
+            let gate = self.enter()?;
+            let pooled = self.pool.lock().pop();
+            let txn = match pooled {
+                Some(txn) => txn.renew().map(|_| txn),
+                // SAFETY: the gate is held, so the environment is open.
+                None => unsafe { RawTxn::begin(self.raw(), None, ffi::MDB_RDONLY) },
+            };
+            match txn {
+                Ok(txn) => {
+                    let result = f(&txn);
+                    txn.reset();
+                    let mut pool = self.pool.lock();
+                    if pool.len() < POOL_MAX {
+                        pool.push(txn);
+                    }
+                    return result;
+                }
+                Err(Error::Lmdb(ffi::MDB_MAP_RESIZED)) => {
+                    drop(gate);
+                    self.adopt_map_size()?;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Another process grew the map: take its size (`mdb_env_set_mapsize(0)`).
+    pub(crate) fn adopt_map_size(&self) -> Result<()> {
+        self.resize(0)
+    }
+
+    /// Sets the map size with every other use of the map shut out.
+    pub(crate) fn resize(&self, bytes: usize) -> Result<()> {
+        let gate = self.gate.write();
+        if !*gate {
+            return Err(Error::Closed("environment"));
+        }
+        // SAFETY: the gate is held for writing, so no transaction of this
+        // process is using the map (pooled ones are reset, holding no pages).
+        Error::check(unsafe { ffi::mdb_env_set_mapsize(self.raw(), bytes) })
+    }
+
+    pub(crate) fn map_size(&self) -> Result<usize> {
+        Ok(self.info()?.me_mapsize)
+    }
+
+    pub(crate) fn info(&self) -> Result<ffi::MDB_envinfo> {
+        let _gate = self.enter()?;
+        // SAFETY: the environment is open; `info` is plain data.
+        unsafe {
+            let mut info = std::mem::zeroed();
+            Error::check(ffi::mdb_env_info(self.raw(), &mut info))?;
+            Ok(info)
+        }
+    }
+
+    pub(crate) fn max_key_size(&self) -> usize {
+        self.max_key_size
+    }
+
+    /// Ends the writer, the pooled transactions and the environment. Called
+    /// once, by the registry, when the last handle is gone.
+    pub(crate) fn shutdown(&self) {
+        if let Some(writer) = self.writer.lock().take() {
+            writer.stop();
+        }
+        let mut gate = self.gate.write();
+        self.pool.lock().clear();
+        *gate = false;
+        // SAFETY: the gate is closed, so nothing uses the environment again.
+        unsafe { ffi::mdb_env_close(self.raw()) };
+    }
+}
+
+struct Handle {
+    shared: Arc<Shared>,
+    /// Count of operations in progress, and whether the handle is closed.
+    state: Mutex<(usize, bool)>,
+    idle: Condvar,
+    released: AtomicBool,
+}
+
+impl Handle {
+    fn release(&self) {
+        if !self.released.swap(true, Ordering::AcqRel) {
+            registry::release(&self.shared);
+        }
+    }
+}
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        self.release();
+    }
+}
+
+/// Marks one operation of a handle as in progress until dropped.
+pub(crate) struct Busy(Arc<Handle>);
+
+impl Busy {
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.0.shared
+    }
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        let mut state = self.0.state.lock();
+        state.0 -= 1;
+        if state.0 == 0 {
+            self.0.idle.notify_all();
+        }
+    }
+}
+
+/// Statistics of the environment's main database or of one database (`mdb_stat`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub struct Stat {
+    pub psize: u32,
+    pub depth: u32,
+    pub branch_pages: usize,
+    pub leaf_pages: usize,
+    pub overflow_pages: usize,
+    pub entries: usize,
+}
+
+impl From<ffi::MDB_stat> for Stat {
+    fn from(s: ffi::MDB_stat) -> Self {
+        Stat {
+            psize: s.ms_psize,
+            depth: s.ms_depth,
+            branch_pages: s.ms_branch_pages,
+            leaf_pages: s.ms_leaf_pages,
+            overflow_pages: s.ms_overflow_pages,
+            entries: s.ms_entries,
+        }
+    }
+}
+
+/// `mdb_env_info`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub struct Info {
+    pub map_addr: usize,
+    pub map_size: usize,
+    pub last_pgno: usize,
+    pub last_txnid: usize,
+    pub max_readers: u32,
+    pub num_readers: u32,
+}
+
+/// A handle on an open environment. Cloning it shares the handle: it is
+/// released when `close` is called or when the last clone is dropped.
+#[derive(Clone)]
+pub struct Env(Arc<Handle>);
+
+impl Env {
+    /// Opens (or joins, if this process has it open) the environment at `path`.
+    pub fn open(path: impl AsRef<Path>, options: &EnvOptions) -> Result<Env> {
+        let key = prepare_path(path.as_ref(), options)?;
+        let shared = registry::acquire(key, options)?;
+        Ok(Env(Arc::new(Handle {
+            shared,
+            state: Mutex::new((0, false)),
+            idle: Condvar::new(),
+            released: AtomicBool::new(false),
+        })))
+    }
+
+    /// Starts an operation; fails once the handle is closed.
+    pub(crate) fn busy(&self) -> Result<Busy> {
+        let mut state = self.0.state.lock();
+        if state.1 {
+            return Err(Error::Closed("environment"));
+        }
+        state.0 += 1;
+        Ok(Busy(self.0.clone()))
+    }
+
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.0.shared
+    }
+
+    /// Closes this handle: new calls fail with `Closed`, calls in progress
+    /// finish first. The environment closes with its last handle. Idempotent.
+    pub fn close(&self) {
+        let mut state = self.0.state.lock();
+        state.1 = true;
+        while state.0 > 0 {
+            self.0.idle.wait(&mut state);
+        }
+        drop(state);
+        self.0.release();
+    }
+
+    /// Whether `close` was called on this handle.
+    pub fn is_closed(&self) -> bool {
+        self.0.state.lock().1
+    }
+
+    /// The path as canonicalised when the environment was opened.
+    pub fn path(&self) -> &Path {
+        self.0.shared.key()
+    }
+
+    /// The options the shared environment was opened with.
+    pub fn options(&self) -> &EnvOptions {
+        &self.0.shared.options
+    }
+
+    /// The largest key (and dupSort value) LMDB accepts, in bytes.
+    pub fn max_key_size(&self) -> usize {
+        self.0.shared.max_key_size()
+    }
+
+    /// `mdb_env_stat`: statistics of the main database.
+    pub fn stat(&self) -> Result<Stat> {
+        let busy = self.busy()?;
+        let _gate = busy.shared().enter()?;
+        // SAFETY: the environment is open; `stat` is plain data.
+        unsafe {
+            let mut stat = std::mem::zeroed();
+            Error::check(ffi::mdb_env_stat(busy.shared().raw(), &mut stat))?;
+            Ok(Stat::from(stat))
+        }
+    }
+
+    /// `mdb_env_info`.
+    pub fn info(&self) -> Result<Info> {
+        let busy = self.busy()?;
+        let i = busy.shared().info()?;
+        Ok(Info {
+            map_addr: i.me_mapaddr as usize,
+            map_size: i.me_mapsize,
+            last_pgno: i.me_last_pgno,
+            last_txnid: i.me_last_txnid,
+            max_readers: i.me_maxreaders,
+            num_readers: i.me_numreaders,
+        })
+    }
+
+    /// The environment's flags.
+    pub fn flags(&self) -> Result<EnvFlags> {
+        let busy = self.busy()?;
+        let _gate = busy.shared().enter()?;
+        let mut bits = 0;
+        // SAFETY: the environment is open.
+        Error::check(unsafe { ffi::mdb_env_get_flags(busy.shared().raw(), &mut bits) })?;
+        Ok(EnvFlags::from_bits(bits))
+    }
+
+    /// Size of the reader lock table.
+    pub fn max_readers(&self) -> Result<u32> {
+        let busy = self.busy()?;
+        let _gate = busy.shared().enter()?;
+        let mut n = 0;
+        // SAFETY: the environment is open.
+        Error::check(unsafe { ffi::mdb_env_get_maxreaders(busy.shared().raw(), &mut n) })?;
+        Ok(n)
+    }
+
+    /// `mdb_reader_list`: the reader lock table as text.
+    pub fn readers(&self) -> Result<String> {
+        unsafe extern "C" fn collect(msg: *const libc::c_char, ctx: *mut libc::c_void) -> libc::c_int {
+            // SAFETY: `ctx` is the String below and `msg` a C string, for this call.
+            let out = &mut *(ctx as *mut String);
+            out.push_str(&CStr::from_ptr(msg).to_string_lossy());
+            0
+        }
+        let busy = self.busy()?;
+        let _gate = busy.shared().enter()?;
+        let mut out = String::new();
+        // SAFETY: the callback only appends to `out`, which outlives the call.
+        let rc = unsafe {
+            ffi::mdb_reader_list(busy.shared().raw(), Some(collect), &mut out as *mut String as *mut _)
+        };
+        if rc < 0 {
+            return Err(Error::Lmdb(rc));
+        }
+        Ok(out)
+    }
+
+    /// `mdb_reader_check`: clears reader slots of dead processes; how many.
+    pub fn reader_check(&self) -> Result<u32> {
+        let busy = self.busy()?;
+        let _gate = busy.shared().enter()?;
+        let mut dead = 0;
+        // SAFETY: the environment is open.
+        Error::check(unsafe { ffi::mdb_reader_check(busy.shared().raw(), &mut dead) })?;
+        Ok(dead as u32)
+    }
+
+    /// Sets the map size (LMDB rounds it up to what the data needs).
+    pub fn set_map_size(&self, bytes: usize) -> Result<()> {
+        let busy = self.busy()?;
+        busy.shared().resize(bytes)
+    }
+
+    /// `mdb_env_copy2`: a consistent copy into the existing directory (or
+    /// file, without `subdir`) at `dest`, compacted if asked.
+    pub fn copy(&self, dest: impl AsRef<Path>, compact: bool) -> Result<()> {
+        let dest = CString::new(dest.as_ref().as_os_str().as_encoded_bytes())
+            .map_err(|_| Error::Invalid("path contains a NUL byte".into()))?;
+        let busy = self.busy()?;
+        let _gate = busy.shared().enter()?;
+        let flags = if compact { ffi::MDB_CP_COMPACT } else { 0 };
+        // SAFETY: the environment is open; LMDB takes its own read transaction.
+        Error::check(unsafe { ffi::mdb_env_copy2(busy.shared().raw(), dest.as_ptr(), flags) })
+    }
+
+    /// `mdb_env_copyfd2`: a consistent copy of the data file to `fd`.
+    pub fn copy_to_fd(&self, fd: i32, compact: bool) -> Result<()> {
+        let busy = self.busy()?;
+        let _gate = busy.shared().enter()?;
+        let flags = if compact { ffi::MDB_CP_COMPACT } else { 0 };
+        // SAFETY: the environment is open; a bad fd makes LMDB fail with EBADF.
+        Error::check(unsafe { ffi::mdb_env_copyfd2(busy.shared().raw(), fd as ffi::mdb_filehandle_t, flags) })
+    }
+
+    /// `mdb_env_sync`: flush buffers to disk (`force` even with `sync: false`).
+    pub fn sync(&self, force: bool) -> Result<()> {
+        let busy = self.busy()?;
+        let _gate = busy.shared().enter()?;
+        // SAFETY: the environment is open.
+        Error::check(unsafe { ffi::mdb_env_sync(busy.shared().raw(), force as i32) })
+    }
+}
+
+/// Creates what `create` allows and returns the canonical path used as the
+/// registry key (for a file without `subdir`, its canonical directory joined
+/// with its name, since the file may not exist yet).
+fn prepare_path(path: &Path, options: &EnvOptions) -> Result<PathBuf> {
+    let missing = |what: &str| Error::Io(std::io::Error::new(std::io::ErrorKind::NotFound, format!("{what} {} does not exist", path.display())));
+    if options.subdir {
+        if !path.exists() {
+            if !options.create || options.readonly {
+                return Err(missing("directory"));
+            }
+            std::fs::create_dir_all(path)?;
+        }
+        Ok(path.canonicalize()?)
+    } else {
+        if !path.exists() && (!options.create || options.readonly) {
+            return Err(missing("file"));
+        }
+        let name = path.file_name().ok_or_else(|| Error::Invalid(format!("{} names no file", path.display())))?;
+        let parent = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.canonicalize()?,
+            _ => std::env::current_dir()?,
+        };
+        Ok(parent.join(name))
+    }
+}

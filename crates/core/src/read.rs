@@ -1,0 +1,63 @@
+//! Read batches: many gets in one read transaction, answered in one buffer.
+//!
+//! The values found are laid end to end in `data`; `lens` says, per
+//! operation, how many bytes of it are that operation's value, or why there
+//! is none. One buffer crosses back to JavaScript however many keys were read.
+
+use crate::batch::{self, op};
+use crate::env::Env;
+use crate::error::{Error, Result};
+use crate::txn;
+
+/// `lens` entry of a key that is absent.
+pub const NOT_FOUND: i64 = -1;
+/// `lens` entry of an operation that failed; its error is in `errors`.
+pub const FAILED: i64 = -2;
+
+/// The answers to a read batch, in operation order.
+#[derive(Debug, Default)]
+pub struct ReadOutput {
+    /// The values found, end to end (nothing for `HAS`).
+    pub data: Vec<u8>,
+    /// Per operation: the value's length in `data` (0 for a `HAS` that found
+    /// the key), `NOT_FOUND` or `FAILED`.
+    pub lens: Vec<i64>,
+    /// The failures, by operation index.
+    pub errors: Vec<(usize, Error)>,
+}
+
+impl Env {
+    /// Runs a batch of `GET`/`HAS` operations (see `batch.rs`) in one
+    /// snapshot. Errors of single operations are reported per operation.
+    pub fn read_batch(&self, bytes: &[u8]) -> Result<ReadOutput> {
+        let busy = self.busy()?;
+        let shared = busy.shared();
+        let ops = batch::parse(bytes)?;
+        shared.read(|t| {
+            let mut out = ReadOutput { lens: Vec::with_capacity(ops.len()), ..Default::default() };
+            for (i, op) in ops.iter().enumerate() {
+                let found = shared.dbis.check(op.db).and_then(|_| {
+                    if op.kind != op::GET && op.kind != op::HAS {
+                        return Err(Error::Invalid(format!("unknown read operation {}", op.kind)));
+                    }
+                    // SAFETY: `t` is live; the value is copied before it ends.
+                    unsafe { txn::get(t, op.db.dbi, op.key) }
+                });
+                let len = match found {
+                    Ok(Some(value)) if op.kind == op::GET => {
+                        out.data.extend_from_slice(value);
+                        value.len() as i64
+                    }
+                    Ok(Some(_)) => 0,
+                    Ok(None) => NOT_FOUND,
+                    Err(e) => {
+                        out.errors.push((i, e));
+                        FAILED
+                    }
+                };
+                out.lens.push(len);
+            }
+            Ok(out)
+        })
+    }
+}

@@ -1,0 +1,244 @@
+//! Tests of the core through its public API, without Node.
+
+use std::sync::mpsc;
+use std::time::Duration;
+
+use crate::*;
+
+fn temp() -> tempfile::TempDir {
+    tempfile::tempdir().expect("temp dir")
+}
+
+/// Queues a batch and waits for its results.
+fn write(env: &Env, bytes: Vec<u8>) -> BatchResult {
+    let (tx, rx) = mpsc::channel();
+    env.write(bytes, move |r| tx.send(r).unwrap());
+    rx.recv_timeout(Duration::from_secs(60)).expect("batch settled")
+}
+
+fn put(db: DbRef, key: &[u8], value: &[u8]) -> Vec<u8> {
+    let mut b = BatchBuilder::new();
+    b.push(op::PUT, 0, 0, db, key, Some(value));
+    b.finish()
+}
+
+fn get(env: &Env, db: DbRef, key: &[u8]) -> Option<Vec<u8>> {
+    let mut b = BatchBuilder::new();
+    b.push(op::GET, 0, 0, db, key, None);
+    let out = env.read_batch(&b.finish()).unwrap();
+    assert!(out.errors.is_empty(), "{:?}", out.errors);
+    (out.lens[0] >= 0).then(|| out.data)
+}
+
+#[test]
+fn a_put_is_read_back_and_survives_reopening() {
+    let dir = temp();
+    let env = Env::open(dir.path(), &EnvOptions::default()).unwrap();
+    let db = env.open_db(Some("things"), DbFlags::default(), true).unwrap();
+    let results = write(&env, put(db, b"k", b"v")).unwrap();
+    assert_eq!(results[0].as_ref().unwrap(), &Outcome::Done(true));
+    assert_eq!(get(&env, db, b"k").as_deref(), Some(&b"v"[..]));
+    assert_eq!(get(&env, db, b"missing"), None);
+    env.close();
+    assert!(matches!(env.stat(), Err(Error::Closed(_))));
+
+    let env = Env::open(dir.path(), &EnvOptions::default()).unwrap();
+    let db = env.open_db(Some("things"), DbFlags::default(), false).unwrap();
+    assert_eq!(get(&env, db, b"k").as_deref(), Some(&b"v"[..]));
+    assert_eq!(env.databases().unwrap(), vec!["things".to_string()]);
+}
+
+#[test]
+fn opening_a_path_twice_shares_one_environment() {
+    let dir = temp();
+    let a = Env::open(dir.path(), &EnvOptions::default()).unwrap();
+    let b = Env::open(dir.path(), &EnvOptions::default()).unwrap();
+    assert_eq!(registry::handles(a.path()), 2);
+    a.close();
+    assert_eq!(registry::handles(b.path()), 1);
+    assert!(b.stat().is_ok());
+    drop(b);
+    assert_eq!(registry::handles(dir.path().canonicalize().unwrap().as_path()), 0);
+}
+
+#[test]
+fn batches_queued_together_commit_in_one_transaction() {
+    let dir = temp();
+    let env = Env::open(dir.path(), &EnvOptions::default()).unwrap();
+    let db = env.open_db(None, DbFlags::default(), true).unwrap();
+    let before = env.info().unwrap().last_txnid;
+    let (tx, rx) = mpsc::channel();
+    for i in 0..500u32 {
+        let tx = tx.clone();
+        env.write(put(db, &i.to_be_bytes(), b"x"), move |r| tx.send(r.map(|v| v.len())).unwrap());
+    }
+    for _ in 0..500 {
+        assert_eq!(rx.recv().unwrap().unwrap(), 1);
+    }
+    let txns = env.info().unwrap().last_txnid - before;
+    assert!(txns < 500, "{txns} transactions for 500 batches");
+    assert_eq!(env.db_stat(db).unwrap().entries, 500);
+}
+
+#[test]
+fn a_failing_unit_rejects_alone_and_writes_nothing() {
+    let dir = temp();
+    let env = Env::open(dir.path(), &EnvOptions::default()).unwrap();
+    let db = env.open_db(None, DbFlags::default(), true).unwrap();
+    let too_long = vec![7u8; env.max_key_size() + 1];
+    let mut b = BatchBuilder::new();
+    b.push(op::PUT, 0, 0, db, b"a", Some(b"1"));
+    // unit 1: a putMany whose second entry is bad
+    b.push(op::PUT, 0, 1, db, b"b", Some(b"2"));
+    b.push(op::PUT, 0, 1, db, &too_long, Some(b"3"));
+    b.push(op::PUT, 0, 2, db, b"c", Some(b"4"));
+    let results = write(&env, b.finish()).unwrap();
+    assert_eq!(results[0].as_ref().unwrap(), &Outcome::Done(true));
+    assert_eq!(results[1].as_ref().unwrap_err().code(), "MDB_BAD_VALSIZE");
+    assert_eq!(results[2].as_ref().unwrap(), &Outcome::Done(true));
+    assert_eq!(get(&env, db, b"b"), None, "the failed unit left nothing");
+    assert!(get(&env, db, b"a").is_some() && get(&env, db, b"c").is_some());
+}
+
+#[test]
+fn replace_pop_delete_and_no_overwrite_report_what_they_found() {
+    let dir = temp();
+    let env = Env::open(dir.path(), &EnvOptions::default()).unwrap();
+    let db = env.open_db(Some("d"), DbFlags::default(), true).unwrap();
+    let mut b = BatchBuilder::new();
+    b.push(op::PUT, 0, 0, db, b"k", Some(b"1"))
+        .push(op::PUT, put_flags::NO_OVERWRITE, 1, db, b"k", Some(b"2"))
+        .push(op::REPLACE, 0, 2, db, b"k", Some(b"3"))
+        .push(op::POP, 0, 3, db, b"k", None)
+        .push(op::DELETE, 0, 4, db, b"k", None);
+    let r: Vec<Outcome> = write(&env, b.finish()).unwrap().into_iter().map(Result::unwrap).collect();
+    assert_eq!(
+        r,
+        vec![
+            Outcome::Done(true),
+            Outcome::Done(false),
+            Outcome::Value(Some(b"1".to_vec())),
+            Outcome::Value(Some(b"3".to_vec())),
+            Outcome::Done(false),
+        ]
+    );
+}
+
+#[test]
+fn a_tiny_map_grows_to_take_the_writes() {
+    let dir = temp();
+    let opts = EnvOptions { map_size: 1 << 20, sync: false, ..Default::default() };
+    let env = Env::open(dir.path(), &opts).unwrap();
+    let db = env.open_db(None, DbFlags::default(), true).unwrap();
+    let value = vec![1u8; 4000];
+    let mut b = BatchBuilder::new();
+    for i in 0..2000u32 {
+        b.push(op::PUT, 0, 0, db, &i.to_be_bytes(), Some(&value));
+    }
+    let results = write(&env, b.finish()).unwrap();
+    assert_eq!(results[0].as_ref().unwrap(), &Outcome::Count(2000));
+    assert!(env.info().unwrap().map_size >= 8 << 20);
+}
+
+#[test]
+fn without_auto_grow_a_full_map_fails_and_the_env_keeps_working() {
+    let dir = temp();
+    let opts = EnvOptions { map_size: 1 << 20, auto_grow: false, ..Default::default() };
+    let env = Env::open(dir.path(), &opts).unwrap();
+    let db = env.open_db(None, DbFlags::default(), true).unwrap();
+    let value = vec![1u8; 4000];
+    let mut b = BatchBuilder::new();
+    for i in 0..2000u32 {
+        b.push(op::PUT, 0, 0, db, &i.to_be_bytes(), Some(&value));
+    }
+    let results = write(&env, b.finish()).unwrap();
+    assert_eq!(results[0].as_ref().unwrap_err().code(), "MDB_MAP_FULL");
+    assert_eq!(get(&env, db, &0u32.to_be_bytes()), None);
+    write(&env, put(db, b"small", b"ok")).unwrap()[0].as_ref().unwrap();
+    assert!(get(&env, db, b"small").is_some());
+}
+
+#[test]
+fn dropping_the_default_db_keeps_the_named_ones() {
+    let dir = temp();
+    let env = Env::open(dir.path(), &EnvOptions::default()).unwrap();
+    let main = env.open_db(None, DbFlags::default(), true).unwrap();
+    let named = env.open_db(Some("named"), DbFlags::default(), true).unwrap();
+    let mut b = BatchBuilder::new();
+    for i in 0..2000u32 {
+        b.push(op::PUT, 0, 0, main, format!("key{i:05}").as_bytes(), Some(&[0u8; 100]));
+    }
+    b.push(op::PUT, 0, 1, main, b"zzz", Some(b"last"));
+    write(&env, b.finish()).unwrap();
+    write(&env, put(main, b"a", b"1")).unwrap();
+    write(&env, put(named, b"b", b"2")).unwrap();
+    let mut b = BatchBuilder::new();
+    b.push(op::DROP, 0, 0, main, b"", None);
+    write(&env, b.finish()).unwrap()[0].as_ref().unwrap();
+    assert_eq!(get(&env, main, b"a"), None);
+    assert_eq!(env.stat().unwrap().entries, 1, "only the named database's record is left");
+    assert_eq!(get(&env, named, b"b").as_deref(), Some(&b"2"[..]));
+    assert_eq!(env.databases().unwrap(), vec!["named".to_string()]);
+}
+
+#[test]
+fn a_deleted_database_handle_fails_instead_of_reaching_another() {
+    let dir = temp();
+    let env = Env::open(dir.path(), &EnvOptions::default()).unwrap();
+    let old = env.open_db(Some("gone"), DbFlags::default(), true).unwrap();
+    write(&env, put(old, b"k", b"v")).unwrap();
+    let mut b = BatchBuilder::new();
+    b.push(op::DROP, put_flags::DELETE_DB, 0, old, b"", None);
+    write(&env, b.finish()).unwrap()[0].as_ref().unwrap();
+    assert!(env.databases().unwrap().is_empty());
+    let fresh = env.open_db(Some("other"), DbFlags::default(), true).unwrap();
+    assert_eq!(fresh.dbi, old.dbi, "LMDB reuses the slot");
+    let r = write(&env, put(old, b"k", b"v")).unwrap();
+    assert!(matches!(r[0], Err(Error::BadDbi)));
+    assert_eq!(env.db_stat(fresh).unwrap().entries, 0);
+}
+
+#[test]
+fn a_readonly_environment_refuses_writes() {
+    let dir = temp();
+    Env::open(dir.path(), &EnvOptions::default()).unwrap().close();
+    let env = Env::open(dir.path(), &EnvOptions { readonly: true, ..Default::default() }).unwrap();
+    let db = env.open_db(None, DbFlags::default(), false).unwrap();
+    assert_eq!(write(&env, put(db, b"k", b"v")).unwrap_err().code(), "EACCES");
+    assert_eq!(env.open_db(Some("new"), DbFlags::default(), true).unwrap_err().code(), "EACCES");
+}
+
+#[test]
+fn writes_queued_before_close_settle_and_later_ones_fail_closed() {
+    let dir = temp();
+    let env = Env::open(dir.path(), &EnvOptions::default()).unwrap();
+    let db = env.open_db(None, DbFlags::default(), true).unwrap();
+    let (tx, rx) = mpsc::channel();
+    let tx2 = tx.clone();
+    env.write(put(db, b"k", b"v"), move |r| tx.send(r.is_ok()).unwrap());
+    env.close();
+    env.write(put(db, b"k", b"v"), move |r| tx2.send(r.is_ok()).unwrap());
+    assert_eq!(rx.recv().unwrap(), true);
+    assert_eq!(rx.recv().unwrap(), false);
+    let env = Env::open(dir.path(), &EnvOptions::default()).unwrap();
+    let db = env.open_db(None, DbFlags::default(), false).unwrap();
+    assert!(get(&env, db, b"k").is_some());
+}
+
+#[test]
+fn copy_and_compact_copy_hold_the_data() {
+    let dir = temp();
+    let env = Env::open(dir.path(), &EnvOptions::default()).unwrap();
+    let db = env.open_db(None, DbFlags::default(), true).unwrap();
+    write(&env, put(db, b"k", b"v")).unwrap();
+    for compact in [false, true] {
+        let dest = temp();
+        env.copy(dest.path(), compact).unwrap();
+        let copy = Env::open(dest.path(), &EnvOptions::default()).unwrap();
+        let cdb = copy.open_db(None, DbFlags::default(), false).unwrap();
+        assert_eq!(get(&copy, cdb, b"k").as_deref(), Some(&b"v"[..]));
+    }
+    // Pooled read transactions are reset between reads and hold no snapshot.
+    assert_eq!(env.readers().unwrap().trim(), "(no active readers)");
+    assert_eq!(env.reader_check().unwrap(), 0);
+}
