@@ -311,10 +311,6 @@ impl Env {
         Ok(Busy(self.0.clone()))
     }
 
-    pub(crate) fn shared(&self) -> &Arc<Shared> {
-        &self.0.shared
-    }
-
     /// Closes this handle: new calls fail with `Closed`, calls in progress
     /// finish first. The environment closes with its last handle. Idempotent.
     pub fn close(&self) {

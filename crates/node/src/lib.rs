@@ -1,1 +1,17 @@
+//! The napi-rs binding of lmdb-napi: it converts and schedules, the core
+//! (`lmdb-napi-core`) does the work. Tested from JavaScript only.
+//!
+//! - `types.rs`: the JavaScript-facing shapes (they make `index.d.ts`);
+//! - `convert.rs`: conversions to and from the core's types;
+//! - `error.rs`: core errors as JavaScript errors, keeping LMDB's code;
+//! - `task.rs`: the one async task type;
+//! - `env.rs`: the `NativeEnv` class.
+#![deny(clippy::all)]
 
+mod convert;
+mod env;
+mod error;
+mod task;
+mod types;
+
+pub use env::NativeEnv;

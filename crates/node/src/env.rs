@@ -1,0 +1,168 @@
+//! `NativeEnv`: one JavaScript `Environment`'s handle on the core.
+//!
+//! Reads and maintenance calls run on the libuv pool (`Job`); writes are
+//! queued to the environment's writer thread and settle a promise when their
+//! group commits, so no pool thread waits for a commit.
+
+use lmdb_napi_core::{DbRef, Env as CoreEnv, ReadOutput, Stat};
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+use crate::convert::unit_result;
+use crate::error::{to_napi, OrThrow};
+use crate::task::{Job, ToJs};
+use crate::types::*;
+
+/// A handle on a shared native environment.
+#[napi]
+pub struct NativeEnv {
+    env: CoreEnv,
+}
+
+#[napi]
+impl NativeEnv {
+    /// Opens the environment at `path`, or joins it when this process
+    /// (any thread or worker) has it open already.
+    #[napi(factory)]
+    pub fn open(path: String, options: Option<EnvOptionsJs>) -> Result<Self> {
+        let options = options.unwrap_or_default().into();
+        Ok(NativeEnv { env: CoreEnv::open(path, &options).or_throw()? })
+    }
+
+    /// Opens a database (`null`: the main one); creation runs on the writer thread.
+    #[napi]
+    pub fn open_db(&self, name: Option<String>, flags: Option<DbFlagsJs>, create: bool) -> Result<DbRefJs> {
+        let flags = flags.unwrap_or_default().into();
+        self.env.open_db(name.as_deref(), flags, create).map(Into::into).or_throw()
+    }
+
+    /// Names of the named databases. Off the JS thread.
+    #[napi(ts_return_type = "Promise<string[]>")]
+    pub fn databases(&self) -> AsyncTask<Job<Vec<String>>> {
+        let env = self.env.clone();
+        Job::new(move || env.databases())
+    }
+
+    /// Runs a read batch in one snapshot. Off the JS thread.
+    #[napi(ts_return_type = "Promise<ReadResultJs>")]
+    pub fn read(&self, batch: &[u8]) -> AsyncTask<Job<ReadOutput>> {
+        let (env, batch) = (self.env.clone(), batch.to_vec());
+        Job::new(move || env.read_batch(&batch))
+    }
+
+    /// Runs a read batch on the calling (JS) thread.
+    #[napi]
+    pub fn read_sync(&self, batch: &[u8]) -> Result<ReadResultJs> {
+        self.env.read_batch(batch).or_throw()?.to_js()
+    }
+
+    /// Queues a write batch; resolves with one result per unit after the commit.
+    #[napi(ts_return_type = "Promise<Array<boolean | number | Buffer | null | string>>")]
+    pub fn write<'env>(&self, env: &'env Env, batch: &[u8]) -> Result<Object<'env>> {
+        let (deferred, promise) = env.create_deferred()?;
+        self.env.write(batch.to_vec(), move |result| match result {
+            Ok(units) => deferred.resolve(move |_| Ok(units.into_iter().map(unit_result).collect::<Vec<_>>())),
+            Err(e) => deferred.reject(to_napi(e)),
+        });
+        Ok(promise)
+    }
+
+    /// Statistics of the main database.
+    #[napi]
+    pub fn stat(&self) -> Result<StatJs> {
+        self.env.stat().map(Into::into).or_throw()
+    }
+
+    /// Statistics of one database. Off the JS thread.
+    #[napi(ts_return_type = "Promise<StatJs>")]
+    pub fn db_stat(&self, dbi: u32, gen: u32) -> AsyncTask<Job<Stat>> {
+        let env = self.env.clone();
+        Job::new(move || env.db_stat(DbRef { dbi, gen }))
+    }
+
+    /// `mdb_env_info`.
+    #[napi]
+    pub fn info(&self) -> Result<InfoJs> {
+        self.env.info().map(Into::into).or_throw()
+    }
+
+    /// The environment's flags.
+    #[napi]
+    pub fn flags(&self) -> Result<EnvFlagsJs> {
+        self.env.flags().map(Into::into).or_throw()
+    }
+
+    /// The largest key LMDB accepts, in bytes.
+    #[napi]
+    pub fn max_key_size(&self) -> u32 {
+        self.env.max_key_size() as u32
+    }
+
+    /// Size of the reader table.
+    #[napi]
+    pub fn max_readers(&self) -> Result<u32> {
+        self.env.max_readers().or_throw()
+    }
+
+    /// The canonical path of the environment.
+    #[napi(getter)]
+    pub fn path(&self) -> String {
+        self.env.path().to_string_lossy().into_owned()
+    }
+
+    /// Whether `close` was called on this handle.
+    #[napi(getter)]
+    pub fn closed(&self) -> bool {
+        self.env.is_closed()
+    }
+
+    /// The reader table as text (`mdb_reader_list`).
+    #[napi]
+    pub fn readers(&self) -> Result<String> {
+        self.env.readers().or_throw()
+    }
+
+    /// Clears stale reader slots; how many were cleared.
+    #[napi]
+    pub fn reader_check(&self) -> Result<u32> {
+        self.env.reader_check().or_throw()
+    }
+
+    /// Resizes the map once no transaction uses it. Off the JS thread.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn set_map_size(&self, bytes: f64) -> AsyncTask<Job<()>> {
+        let env = self.env.clone();
+        Job::new(move || env.set_map_size(bytes as usize))
+    }
+
+    /// Hot backup into the existing directory `dest`. Off the JS thread.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn copy(&self, dest: String, compact: bool) -> AsyncTask<Job<()>> {
+        let env = self.env.clone();
+        Job::new(move || env.copy(dest, compact))
+    }
+
+    /// Hot backup of the data file to an open file descriptor. Off the JS thread.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn copy_to_fd(&self, fd: i32, compact: bool) -> AsyncTask<Job<()>> {
+        let env = self.env.clone();
+        Job::new(move || env.copy_to_fd(fd, compact))
+    }
+
+    /// Flushes to disk. Off the JS thread.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn sync(&self, force: bool) -> AsyncTask<Job<()>> {
+        let env = self.env.clone();
+        Job::new(move || env.sync(force))
+    }
+
+    /// Closes this handle after its work in progress. Off the JS thread.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn close(&self) -> AsyncTask<Job<()>> {
+        let env = self.env.clone();
+        Job::new(move || {
+            env.close();
+            Ok(())
+        })
+    }
+}

@@ -1,0 +1,52 @@
+//! One task type for every async call: a closure run on the libuv pool,
+//! whose plain-Rust result becomes a JavaScript value back on the JS thread.
+
+use napi::bindgen_prelude::*;
+
+use crate::error::OrThrow;
+
+/// A result that can become a JavaScript value (on the JS thread).
+pub trait ToJs: Send + 'static {
+    /// The JavaScript-facing type.
+    type Js: ToNapiValue + TypeName;
+    /// Converts on the JS thread.
+    fn to_js(self) -> Result<Self::Js>;
+}
+
+/// Work for the libuv pool: it owns its inputs, so nothing borrowed from
+/// JavaScript crosses threads.
+pub struct Job<T: ToJs> {
+    work: Option<Box<dyn FnOnce() -> lmdb_napi_core::Result<T> + Send>>,
+}
+
+impl<T: ToJs> Job<T> {
+    /// Wraps `work` for `AsyncTask`.
+    pub fn new(work: impl FnOnce() -> lmdb_napi_core::Result<T> + Send + 'static) -> AsyncTask<Self> {
+        AsyncTask::new(Job { work: Some(Box::new(work)) })
+    }
+}
+
+impl<T: ToJs> Task for Job<T> {
+    type Output = T;
+    type JsValue = T::Js;
+
+    fn compute(&mut self) -> Result<T> {
+        let work = self.work.take().expect("a job runs once");
+        work().or_throw()
+    }
+
+    fn resolve(&mut self, _env: Env, output: T) -> Result<T::Js> {
+        output.to_js()
+    }
+}
+
+macro_rules! plain_to_js {
+    ($($t:ty),*) => {$(
+        impl ToJs for $t {
+            type Js = $t;
+            fn to_js(self) -> Result<$t> { Ok(self) }
+        }
+    )*};
+}
+
+plain_to_js!((), u32, f64, bool, String, Vec<String>);

@@ -1,0 +1,80 @@
+/**
+ * Packs operations into the wire format of `crates/core/src/batch.rs`: a
+ * 24-byte little-endian header per operation, then key and value bytes.
+ * One buffer crosses into native code per batch; native code copies it
+ * before the call returns, so the builder reuses its memory.
+ */
+import type { DbRef } from './native.js'
+
+/** Operation kinds, as `batch::op` in the core. */
+export const enum Op {
+  Get = 1,
+  Has = 2,
+  Put = 3,
+  Delete = 4,
+  Replace = 5,
+  Pop = 6,
+  Drop = 7,
+}
+
+/** Operation flags, as `put_flags` in the core. */
+export const enum OpFlag {
+  NoOverwrite = 1,
+  Append = 2,
+  NoDupData = 4,
+  DeleteDb = 8,
+}
+
+const HEADER = 24
+const NO_VALUE = 0xffffffff
+
+export class BatchBuilder {
+  #buf = Buffer.allocUnsafe(16 * 1024)
+  #len = 0
+  #ops = 0
+
+  /** Operations pushed since the last `take`. */
+  get size(): number {
+    return this.#ops
+  }
+
+  push(kind: Op, flags: number, unit: number, db: DbRef, key: Uint8Array, value?: Uint8Array): void {
+    const vlen = value === undefined ? 0 : value.length
+    this.#reserve(HEADER + key.length + vlen)
+    const buf = this.#buf
+    let at = this.#len
+    buf[at] = kind
+    buf[at + 1] = flags
+    buf[at + 2] = 0
+    buf[at + 3] = 0
+    buf.writeUInt32LE(unit, at + 4)
+    buf.writeUInt32LE(db.dbi, at + 8)
+    buf.writeUInt32LE(db.gen, at + 12)
+    buf.writeUInt32LE(key.length, at + 16)
+    buf.writeUInt32LE(value === undefined ? NO_VALUE : vlen, at + 20)
+    at += HEADER
+    buf.set(key, at)
+    at += key.length
+    if (value !== undefined) {
+      buf.set(value, at)
+      at += vlen
+    }
+    this.#len = at
+    this.#ops++
+  }
+
+  /** The packed bytes; valid until the next `push`. Resets the builder. */
+  take(): Buffer {
+    const out = this.#buf.subarray(0, this.#len)
+    this.#len = 0
+    this.#ops = 0
+    return out
+  }
+
+  #reserve(bytes: number): void {
+    if (this.#len + bytes <= this.#buf.length) return
+    const grown = Buffer.allocUnsafe(Math.max(this.#buf.length * 2, this.#len + bytes))
+    this.#buf.copy(grown, 0, 0, this.#len)
+    this.#buf = grown
+  }
+}

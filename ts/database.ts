@@ -1,0 +1,259 @@
+import { Op, OpFlag } from './batch.js'
+import type { Coder } from './coder.js'
+import { BadValsizeError, ClosedError, CoderError, ReadonlyError, transformNativeError } from './errors.js'
+import type { Environment } from './environment.js'
+import type { DbRef, NativeEnv } from './native.js'
+import type { ReadAnswer, ReadQueue } from './read-queue.js'
+import type { DbStat, PutOptions } from './types.js'
+import type { UnitResult, WriteQueue } from './write-queue.js'
+
+/** What a database needs of its environment. @internal */
+export interface EnvLink {
+  readonly native: NativeEnv
+  readonly reads: ReadQueue
+  readonly writes: WriteQueue
+  readonly maxKeySize: number
+  readonly readonly: boolean
+  readonly closed: boolean
+}
+
+/**
+ * One database of an environment, seen through a key coder and a value
+ * coder. Obtain it from `env.openDb()` or `env.defaultDb`.
+ *
+ * Every method that touches data is async and never throws synchronously:
+ * bad input rejects (before anything is written). Writes resolve after
+ * their transaction has committed (and synced, unless `sync: false`).
+ *
+ * @example
+ * const users = env.openDb('users', { keyCoder: 'string', valueCoder: 'string' })
+ * await users.put('ada', 'Lovelace')
+ * await users.get('ada') // 'Lovelace'
+ */
+export class Database<K = Buffer, V = Buffer> {
+  /** The database's name; `null` for the default database. */
+  readonly name: string | null
+  /** The environment the database belongs to. */
+  readonly env: Environment
+  /** Serializes keys; may be replaced on an open database. */
+  keyCoder: Coder<K>
+  /** Serializes values; may be replaced on an open database. */
+  valueCoder: Coder<V>
+  readonly #link: EnvLink
+  readonly #ref: DbRef
+
+  /** @internal Use `env.openDb()`. */
+  constructor(env: Environment, link: EnvLink, name: string | null, ref: DbRef, keyCoder: Coder<K>, valueCoder: Coder<V>) {
+    this.env = env
+    this.#link = link
+    this.name = name
+    this.#ref = ref
+    this.keyCoder = keyCoder
+    this.valueCoder = valueCoder
+  }
+
+  /** The value of `key`, or `defaultValue` (`undefined` unless given) when absent. */
+  get(key: K): Promise<V | undefined>
+  get<D>(key: K, defaultValue: D): Promise<V | D>
+  async get(key: K, defaultValue?: unknown): Promise<unknown> {
+    const [bytes] = await this.#link.reads.read(Op.Get, this.#ref, [this.#key(key)])
+    return bytes === undefined ? defaultValue : this.#decode(bytes)
+  }
+
+  /** The values of `keys` in input order (`undefined` where absent), read in one snapshot. */
+  async getMany(keys: Iterable<K>): Promise<(V | undefined)[]> {
+    const encoded = Array.from(keys, (k) => this.#key(k))
+    return this.#decodeAll(await this.#link.reads.read(Op.Get, this.#ref, encoded))
+  }
+
+  /** Whether `key` is present. */
+  async has(key: K): Promise<boolean> {
+    const [bytes] = await this.#link.reads.read(Op.Has, this.#ref, [this.#key(key)])
+    return bytes !== undefined
+  }
+
+  /** `get` on the calling thread: no hop to the pool, but it blocks for the read. */
+  getSync(key: K): V | undefined {
+    const [bytes] = this.#link.reads.readSync(Op.Get, this.#ref, [this.#key(key)])
+    return bytes === undefined ? undefined : this.#decode(bytes)
+  }
+
+  /** `getMany` on the calling thread. */
+  getManySync(keys: Iterable<K>): (V | undefined)[] {
+    const encoded = Array.from(keys, (k) => this.#key(k))
+    return this.#decodeAll(this.#link.reads.readSync(Op.Get, this.#ref, encoded))
+  }
+
+  /** `has` on the calling thread. */
+  hasSync(key: K): boolean {
+    return this.#link.reads.readSync(Op.Has, this.#ref, [this.#key(key)])[0] !== undefined
+  }
+
+  /**
+   * Stores `value` under `key`. Resolves `false` when `noOverwrite` (or
+   * `noDupData`) found the key (or pair) present, else `true`.
+   */
+  async put(key: K, value: V, options?: PutOptions): Promise<boolean> {
+    this.#writable()
+    const k = this.#key(key)
+    const v = this.#value(value)
+    const flags = putFlags(options)
+    return (await this.#link.writes.unit((b, unit) => b.push(Op.Put, flags, unit, this.#ref, k, v))) as boolean
+  }
+
+  /**
+   * Stores every entry in one transaction: all or nothing. Resolves with how
+   * many were written (entries skipped by `noOverwrite` do not count). An
+   * async iterable is read to its end before the write is queued.
+   */
+  async putMany(entries: Iterable<[K, V]> | AsyncIterable<[K, V]>, options?: PutOptions): Promise<number> {
+    this.#writable()
+    const encoded: [Uint8Array, Uint8Array][] = []
+    if (Symbol.asyncIterator in entries) {
+      for await (const [k, v] of entries) encoded.push([this.#key(k), this.#value(v)])
+      this.#writable() // the environment may have closed meanwhile
+    } else {
+      for (const [k, v] of entries) encoded.push([this.#key(k), this.#value(v)])
+    }
+    if (encoded.length === 0) return 0
+    const flags = putFlags(options)
+    return count(
+      await this.#link.writes.unit((b, unit) => {
+        for (const [k, v] of encoded) b.push(Op.Put, flags, unit, this.#ref, k, v)
+      }),
+    )
+  }
+
+  /**
+   * Deletes `key` (all its values); with `value` on a dupSort database, only
+   * that pair. Resolves whether anything was deleted.
+   */
+  async delete(key: K, value?: V): Promise<boolean> {
+    this.#writable()
+    const k = this.#key(key)
+    const v = value === undefined ? undefined : this.#value(value)
+    return (await this.#link.writes.unit((b, unit) => b.push(Op.Delete, 0, unit, this.#ref, k, v))) as boolean
+  }
+
+  /** Deletes every key in one transaction; resolves with how many existed. */
+  async deleteMany(keys: Iterable<K>): Promise<number> {
+    this.#writable()
+    const encoded = Array.from(keys, (k) => this.#key(k))
+    if (encoded.length === 0) return 0
+    return count(
+      await this.#link.writes.unit((b, unit) => {
+        for (const k of encoded) b.push(Op.Delete, 0, unit, this.#ref, k)
+      }),
+    )
+  }
+
+  /** Stores `value` and resolves with the value it replaced (`undefined` if none). */
+  async replace(key: K, value: V): Promise<V | undefined> {
+    this.#writable()
+    const k = this.#key(key)
+    const v = this.#value(value)
+    return this.#decodeUnit(await this.#link.writes.unit((b, unit) => b.push(Op.Replace, 0, unit, this.#ref, k, v)))
+  }
+
+  /** Deletes `key` and resolves with its value (`undefined` if absent). */
+  async pop(key: K): Promise<V | undefined> {
+    this.#writable()
+    const k = this.#key(key)
+    return this.#decodeUnit(await this.#link.writes.unit((b, unit) => b.push(Op.Pop, 0, unit, this.#ref, k)))
+  }
+
+  /**
+   * Empties the database. With `delete: true` a named database is removed
+   * too, and this handle (and every other on it) rejects with `BadDbiError`
+   * until the database is opened again. The default database keeps the
+   * records of the named databases.
+   */
+  async drop(options?: { delete?: boolean }): Promise<void> {
+    this.#writable()
+    const flags = options?.delete ? OpFlag.DeleteDb : 0
+    await this.#link.writes.unit((b, unit) => b.push(Op.Drop, flags, unit, this.#ref, EMPTY))
+  }
+
+  /** Number of entries (key/value pairs, duplicates included). */
+  async count(): Promise<number> {
+    return (await this.stat()).entries
+  }
+
+  /** `mdb_stat` of this database. */
+  async stat(): Promise<DbStat> {
+    this.#open()
+    try {
+      return await this.#link.native.dbStat(this.#ref.dbi, this.#ref.gen)
+    } catch (error) {
+      throw transformNativeError(error)
+    }
+  }
+
+  #open(): void {
+    if (this.#link.closed) throw new ClosedError()
+  }
+
+  #writable(): void {
+    this.#open()
+    if (this.#link.readonly) throw new ReadonlyError('the environment is read-only')
+  }
+
+  #key(key: K): Uint8Array {
+    this.#open()
+    const bytes = this.#serialize(this.keyCoder, key)
+    if (bytes.length === 0) throw new BadValsizeError('a key cannot be empty')
+    if (bytes.length > this.#link.maxKeySize) {
+      throw new BadValsizeError(`a key of ${bytes.length} bytes is longer than maxKeySize() (${this.#link.maxKeySize})`)
+    }
+    return bytes
+  }
+
+  #value(value: V): Uint8Array {
+    return this.#serialize(this.valueCoder, value)
+  }
+
+  #serialize<T>(coder: Coder<T>, value: T): Uint8Array {
+    let bytes: unknown
+    try {
+      bytes = coder.serialize(value)
+    } catch (error) {
+      throw new CoderError(coder.name, this.name, error)
+    }
+    if (!(bytes instanceof Uint8Array)) {
+      throw new CoderError(coder.name, this.name, new TypeError('serialize() must return a Uint8Array'))
+    }
+    return bytes
+  }
+
+  #decode(bytes: Buffer): V {
+    try {
+      return this.valueCoder.deserialize(bytes)
+    } catch (error) {
+      throw new CoderError(this.valueCoder.name, this.name, error)
+    }
+  }
+
+  #decodeAll(answers: ReadAnswer[]): (V | undefined)[] {
+    return answers.map((bytes) => (bytes === undefined ? undefined : this.#decode(bytes)))
+  }
+
+  #decodeUnit(result: UnitResult): V | undefined {
+    return result instanceof Uint8Array ? this.#decode(result as Buffer) : undefined
+  }
+}
+
+const EMPTY = new Uint8Array(0)
+
+function putFlags(options: PutOptions | undefined): number {
+  if (!options) return 0
+  return (
+    (options.noOverwrite ? OpFlag.NoOverwrite : 0) |
+    (options.append ? OpFlag.Append : 0) |
+    (options.noDupData ? OpFlag.NoDupData : 0)
+  )
+}
+
+/** A unit of one operation answers `true`/`false`; of several, a count. */
+function count(result: UnitResult): number {
+  return typeof result === 'boolean' ? Number(result) : (result as number)
+}

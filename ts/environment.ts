@@ -1,0 +1,223 @@
+import type { Coder } from './coder.js'
+import { resolveCoder, type CoderName, type CoderType, type IdentityCoder } from './coders/index.js'
+import { Database, type EnvLink } from './database.js'
+import { ClosedError, transformNativeError } from './errors.js'
+import { NativeEnv } from './native.js'
+import { ReadQueue } from './read-queue.js'
+import type { CopyOptions, DbOptions, EnvFlags, EnvInfo, EnvOptions, EnvStat } from './types.js'
+import { WriteQueue } from './write-queue.js'
+
+const OPTION_NAMES = [
+  'mapSize', 'autoGrow', 'maxMapSize', 'subdir', 'readonly', 'metasync', 'sync', 'mapAsync', 'mode',
+  'create', 'readahead', 'writemap', 'meminit', 'maxReaders', 'maxDbs', 'lock',
+] as const satisfies readonly (keyof EnvOptions)[]
+
+/**
+ * Opens the LMDB environment at `path` (a directory, unless `subdir: false`).
+ * Opening a path this process has open already, from any thread or worker,
+ * returns a new handle on the same native environment.
+ *
+ * @throws {LmdbError} when LMDB cannot open it (`LockError`, `InvalidError`, …).
+ * @example
+ * await using env = open('/tmp/my-db', { mapSize: 64 * 1024 ** 2 })
+ * await env.defaultDb.put(Buffer.from('k'), Buffer.from('v'))
+ */
+export function open(path: string, options: EnvOptions = {}): Environment {
+  return new Environment(path, options)
+}
+
+/**
+ * An open LMDB environment: a file (or directory) of databases.
+ * Close it with `await env.close()` or `await using`.
+ */
+export class Environment {
+  readonly #native: NativeEnv
+  readonly #link: EnvLink
+  #closed = false
+  #closing: Promise<void> | undefined
+  #defaultDb: Database<Buffer, Buffer> | undefined
+
+  /** @internal Use {@link open}. */
+  constructor(path: string, options: EnvOptions) {
+    if (typeof path !== 'string' || path === '') throw new TypeError('open() needs a path')
+    const native: Partial<EnvOptions> = {}
+    for (const name of OPTION_NAMES) {
+      if (options[name] !== undefined) (native as Record<string, unknown>)[name] = options[name]
+    }
+    this.#native = call(() => NativeEnv.open(path, native))
+    const env = this
+    this.#link = {
+      native: this.#native,
+      reads: new ReadQueue(this.#native),
+      writes: new WriteQueue(this.#native),
+      maxKeySize: this.#native.maxKeySize(),
+      readonly: call(() => this.#native.flags()).readonly,
+      get closed() {
+        return env.#closed
+      },
+    }
+  }
+
+  /** The environment's canonical path. */
+  get path(): string {
+    return this.#native.path
+  }
+
+  /** Whether `close()` was called on this handle. */
+  get closed(): boolean {
+    return this.#closed
+  }
+
+  /**
+   * Opens a database: `name` for a named one (created unless `create: false`
+   * or the environment is read-only), `null` or nothing for the default one.
+   * Each call returns a new handle with its own coders.
+   *
+   * @throws {NotFoundError} when it does not exist and may not be created.
+   * @example
+   * const db = env.openDb('notes', { keyCoder: 'string', valueCoder: 'string' })
+   */
+  openDb<KC extends Coder<any> | CoderName = IdentityCoder, VC extends Coder<any> | CoderName = IdentityCoder>(
+    name?: string | null,
+    options: DbOptions<KC, VC> = {},
+  ): Database<CoderType<KC>, CoderType<VC>> {
+    this.#open()
+    if (name !== undefined && name !== null && typeof name !== 'string') throw new TypeError('a database name is a string')
+    const keyCoder = resolveCoder(options.keyCoder as Coder<CoderType<KC>> | CoderName | undefined)
+    const valueCoder = resolveCoder(options.valueCoder as Coder<CoderType<VC>> | CoderName | undefined)
+    const flags = {
+      dupSort: options.dupSort,
+      dupFixed: options.dupFixed,
+      integerKey: options.integerKey,
+      integerDup: options.integerDup,
+      reverseKey: options.reverseKey,
+      reverseDup: options.reverseDup,
+    }
+    const ref = call(() => this.#native.openDb(name ?? null, flags, options.create ?? true))
+    return new Database(this, this.#link, name ?? null, ref, keyCoder, valueCoder)
+  }
+
+  /** The default (unnamed) database, with binary keys and values. */
+  get defaultDb(): Database<Buffer, Buffer> {
+    this.#defaultDb ??= this.openDb(null)
+    return this.#defaultDb
+  }
+
+  /** Names of the named databases. */
+  async databases(): Promise<string[]> {
+    this.#open()
+    return await callAsync(() => this.#native.databases())
+  }
+
+  /** `mdb_env_stat`: statistics of the main database. */
+  stat(): EnvStat {
+    this.#open()
+    return call(() => this.#native.stat())
+  }
+
+  /** `mdb_env_info`: map size, last transaction id, readers, … */
+  info(): EnvInfo {
+    this.#open()
+    return call(() => this.#native.info())
+  }
+
+  /** The environment's flags, as py-lmdb's `flags()`. */
+  flags(): EnvFlags {
+    this.#open()
+    return call(() => this.#native.flags())
+  }
+
+  /** The largest key (and dupSort value) LMDB accepts, in bytes. */
+  maxKeySize(): number {
+    this.#open()
+    return this.#link.maxKeySize
+  }
+
+  /** Size of the reader lock table. */
+  maxReaders(): number {
+    this.#open()
+    return call(() => this.#native.maxReaders())
+  }
+
+  /** The reader lock table as text (`mdb_reader_list`). */
+  readers(): string {
+    this.#open()
+    return call(() => this.#native.readers())
+  }
+
+  /** Clears reader slots left by dead processes; returns how many. */
+  readerCheck(): number {
+    this.#open()
+    return call(() => this.#native.readerCheck())
+  }
+
+  /** Resizes the memory map (LMDB keeps it at least as large as the data). */
+  async setMapSize(bytes: number): Promise<void> {
+    this.#open()
+    if (!Number.isSafeInteger(bytes) || bytes < 0) throw new RangeError('setMapSize() needs a byte count')
+    await callAsync(() => this.#native.setMapSize(bytes))
+  }
+
+  /** A consistent hot backup into the existing directory `dest` (`mdb_env_copy2`). */
+  async copy(dest: string, options: CopyOptions = {}): Promise<void> {
+    this.#open()
+    if (typeof dest !== 'string') throw new TypeError('copy() needs a destination path')
+    await callAsync(() => this.#native.copy(dest, options.compact ?? false))
+  }
+
+  /** A consistent hot backup of the data file to an open file descriptor. */
+  async copyToFd(fd: number, options: CopyOptions = {}): Promise<void> {
+    this.#open()
+    if (!Number.isInteger(fd) || fd < 0) throw new TypeError('copyToFd() needs a file descriptor')
+    await callAsync(() => this.#native.copyToFd(fd, options.compact ?? false))
+  }
+
+  /** Flushes buffers to disk; `force` flushes even with `sync: false`. */
+  async sync(force = false): Promise<void> {
+    this.#open()
+    await callAsync(() => this.#native.sync(force))
+  }
+
+  /**
+   * Closes this handle. Work already issued finishes first (queued writes
+   * commit); anything issued afterwards rejects with `ClosedError`, as does
+   * a `putMany` still reading its async iterable. Idempotent. The native
+   * environment closes with its last handle.
+   */
+  close(): Promise<void> {
+    if (!this.#closing) {
+      this.#closed = true
+      this.#link.writes.flush()
+      this.#link.reads.flush()
+      this.#closing = callAsync(() => this.#native.close())
+    }
+    return this.#closing
+  }
+
+  /** `await using env = open(...)` closes it at the end of the block. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close()
+  }
+
+  #open(): void {
+    if (this.#closed) throw new ClosedError()
+  }
+}
+
+/** Runs a sync native call, turning its failure into the public error. */
+function call<T>(fn: () => T): T {
+  try {
+    return fn()
+  } catch (error) {
+    throw transformNativeError(error)
+  }
+}
+
+/** Awaits a native promise, turning its rejection into the public error. */
+async function callAsync<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn()
+  } catch (error) {
+    throw transformNativeError(error)
+  }
+}

@@ -1,0 +1,15 @@
+/**
+ * lmdb-napi: LMDB for Node.js through a Rust core. Every data method is
+ * async (reads and writes run off the JavaScript thread) unless its name
+ * ends in `Sync`.
+ */
+export { open, Environment } from './environment.js'
+export { Database } from './database.js'
+export { Coder } from './coder.js'
+export { IdentityCoder, StringCoder } from './coders/index.js'
+export type { CoderName, CoderType } from './coders/index.js'
+export type {
+  CopyOptions, DbOptions, DbStat, EnvFlags, EnvInfo, EnvOptions, EnvStat, PutOptions,
+} from './types.js'
+import * as errors from './errors.js'
+export { errors }

@@ -1,0 +1,17 @@
+/**
+ * The only module that loads the native binding (the napi-generated loader
+ * at the package root). Everything else imports its types from here.
+ */
+import type * as Binding from '../index.js'
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const binding: typeof Binding = require('../../index.js')
+
+export const NativeEnv = binding.NativeEnv
+export type NativeEnv = Binding.NativeEnv
+export type DbRef = Binding.DbRefJs
+export type ReadResult = Binding.ReadResultJs
+export type NativeEnvOptions = Binding.EnvOptionsJs
+export type NativeStat = Binding.StatJs
+export type NativeInfo = Binding.InfoJs
+export type NativeFlags = Binding.EnvFlagsJs
