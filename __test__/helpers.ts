@@ -1,0 +1,24 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach } from 'vitest'
+
+const made: string[] = []
+
+afterEach(() => {
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true })
+})
+
+/** A fresh directory for one test, removed after it. */
+export function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'lmdb-napi-test-'))
+  made.push(dir)
+  return dir
+}
+
+/** `n` bytes of a repeated byte. */
+export function bytes(n: number, fill = 1): Buffer {
+  return Buffer.alloc(n, fill)
+}
+
+export const b = (s: string): Buffer => Buffer.from(s)

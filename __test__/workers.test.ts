@@ -1,0 +1,54 @@
+import { Worker } from 'node:worker_threads'
+import { describe, expect, it } from 'vitest'
+import { open } from 'lmdb-napi'
+import { tempDir } from './helpers.js'
+
+function fixture(name: string): URL {
+  return new URL(`./fixtures/${name}`, import.meta.url)
+}
+
+function exitOf(worker: Worker): Promise<number> {
+  return new Promise((resolve, reject) => {
+    worker.once('exit', resolve)
+    worker.once('error', reject)
+  })
+}
+
+describe('worker threads', () => {
+  it('share the native environment with the main thread and exit cleanly', async () => {
+    const dir = tempDir()
+    await using env = open(dir)
+    const db = env.openDb('shared', { keyCoder: 'string', valueCoder: 'string' })
+    await db.put('from-main', 'hi')
+    await env.setMapSize(48 * 1024 * 1024)
+    const worker = new Worker(fixture('worker.mjs'), { workerData: { dir } })
+    const message = new Promise((resolve) => worker.once('message', resolve))
+    const [reply, code] = await Promise.all([message, exitOf(worker)])
+    expect(code).toBe(0)
+    // the worker saw the main thread's map size: one MDB_env, not two
+    expect(reply).toEqual({ seen: 'hi', mapSize: 48 * 1024 * 1024 })
+    expect(await db.get('from-worker')).toBe('hello')
+  })
+
+  it('can be terminated mid-operation without harming the process or the data', async () => {
+    const dir = tempDir()
+    const env = open(dir, { mapSize: 4 * 1024 * 1024 })
+    const db = env.openDb('busy')
+    for (let round = 0; round < 3; round++) {
+      const worker = new Worker(fixture('busy-worker.mjs'), { workerData: { dir } })
+      await new Promise((resolve) => worker.once('message', resolve))
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      await worker.terminate()
+    }
+    // the environment is still usable from this thread, and the worker's
+    // released handles let it close and reopen
+    expect(await db.count()).toBeGreaterThan(0)
+    await db.put(Buffer.from('after'), Buffer.from('ok'))
+    expect(await db.get(Buffer.from('after'))).toEqual(Buffer.from('ok'))
+    await env.close()
+    // Had a terminated worker leaked its handle, the native environment would
+    // still be open with its old map size; a fresh open takes the new one.
+    await using fresh = open(dir, { mapSize: 8 * 1024 * 1024 })
+    expect(fresh.info().mapSize).toBe(8 * 1024 * 1024)
+  })
+})
