@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { open, errors } from 'lmdb-napi'
-import { b, tempDir } from './helpers.js'
+import { open, errors, IdentityCoder, StringCoder } from 'lmdb-napi'
+import { b, bytes, tempDir } from './helpers.js'
 
 describe('Database basics', () => {
   it('puts and gets binary values in the default database', async () => {
@@ -20,5 +20,741 @@ describe('Database basics', () => {
     const db = env.defaultDb
     await expect(db.put(b(''), b('v'))).rejects.toBeInstanceOf(errors.BadValsizeError)
     expect(env.stat().entries).toBe(0)
+  })
+})
+
+describe('get', () => {
+  it('returns Buffers with the stored bytes, and undefined when absent', async () => {
+    await using env = open(tempDir())
+    const db = env.openDb('g')
+    const value = Buffer.from([0, 1, 2, 255, 0])
+    await db.put(b('k'), value)
+    const got = await db.get(b('k'))
+    expect(Buffer.isBuffer(got)).toBe(true)
+    expect(got).toEqual(value)
+    expect(await db.get(b('K'))).toBeUndefined()
+  })
+
+  it('returns the default value only when the key is absent', async () => {
+    await using env = open(tempDir())
+    const db = env.defaultDb
+    await db.put(b('here'), b('value'))
+    expect(await db.get(b('here'), 'dflt')).toEqual(b('value'))
+    expect(await db.get(b('gone'), 'dflt')).toBe('dflt')
+    expect(await db.get(b('gone'), null)).toBeNull()
+    expect(await db.get(b('gone'), 0)).toBe(0)
+    const sentinel = { s: 1 }
+    expect(await db.get(b('gone'), sentinel)).toBe(sentinel)
+  })
+
+  it('accepts any Uint8Array as key and value', async () => {
+    await using env = open(tempDir())
+    const db = env.defaultDb
+    await db.put(new Uint8Array([1, 2, 3]) as Buffer, new Uint8Array([9, 8]) as Buffer)
+    expect(await db.get(Buffer.from([1, 2, 3]))).toEqual(Buffer.from([9, 8]))
+  })
+
+  it('stores an empty value (only keys must be non-empty)', async () => {
+    await using env = open(tempDir())
+    const db = env.defaultDb
+    expect(await db.put(b('k'), b(''))).toBe(true)
+    expect(await db.get(b('k'))).toEqual(b(''))
+    expect(await db.has(b('k'))).toBe(true)
+  })
+
+  it('reads a large value (overflow pages) intact', async () => {
+    await using env = open(tempDir())
+    const db = env.defaultDb
+    const big = Buffer.alloc(300_000)
+    for (let i = 0; i < big.length; i++) big[i] = (i * 31) & 0xff
+    await db.put(b('big'), big)
+    expect((await db.get(b('big')))!.equals(big)).toBe(true)
+    expect(db.getSync(b('big'))!.equals(big)).toBe(true)
+  })
+
+  it('resolves many concurrent gets with their own values', async () => {
+    await using env = open(tempDir())
+    const db = env.defaultDb
+    await db.putMany(Array.from({ length: 200 }, (_, i) => [b(`k${i}`), b(`v${i}`)] as [Buffer, Buffer]))
+    const got = await Promise.all(Array.from({ length: 250 }, (_, i) => db.get(b(`k${i}`))))
+    got.forEach((v, i) => {
+      if (i < 200) expect(v).toEqual(b(`v${i}`))
+      else expect(v).toBeUndefined()
+    })
+  })
+
+  it('returned values are the caller\'s to keep (not overwritten by later reads)', async () => {
+    await using env = open(tempDir())
+    const db = env.defaultDb
+    await db.put(b('a'), b('AAAA'))
+    await db.put(b('b'), b('BBBB'))
+    const first = await db.get(b('a'))
+    const second = await db.get(b('b'))
+    const again = db.getSync(b('b'))
+    expect(first).toEqual(b('AAAA'))
+    expect(second).toEqual(b('BBBB'))
+    expect(again).toEqual(b('BBBB'))
+    await db.put(b('a'), b('ZZZZ'))
+    expect(first).toEqual(b('AAAA'))
+  })
+})
+
+describe('getMany', () => {
+  it('returns values in input order with undefined where absent', async () => {
+    await using env = open(tempDir())
+    const db = env.defaultDb
+    await db.putMany([
+      [b('a'), b('1')],
+      [b('c'), b('3')],
+      [b('e'), b('5')],
+    ])
+    expect(await db.getMany([b('e'), b('b'), b('a'), b('c'), b('zz'), b('a')])).toEqual([
+      b('5'),
+      undefined,
+      b('1'),
+      b('3'),
+      undefined,
+      b('1'),
+    ])
+    expect(await db.getMany([])).toEqual([])
+  })
+
+  it('accepts any iterable of keys', async () => {
+    await using env = open(tempDir())
+    const db = env.defaultDb
+    await db.put(b('x'), b('X'))
+    await db.put(b('y'), b('Y'))
+    function* keys() {
+      yield b('y')
+      yield b('nope')
+      yield b('x')
+    }
+    expect(await db.getMany(keys())).toEqual([b('Y'), undefined, b('X')])
+    expect(await db.getMany(new Set([b('x')]))).toEqual([b('X')])
+  })
+
+  it('reads one snapshot: never sees half of an atomic write', async () => {
+    await using env = open(tempDir(), { sync: false })
+    const db = env.defaultDb
+    const keys = Array.from({ length: 20 }, (_, i) => b(`key${i}`))
+    await db.putMany(keys.map((k) => [k, b('0')] as [Buffer, Buffer]))
+    const seen: string[][] = []
+    const writes: Promise<number>[] = []
+    const reads: Promise<void>[] = []
+    for (let round = 1; round <= 150; round++) {
+      writes.push(db.putMany(keys.map((k) => [k, b(String(round))] as [Buffer, Buffer])))
+      reads.push(db.getMany(keys).then((vals) => void seen.push(vals.map((v) => v!.toString()))))
+      // let the writer and the reader pool interleave
+      if (round % 10 === 0) await new Promise((r) => setImmediate(r))
+    }
+    await Promise.all([...writes, ...reads])
+    expect(seen).toHaveLength(150)
+    for (const vals of seen) expect(new Set(vals).size).toBe(1)
+  })
+
+  it('getManySync returns the same as getMany', async () => {
+    await using env = open(tempDir())
+    const db = env.defaultDb
+    await db.put(b('a'), b('1'))
+    await db.put(b('b'), b('2'))
+    const keys = [b('b'), b('q'), b('a')]
+    expect(db.getManySync(keys)).toEqual([b('2'), undefined, b('1')])
+    expect(db.getManySync(keys)).toEqual(await db.getMany(keys))
+    expect(db.getManySync([])).toEqual([])
+  })
+})
+
+describe('has', () => {
+  it('tells present from absent keys, async and sync', async () => {
+    await using env = open(tempDir())
+    const db = env.defaultDb
+    expect(await db.has(b('k'))).toBe(false)
+    expect(db.hasSync(b('k'))).toBe(false)
+    await db.put(b('k'), b(''))
+    expect(await db.has(b('k'))).toBe(true)
+    expect(db.hasSync(b('k'))).toBe(true)
+    await db.delete(b('k'))
+    expect(await db.has(b('k'))).toBe(false)
+    expect(db.hasSync(b('k'))).toBe(false)
+  })
+})
+
+describe('put', () => {
+  it('overwrites by default and resolves true', async () => {
+    await using env = open(tempDir())
+    const db = env.defaultDb
+    expect(await db.put(b('k'), b('one'))).toBe(true)
+    expect(await db.put(b('k'), b('two'))).toBe(true)
+    expect(await db.get(b('k'))).toEqual(b('two'))
+    expect(await db.count()).toBe(1)
+  })
+
+  it('noOverwrite resolves false and keeps the old value', async () => {
+    await using env = open(tempDir())
+    const db = env.defaultDb
+    expect(await db.put(b('k'), b('old'), { noOverwrite: true })).toBe(true)
+    expect(await db.put(b('k'), b('new'), { noOverwrite: true })).toBe(false)
+    expect(await db.get(b('k'))).toEqual(b('old'))
+    expect(await db.put(b('k'), b('new'), { noOverwrite: false })).toBe(true)
+    expect(await db.get(b('k'))).toEqual(b('new'))
+  })
+
+  it('noOverwrite in the same tick: the first put wins, the second resolves false', async () => {
+    await using env = open(tempDir())
+    const db = env.defaultDb
+    const [first, second] = await Promise.all([
+      db.put(b('k'), b('first'), { noOverwrite: true }),
+      db.put(b('k'), b('second'), { noOverwrite: true }),
+    ])
+    expect(first).toBe(true)
+    expect(second).toBe(false)
+    expect(await db.get(b('k'))).toEqual(b('first'))
+  })
+
+  it('append accepts keys in increasing order', async () => {
+    await using env = open(tempDir())
+    const db = env.openDb('log')
+    for (const k of ['a', 'b', 'c', 'd']) expect(await db.put(b(k), b(k.toUpperCase()), { append: true })).toBe(true)
+    expect(await db.getMany(['a', 'b', 'c', 'd'].map(b))).toEqual(['A', 'B', 'C', 'D'].map(b))
+    expect(await db.count()).toBe(4)
+  })
+
+  it('append with an out-of-order key rejects with KeyExistsError and writes nothing', async () => {
+    await using env = open(tempDir())
+    const db = env.openDb('log')
+    await db.put(b('m'), b('1'), { append: true })
+    const err = await db.put(b('c'), b('2'), { append: true }).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(errors.KeyExistsError)
+    expect(err).toBeInstanceOf(errors.LmdbError)
+    expect((err as InstanceType<typeof errors.KeyExistsError>).code).toBe('MDB_KEYEXIST')
+    expect((err as InstanceType<typeof errors.KeyExistsError>).errno).toBe(-30799)
+    expect(await db.get(b('c'))).toBeUndefined()
+    expect(await db.get(b('m'))).toEqual(b('1'))
+    expect(await db.count()).toBe(1)
+    // the database keeps working
+    expect(await db.put(b('z'), b('3'), { append: true })).toBe(true)
+    expect(await db.count()).toBe(2)
+  })
+})
+
+describe('putMany', () => {
+  it('writes a sync iterable (array) and returns the count', async () => {
+    await using env = open(tempDir())
+    const db = env.defaultDb
+    const n = await db.putMany([
+      [b('a'), b('1')],
+      [b('b'), b('2')],
+      [b('c'), b('3')],
+    ])
+    expect(n).toBe(3)
+    expect(await db.getMany([b('a'), b('b'), b('c')])).toEqual([b('1'), b('2'), b('3')])
+  })
+
+  it('writes a generator', async () => {
+    await using env = open(tempDir())
+    const db = env.defaultDb
+    function* gen(): Generator<[Buffer, Buffer]> {
+      for (let i = 0; i < 50; i++) yield [b(`g${i}`), b(`v${i}`)]
+    }
+    expect(await db.putMany(gen())).toBe(50)
+    expect(await db.count()).toBe(50)
+    expect(await db.get(b('g49'))).toEqual(b('v49'))
+  })
+
+  it('writes an async generator', async () => {
+    await using env = open(tempDir())
+    const db = env.defaultDb
+    async function* gen(): AsyncGenerator<[Buffer, Buffer]> {
+      for (let i = 0; i < 20; i++) {
+        if (i % 5 === 0) await new Promise((r) => setTimeout(r, 1))
+        yield [b(`a${i}`), b(`v${i}`)]
+      }
+    }
+    expect(await db.putMany(gen())).toBe(20)
+    expect(await db.count()).toBe(20)
+    expect(await db.get(b('a7'))).toEqual(b('v7'))
+  })
+
+  it('writes a Map and Map.entries()', async () => {
+    await using env = open(tempDir())
+    const db = env.defaultDb
+    const map = new Map<Buffer, Buffer>([
+      [b('m1'), b('x')],
+      [b('m2'), b('y')],
+    ])
+    expect(await db.putMany(map)).toBe(2)
+    const other = new Map<Buffer, Buffer>([[b('m3'), b('z')]])
+    expect(await db.putMany(other.entries())).toBe(1)
+    expect(await db.getMany([b('m1'), b('m2'), b('m3')])).toEqual([b('x'), b('y'), b('z')])
+  })
+
+  it('returns 0 for no entries', async () => {
+    await using env = open(tempDir())
+    const db = env.defaultDb
+    expect(await db.putMany([])).toBe(0)
+    async function* none(): AsyncGenerator<[Buffer, Buffer]> {}
+    expect(await db.putMany(none())).toBe(0)
+    expect(await db.count()).toBe(0)
+  })
+
+  it('with noOverwrite skips present keys and does not count them', async () => {
+    await using env = open(tempDir())
+    const db = env.defaultDb
+    await db.put(b('a'), b('old'))
+    await db.put(b('c'), b('old'))
+    const n = await db.putMany(
+      [
+        [b('a'), b('new')],
+        [b('b'), b('new')],
+        [b('c'), b('new')],
+        [b('d'), b('new')],
+      ],
+      { noOverwrite: true },
+    )
+    expect(n).toBe(2)
+    expect(await db.getMany([b('a'), b('b'), b('c'), b('d')])).toEqual([b('old'), b('new'), b('old'), b('new')])
+  })
+
+  it('with append writes in-order entries', async () => {
+    await using env = open(tempDir())
+    const db = env.defaultDb
+    const entries = Array.from({ length: 100 }, (_, i) => [b(`k${String(i).padStart(3, '0')}`), b(`${i}`)] as [Buffer, Buffer])
+    expect(await db.putMany(entries, { append: true })).toBe(100)
+    expect(await db.count()).toBe(100)
+  })
+
+  it('is atomic: an empty key among the entries rejects and writes nothing', async () => {
+    await using env = open(tempDir())
+    const db = env.defaultDb
+    await expect(
+      db.putMany([
+        [b('a'), b('1')],
+        [b(''), b('2')],
+        [b('c'), b('3')],
+      ]),
+    ).rejects.toBeInstanceOf(errors.BadValsizeError)
+    expect(await db.getMany([b('a'), b('c')])).toEqual([undefined, undefined])
+    expect(await db.count()).toBe(0)
+  })
+
+  it('is atomic: a non-Buffer value among the entries rejects with CoderError and writes nothing', async () => {
+    await using env = open(tempDir())
+    const db = env.defaultDb
+    await expect(
+      db.putMany([
+        [b('a'), b('1')],
+        [b('b'), 'not a buffer' as unknown as Buffer],
+        [b('c'), b('3')],
+      ]),
+    ).rejects.toBeInstanceOf(errors.CoderError)
+    expect(await db.count()).toBe(0)
+  })
+
+  it('is atomic with an async generator that yields a bad entry midway', async () => {
+    await using env = open(tempDir())
+    const db = env.defaultDb
+    async function* gen(): AsyncGenerator<[Buffer, Buffer]> {
+      yield [b('a'), b('1')]
+      await new Promise((r) => setTimeout(r, 1))
+      yield [b('b'), 42 as unknown as Buffer]
+      yield [b('c'), b('3')]
+    }
+    await expect(db.putMany(gen())).rejects.toBeInstanceOf(errors.CoderError)
+    expect(await db.count()).toBe(0)
+  })
+
+  it('is atomic when LMDB itself fails midway (out-of-order append): nothing of it is written', async () => {
+    await using env = open(tempDir())
+    const db = env.defaultDb
+    await expect(
+      db.putMany(
+        [
+          [b('b'), b('1')],
+          [b('c'), b('2')],
+          [b('a'), b('3')],
+        ],
+        { append: true },
+      ),
+    ).rejects.toBeInstanceOf(errors.KeyExistsError)
+    expect(await db.getMany([b('a'), b('b'), b('c')])).toEqual([undefined, undefined, undefined])
+    expect(await db.count()).toBe(0)
+  })
+
+  it('rejects when an entry is not a pair', async () => {
+    await using env = open(tempDir())
+    const db = env.defaultDb
+    await expect(db.putMany([[b('a'), b('1')], null as unknown as [Buffer, Buffer]])).rejects.toBeInstanceOf(Error)
+    expect(await db.count()).toBe(0)
+  })
+})
+
+describe('delete, deleteMany, replace, pop', () => {
+  it('delete resolves true when the key existed, false otherwise', async () => {
+    await using env = open(tempDir())
+    const db = env.defaultDb
+    await db.put(b('k'), b('v'))
+    expect(await db.delete(b('k'))).toBe(true)
+    expect(await db.get(b('k'))).toBeUndefined()
+    expect(await db.delete(b('k'))).toBe(false)
+    expect(await db.delete(b('never'))).toBe(false)
+  })
+
+  it('deleteMany resolves how many of the keys existed', async () => {
+    await using env = open(tempDir())
+    const db = env.defaultDb
+    await db.putMany([
+      [b('a'), b('1')],
+      [b('b'), b('2')],
+      [b('c'), b('3')],
+      [b('d'), b('4')],
+    ])
+    expect(await db.deleteMany([b('a'), b('x'), b('c'), b('y')])).toBe(2)
+    expect(await db.getMany([b('a'), b('b'), b('c'), b('d')])).toEqual([undefined, b('2'), undefined, b('4')])
+    expect(await db.deleteMany([b('nothing')])).toBe(0)
+    expect(await db.deleteMany([])).toBe(0)
+    expect(await db.deleteMany(new Set([b('b'), b('d')]))).toBe(2)
+    expect(await db.count()).toBe(0)
+  })
+
+  it('deleteMany with an empty key rejects and deletes nothing', async () => {
+    await using env = open(tempDir())
+    const db = env.defaultDb
+    await db.put(b('a'), b('1'))
+    await expect(db.deleteMany([b('a'), b('')])).rejects.toBeInstanceOf(errors.BadValsizeError)
+    expect(await db.get(b('a'))).toEqual(b('1'))
+  })
+
+  it('replace stores the value and returns the previous one', async () => {
+    await using env = open(tempDir())
+    const db = env.defaultDb
+    expect(await db.replace(b('k'), b('one'))).toBeUndefined()
+    expect(await db.get(b('k'))).toEqual(b('one'))
+    const prev = await db.replace(b('k'), b('two'))
+    expect(Buffer.isBuffer(prev)).toBe(true)
+    expect(prev).toEqual(b('one'))
+    expect(await db.get(b('k'))).toEqual(b('two'))
+  })
+
+  it('pop deletes and returns the value, undefined when absent', async () => {
+    await using env = open(tempDir())
+    const db = env.defaultDb
+    await db.put(b('k'), b('v'))
+    expect(await db.pop(b('k'))).toEqual(b('v'))
+    expect(await db.has(b('k'))).toBe(false)
+    expect(await db.pop(b('k'))).toBeUndefined()
+    expect(await db.count()).toBe(0)
+  })
+
+  it('replace and pop through a string coder decode the previous value', async () => {
+    await using env = open(tempDir())
+    const db = env.openDb('s', { keyCoder: 'string', valueCoder: 'string' })
+    expect(await db.replace('k', 'héllo')).toBeUndefined()
+    expect(await db.replace('k', 'wörld')).toBe('héllo')
+    expect(await db.pop('k')).toBe('wörld')
+    expect(await db.pop('k')).toBeUndefined()
+  })
+})
+
+describe('drop', () => {
+  it('drop() empties the database but keeps it', async () => {
+    await using env = open(tempDir())
+    const db = env.openDb('d')
+    await db.putMany([
+      [b('a'), b('1')],
+      [b('b'), b('2')],
+    ])
+    await db.drop()
+    expect(await db.count()).toBe(0)
+    expect(await db.get(b('a'))).toBeUndefined()
+    expect(await env.databases()).toContain('d')
+    // still usable
+    expect(await db.put(b('c'), b('3'))).toBe(true)
+    expect(await db.get(b('c'))).toEqual(b('3'))
+  })
+
+  it('drop({ delete: true }) removes a named database; the old handle rejects with BadDbiError', async () => {
+    await using env = open(tempDir())
+    const gone = env.openDb('gone')
+    const kept = env.openDb('kept')
+    await gone.put(b('a'), b('1'))
+    await kept.put(b('a'), b('2'))
+    expect((await env.databases()).sort()).toEqual(['gone', 'kept'])
+    await gone.drop({ delete: true })
+    expect(await env.databases()).toEqual(['kept'])
+    await expect(gone.get(b('a'))).rejects.toBeInstanceOf(errors.BadDbiError)
+    await expect(gone.put(b('a'), b('x'))).rejects.toBeInstanceOf(errors.BadDbiError)
+    await expect(gone.count()).rejects.toBeInstanceOf(errors.BadDbiError)
+    expect(() => gone.getSync(b('a'))).toThrow(errors.BadDbiError)
+    // the failed put did not recreate it
+    expect(await env.databases()).toEqual(['kept'])
+    expect(await kept.get(b('a'))).toEqual(b('2'))
+    // opening it again creates a new, empty database
+    const again = env.openDb('gone')
+    expect(await again.count()).toBe(0)
+    expect(await again.get(b('a'))).toBeUndefined()
+    expect(await env.databases()).toContain('gone')
+  })
+
+  it('drop({ delete: true }) invalidates every handle on that database', async () => {
+    await using env = open(tempDir())
+    const one = env.openDb('x')
+    const two = env.openDb('x', { valueCoder: 'string' })
+    await one.put(b('k'), b('v'))
+    await one.drop({ delete: true })
+    await expect(two.get(b('k'))).rejects.toBeInstanceOf(errors.BadDbiError)
+  })
+
+  it('defaultDb.drop() empties the default database but keeps the named databases and their data', async () => {
+    await using env = open(tempDir())
+    const named = env.openDb('named')
+    const other = env.openDb('other', { keyCoder: 'string', valueCoder: 'string' })
+    await named.put(b('n'), b('data'))
+    await other.put('o', 'more')
+    const main = env.defaultDb
+    await main.putMany([
+      [b('a'), b('1')],
+      [b('zzz'), b('2')],
+    ])
+    await main.drop()
+    expect(await main.get(b('a'))).toBeUndefined()
+    expect(await main.get(b('zzz'))).toBeUndefined()
+    expect((await env.databases()).sort()).toEqual(['named', 'other'])
+    expect(await named.get(b('n'))).toEqual(b('data'))
+    expect(await other.get('o')).toBe('more')
+    // the named databases still accept writes, and reopen by name
+    expect(await named.put(b('n2'), b('x'))).toBe(true)
+    expect(await env.openDb('named').count()).toBe(2)
+  })
+
+  it('drop() of a large database in the same tick as other writes', async () => {
+    await using env = open(tempDir(), { sync: false })
+    const db = env.openDb('big')
+    await db.putMany(Array.from({ length: 2000 }, (_, i) => [b(`k${i}`), bytes(100)] as [Buffer, Buffer]))
+    const dropped = db.drop()
+    const put = db.put(b('after'), b('1'))
+    await Promise.all([dropped, put])
+    expect(await db.count()).toBe(1)
+    expect(await db.get(b('after'))).toEqual(b('1'))
+  })
+})
+
+describe('count and stat', () => {
+  it('count() follows puts and deletes', async () => {
+    await using env = open(tempDir())
+    const db = env.openDb('c')
+    expect(await db.count()).toBe(0)
+    await db.putMany(Array.from({ length: 37 }, (_, i) => [b(`k${i}`), b('v')] as [Buffer, Buffer]))
+    expect(await db.count()).toBe(37)
+    await db.put(b('k0'), b('again'))
+    expect(await db.count()).toBe(37)
+    await db.delete(b('k1'))
+    expect(await db.count()).toBe(36)
+  })
+
+  it('stat() has the mdb_stat fields', async () => {
+    await using env = open(tempDir())
+    const db = env.openDb('s')
+    const empty = await db.stat()
+    expect(Object.keys(empty).sort()).toEqual(
+      ['branchPages', 'depth', 'entries', 'leafPages', 'overflowPages', 'psize'].sort(),
+    )
+    expect(empty.entries).toBe(0)
+    expect(empty.depth).toBe(0)
+    expect(empty.leafPages).toBe(0)
+    expect(empty.psize).toBeGreaterThanOrEqual(4096)
+    expect(empty.psize & (empty.psize - 1)).toBe(0) // a power of two
+
+    await db.putMany(Array.from({ length: 1000 }, (_, i) => [b(`key-${i}`), bytes(50)] as [Buffer, Buffer]))
+    await db.put(b('huge'), bytes(3 * empty.psize))
+    const st = await db.stat()
+    expect(st.entries).toBe(1001)
+    expect(st.depth).toBeGreaterThanOrEqual(2)
+    expect(st.branchPages).toBeGreaterThanOrEqual(1)
+    expect(st.leafPages).toBeGreaterThan(1)
+    expect(st.overflowPages).toBeGreaterThanOrEqual(3)
+    expect(st.psize).toBe(empty.psize)
+    for (const v of Object.values(st)) expect(Number.isInteger(v)).toBe(true)
+  })
+
+  it('stat() of the default database matches env.stat()', async () => {
+    await using env = open(tempDir())
+    await env.defaultDb.putMany([
+      [b('a'), b('1')],
+      [b('b'), b('2')],
+    ])
+    expect(await env.defaultDb.stat()).toEqual(env.stat())
+    expect(await env.defaultDb.count()).toBe(2)
+  })
+})
+
+describe('sync reads', () => {
+  it('getSync/getManySync/hasSync see committed writes at once', async () => {
+    await using env = open(tempDir())
+    const db = env.openDb('s', { keyCoder: 'string', valueCoder: 'string' })
+    expect(db.getSync('a')).toBeUndefined()
+    expect(db.hasSync('a')).toBe(false)
+    await db.putMany([
+      ['a', 'A'],
+      ['b', 'B'],
+    ])
+    expect(db.getSync('a')).toBe('A')
+    expect(db.hasSync('b')).toBe(true)
+    expect(db.getManySync(['b', 'x', 'a'])).toEqual(['B', undefined, 'A'])
+  })
+
+  it('sync reads throw (not reject) on bad keys', async () => {
+    await using env = open(tempDir())
+    const db = env.defaultDb
+    expect(() => db.getSync(b(''))).toThrow(errors.BadValsizeError)
+    expect(() => db.hasSync(b(''))).toThrow(errors.BadValsizeError)
+    expect(() => db.getManySync([b('a'), b('')])).toThrow(errors.BadValsizeError)
+    expect(() => db.getSync('str' as unknown as Buffer)).toThrow(errors.CoderError)
+  })
+})
+
+describe('coders', () => {
+  it('StringCoder keys and values round-trip, including non-ASCII text', async () => {
+    await using env = open(tempDir())
+    const db = env.openDb('str', { keyCoder: 'string', valueCoder: 'string' })
+    expect(await db.put('héllo', 'wörld ✓ 🚀')).toBe(true)
+    expect(await db.get('héllo')).toBe('wörld ✓ 🚀')
+    expect(await db.get('hello')).toBeUndefined()
+    expect(await db.get('hello', 'none')).toBe('none')
+    expect(await db.has('héllo')).toBe(true)
+    expect(await db.putMany([['x', '1'], ['y', '']])).toBe(2)
+    expect(await db.getMany(['y', 'x', 'z'])).toEqual(['', '1', undefined])
+    expect(await db.replace('x', '2')).toBe('1')
+    expect(await db.delete('x')).toBe(true)
+    expect(await db.deleteMany(['y', 'x'])).toBe(1)
+    expect(db.getSync('héllo')).toBe('wörld ✓ 🚀')
+  })
+
+  it('StringCoder instances and names are interchangeable, and keys are UTF-8 bytes', async () => {
+    await using env = open(tempDir())
+    const byInstance = env.openDb('s', { keyCoder: new StringCoder(), valueCoder: new StringCoder() })
+    const byName = env.openDb('s', { keyCoder: 'string', valueCoder: 'string' })
+    const raw = env.openDb('s')
+    await byInstance.put('ключ', 'значение')
+    expect(await byName.get('ключ')).toBe('значение')
+    expect(await raw.get(Buffer.from('ключ', 'utf8'))).toEqual(Buffer.from('значение', 'utf8'))
+  })
+
+  it('an empty string key is rejected', async () => {
+    await using env = open(tempDir())
+    const db = env.openDb('s', { keyCoder: 'string', valueCoder: 'string' })
+    await expect(db.put('', 'v')).rejects.toBeInstanceOf(errors.BadValsizeError)
+    await expect(db.get('')).rejects.toBeInstanceOf(errors.BadValsizeError)
+    expect(await db.count()).toBe(0)
+  })
+
+  it('each openDb call returns its own handle: the same database seen as binary and as string', async () => {
+    await using env = open(tempDir())
+    const asString = env.openDb('shared', { keyCoder: 'string', valueCoder: 'string' })
+    const asBinary = env.openDb('shared')
+    const asBinary2 = env.openDb('shared', { keyCoder: new IdentityCoder(), valueCoder: 'binary' })
+    expect(asString).not.toBe(asBinary)
+    expect(asBinary).not.toBe(asBinary2)
+    expect(asString.keyCoder).toBeInstanceOf(StringCoder)
+    expect(asBinary.keyCoder).toBeInstanceOf(IdentityCoder)
+    expect(asBinary.valueCoder).toBeInstanceOf(IdentityCoder)
+    expect(asString.name).toBe('shared')
+    expect(asBinary.name).toBe('shared')
+    expect(asString.env).toBe(env)
+
+    await asString.put('k', 'text')
+    const raw = await asBinary.get(b('k'))
+    expect(Buffer.isBuffer(raw)).toBe(true)
+    expect(raw).toEqual(b('text'))
+    await asBinary.put(b('k2'), b('bytes'))
+    expect(await asString.get('k2')).toBe('bytes')
+    expect(await asBinary2.get(b('k2'))).toEqual(b('bytes'))
+    expect(await asString.count()).toBe(2)
+    expect(await asBinary.count()).toBe(2)
+  })
+
+  it('keyCoder and valueCoder are writable properties and affect only their handle', async () => {
+    await using env = open(tempDir())
+    const db = env.openDb('w')
+    const other = env.openDb('w')
+    await db.put(b('k'), b('v'))
+    const anyDb = db as unknown as { keyCoder: unknown; valueCoder: unknown }
+    anyDb.valueCoder = new StringCoder()
+    expect(db.valueCoder).toBeInstanceOf(StringCoder)
+    expect(await db.get(b('k'))).toBe('v')
+    anyDb.keyCoder = new StringCoder()
+    expect(await db.get('k' as unknown as Buffer)).toBe('v')
+    await db.put('k2' as unknown as Buffer, 'w' as unknown as Buffer)
+    // the other handle keeps its binary coders
+    expect(other.keyCoder).toBeInstanceOf(IdentityCoder)
+    expect(other.valueCoder).toBeInstanceOf(IdentityCoder)
+    expect(await other.get(b('k2'))).toEqual(b('w'))
+    // and switching back works
+    anyDb.valueCoder = new IdentityCoder()
+    expect(await db.get('k' as unknown as Buffer)).toEqual(b('v'))
+  })
+
+  it('defaultDb has binary coders and the null name; openDb() and openDb(null) open the default database', async () => {
+    await using env = open(tempDir())
+    const main = env.defaultDb
+    expect(main).toBe(env.defaultDb)
+    expect(main.name).toBeNull()
+    expect(main.keyCoder).toBeInstanceOf(IdentityCoder)
+    expect(main.valueCoder).toBeInstanceOf(IdentityCoder)
+    await main.put(b('k'), b('v'))
+    const viaNull = env.openDb(null, { valueCoder: 'string' })
+    const viaNone = env.openDb()
+    expect(viaNull.name).toBeNull()
+    expect(viaNone).not.toBe(main)
+    expect(await viaNull.get(b('k'))).toBe('v')
+    expect(await viaNone.get(b('k'))).toEqual(b('v'))
+  })
+})
+
+describe('named and default databases', () => {
+  it('are separate key spaces', async () => {
+    await using env = open(tempDir())
+    const main = env.defaultDb
+    const one = env.openDb('one')
+    const two = env.openDb('two')
+    await main.put(b('k'), b('main'))
+    await one.put(b('k'), b('one'))
+    await two.put(b('k'), b('two'))
+    expect(await main.get(b('k'))).toEqual(b('main'))
+    expect(await one.get(b('k'))).toEqual(b('one'))
+    expect(await two.get(b('k'))).toEqual(b('two'))
+    await one.delete(b('k'))
+    expect(await one.has(b('k'))).toBe(false)
+    expect(await main.has(b('k'))).toBe(true)
+    expect(await two.has(b('k'))).toBe(true)
+    expect(await one.count()).toBe(0)
+    expect(await two.count()).toBe(1)
+  })
+
+  it('databases() lists the named databases only', async () => {
+    await using env = open(tempDir())
+    expect(await env.databases()).toEqual([])
+    env.openDb('alpha')
+    env.openDb('beta')
+    await env.defaultDb.put(b('plain-key'), b('v'))
+    expect((await env.databases()).sort()).toEqual(['alpha', 'beta'])
+  })
+
+  it('openDb with create: false throws NotFoundError for a missing database', async () => {
+    await using env = open(tempDir())
+    expect(() => env.openDb('missing', { create: false })).toThrow(errors.NotFoundError)
+    expect(await env.databases()).toEqual([])
+    env.openDb('present')
+    expect(env.openDb('present', { create: false }).name).toBe('present')
+  })
+
+  it('named databases and their data survive close and reopen', async () => {
+    const dir = tempDir()
+    {
+      await using env = open(dir)
+      await env.openDb('persist', { keyCoder: 'string', valueCoder: 'string' }).put('a', 'b')
+    }
+    await using env = open(dir)
+    expect(await env.databases()).toEqual(['persist'])
+    expect(await env.openDb('persist', { keyCoder: 'string', valueCoder: 'string', create: false }).get('a')).toBe('b')
   })
 })

@@ -78,7 +78,12 @@ unsafe fn dbi_open(txn: &RawTxn, name: &Option<CString>, flags: u32) -> Result<u
 
 impl Shared {
     /// Opens an existing database in a read transaction; `None` if it does not exist.
-    fn open_existing(&self, names: &mut HashMap<Option<String>, u32>, name: Option<&str>, flags: DbFlags) -> Result<Option<DbRef>> {
+    fn open_existing(
+        &self,
+        names: &mut HashMap<Option<String>, u32>,
+        name: Option<&str>,
+        flags: DbFlags,
+    ) -> Result<Option<DbRef>> {
         if let Some(&dbi) = names.get(&name.map(str::to_owned)) {
             return Ok(Some(self.dbis.current(dbi)));
         }

@@ -401,9 +401,7 @@ impl Env {
         let _gate = busy.shared().enter()?;
         let mut out = String::new();
         // SAFETY: the callback only appends to `out`, which outlives the call.
-        let rc = unsafe {
-            ffi::mdb_reader_list(busy.shared().raw(), Some(collect), &mut out as *mut String as *mut _)
-        };
+        let rc = unsafe { ffi::mdb_reader_list(busy.shared().raw(), Some(collect), &mut out as *mut String as *mut _) };
         if rc < 0 {
             return Err(Error::Lmdb(rc));
         }
@@ -460,7 +458,12 @@ impl Env {
 /// registry key (for a file without `subdir`, its canonical directory joined
 /// with its name, since the file may not exist yet).
 fn prepare_path(path: &Path, options: &EnvOptions) -> Result<PathBuf> {
-    let missing = |what: &str| Error::Io(std::io::Error::new(std::io::ErrorKind::NotFound, format!("{what} {} does not exist", path.display())));
+    let missing = |what: &str| {
+        Error::Io(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            format!("{what} {} does not exist", path.display()),
+        ))
+    };
     if options.subdir {
         if !path.exists() {
             if !options.create || options.readonly {

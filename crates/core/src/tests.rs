@@ -27,7 +27,7 @@ fn get(env: &Env, db: DbRef, key: &[u8]) -> Option<Vec<u8>> {
     b.push(op::GET, 0, 0, db, key, None);
     let out = env.read_batch(&b.finish()).unwrap();
     assert!(out.errors.is_empty(), "{:?}", out.errors);
-    (out.lens[0] >= 0).then(|| out.data)
+    (out.lens[0] >= 0).then_some(out.data)
 }
 
 #[test]
@@ -218,8 +218,8 @@ fn writes_queued_before_close_settle_and_later_ones_fail_closed() {
     env.write(put(db, b"k", b"v"), move |r| tx.send(r.is_ok()).unwrap());
     env.close();
     env.write(put(db, b"k", b"v"), move |r| tx2.send(r.is_ok()).unwrap());
-    assert_eq!(rx.recv().unwrap(), true);
-    assert_eq!(rx.recv().unwrap(), false);
+    assert!(rx.recv().unwrap());
+    assert!(!rx.recv().unwrap());
     let env = Env::open(dir.path(), &EnvOptions::default()).unwrap();
     let db = env.open_db(None, DbFlags::default(), false).unwrap();
     assert!(get(&env, db, b"k").is_some());

@@ -68,9 +68,7 @@ pub(crate) struct Writer {
 impl Writer {
     pub(crate) fn spawn(shared: Arc<Shared>) -> Result<Writer> {
         let (tx, rx) = mpsc::channel();
-        let thread = std::thread::Builder::new()
-            .name("lmdb-napi-writer".into())
-            .spawn(move || run(&shared, rx))?;
+        let thread = std::thread::Builder::new().name("lmdb-napi-writer".into()).spawn(move || run(&shared, rx))?;
         Ok(Writer { tx, thread })
     }
 

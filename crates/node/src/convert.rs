@@ -105,11 +105,7 @@ impl ToJs for ReadOutput {
         Ok(ReadResultJs {
             data: self.data.into(),
             lens: Float64Array::new(self.lens.into_iter().map(|n| n as f64).collect()),
-            errors: self
-                .errors
-                .iter()
-                .map(|(i, e)| ReadErrorJs { index: *i as u32, error: describe(e) })
-                .collect(),
+            errors: self.errors.iter().map(|(i, e)| ReadErrorJs { index: *i as u32, error: describe(e) }).collect(),
         })
     }
 }

@@ -1,0 +1,321 @@
+import { describe, expect, it } from 'vitest'
+import { open, errors } from 'lmdb-napi'
+import { b, bytes, tempDir } from './helpers.js'
+
+const MiB = 1024 * 1024
+
+/** `count` entries of `size`-byte values, keys `${prefix}${i}`. */
+function entries(prefix: string, count: number, size: number, fill = 7): [Buffer, Buffer][] {
+  const value = bytes(size, fill)
+  return Array.from({ length: count }, (_, i) => [b(`${prefix}${String(i).padStart(6, '0')}`), value])
+}
+
+describe('group commit', () => {
+  it('commits 10,000 puts issued at once in far fewer than 10,000 transactions', async () => {
+    await using env = open(tempDir())
+    const db = env.openDb('gc')
+    await db.put(b('warm-up'), b('1'))
+    const before = env.info().lastTxnid
+    const results = await Promise.all(
+      Array.from({ length: 10_000 }, (_, i) => db.put(b(`key${i}`), b(`value${i}`))),
+    )
+    expect(results).toHaveLength(10_000)
+    expect(results.every((r) => r === true)).toBe(true)
+    const after = env.info().lastTxnid
+    expect(after).toBeGreaterThan(before)
+    expect(after - before).toBeLessThan(100)
+    expect(await db.count()).toBe(10_001)
+    expect(await db.get(b('key0'))).toEqual(b('value0'))
+    expect(await db.get(b('key9999'))).toEqual(b('value9999'))
+  })
+
+  it('every write resolves only after it is committed (visible to a new read)', async () => {
+    await using env = open(tempDir())
+    const db = env.defaultDb
+    const checks = Array.from({ length: 50 }, (_, i) =>
+      db.put(b(`k${i}`), b(`v${i}`)).then(async () => {
+        expect(db.getSync(b(`k${i}`))).toEqual(b(`v${i}`))
+        expect(await db.get(b(`k${i}`))).toEqual(b(`v${i}`))
+      }),
+    )
+    await Promise.all(checks)
+  })
+
+  it('mixes puts, deletes, replaces and putManys of one tick with their own results', async () => {
+    await using env = open(tempDir())
+    const db = env.defaultDb
+    await db.put(b('existing'), b('old'))
+    const [p1, d1, d2, r1, m1, pop1, n1] = await Promise.all([
+      db.put(b('a'), b('1')),
+      db.delete(b('existing')),
+      db.delete(b('missing')),
+      db.replace(b('a'), b('2')),
+      db.putMany([
+        [b('x'), b('X')],
+        [b('y'), b('Y')],
+      ]),
+      db.pop(b('x')),
+      db.put(b('a'), b('3'), { noOverwrite: true }),
+    ])
+    expect(p1).toBe(true)
+    expect(d1).toBe(true)
+    expect(d2).toBe(false)
+    expect(r1).toEqual(b('1'))
+    expect(m1).toBe(2)
+    expect(pop1).toEqual(b('X'))
+    expect(n1).toBe(false)
+    expect(await db.getMany([b('a'), b('existing'), b('x'), b('y')])).toEqual([b('2'), undefined, undefined, b('Y')])
+  })
+})
+
+describe('write order', () => {
+  it('writes issued without awaiting take effect in issue order (same tick)', async () => {
+    await using env = open(tempDir(), { sync: false })
+    const db = env.openDb('o', { keyCoder: 'string', valueCoder: 'string' })
+    const p1 = db.put('k', '1')
+    const p2 = db.put('k', '2')
+    const p3 = db.delete('k')
+    const p4 = db.put('k', '3')
+    expect(await Promise.all([p1, p2, p3, p4])).toEqual([true, true, true, true])
+    expect(await db.get('k')).toBe('3')
+  })
+
+  it('put then delete in the same tick leaves the key absent', async () => {
+    await using env = open(tempDir(), { sync: false })
+    const db = env.openDb('o', { keyCoder: 'string', valueCoder: 'string' })
+    const p1 = db.put('k', '1')
+    const p2 = db.delete('k')
+    expect(await Promise.all([p1, p2])).toEqual([true, true])
+    expect(await db.has('k')).toBe(false)
+  })
+
+  it('keeps issue order across ticks, batches and kinds of write', async () => {
+    await using env = open(tempDir(), { sync: false })
+    const db = env.openDb('o', { keyCoder: 'string', valueCoder: 'string' })
+    const pending: Promise<unknown>[] = []
+    pending.push(db.put('k', '1'))
+    await Promise.resolve()
+    pending.push(db.putMany([['k', '2'], ['j', 'x']]))
+    await new Promise((r) => setImmediate(r))
+    pending.push(db.delete('k'))
+    pending.push(db.replace('k', '4'))
+    await Promise.resolve()
+    pending.push(db.put('k', '5'))
+    const results = await Promise.all(pending)
+    expect(results).toEqual([true, 2, true, undefined, true])
+    expect(await db.get('k')).toBe('5')
+  })
+
+  it('the last of many overlapping writes to one key wins', async () => {
+    await using env = open(tempDir(), { sync: false })
+    const db = env.openDb('o', { keyCoder: 'string', valueCoder: 'string' })
+    const pending: Promise<unknown>[] = []
+    for (let i = 0; i < 500; i++) {
+      pending.push(db.put('k', String(i)))
+      if (i % 97 === 0) await Promise.resolve()
+      if (i % 211 === 0) await new Promise((r) => setImmediate(r))
+    }
+    await Promise.all(pending)
+    expect(await db.get('k')).toBe('499')
+  })
+})
+
+describe('a bad write rejects alone', () => {
+  it('an empty key and a wrong value type reject while the others of the tick commit', async () => {
+    await using env = open(tempDir())
+    const db = env.defaultDb
+    const results = await Promise.allSettled([
+      db.put(b('a'), b('1')),
+      db.put(b(''), b('empty key')),
+      db.put(b('b'), b('2')),
+      db.put(b('c'), 'a string' as unknown as Buffer),
+      db.put(b('d'), 4 as unknown as Buffer),
+      db.put(b('e'), b('5')),
+    ])
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'rejected', 'rejected', 'fulfilled'])
+    expect((results[1] as PromiseRejectedResult).reason).toBeInstanceOf(errors.BadValsizeError)
+    expect((results[3] as PromiseRejectedResult).reason).toBeInstanceOf(errors.CoderError)
+    expect((results[4] as PromiseRejectedResult).reason).toBeInstanceOf(errors.CoderError)
+    expect(await db.getMany([b('a'), b('b'), b('c'), b('d'), b('e')])).toEqual([b('1'), b('2'), undefined, undefined, b('5')])
+    expect(await db.count()).toBe(3)
+  })
+
+  it('a write that LMDB refuses (out-of-order append) rejects alone; the others of its group commit', async () => {
+    await using env = open(tempDir())
+    const db = env.defaultDb
+    await db.put(b('m'), b('0'))
+    const results = await Promise.allSettled([
+      db.put(b('a'), b('1')),
+      db.put(b('b'), b('2'), { append: true }), // 'b' < 'm': refused
+      db.putMany([
+        [b('x'), b('3')],
+        [b('c'), b('4')], // refused, so the whole putMany is undone
+      ], { append: true }),
+      db.put(b('z'), b('5')),
+    ])
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'fulfilled'])
+    expect((results[1] as PromiseRejectedResult).reason).toBeInstanceOf(errors.KeyExistsError)
+    expect((results[2] as PromiseRejectedResult).reason).toBeInstanceOf(errors.KeyExistsError)
+    expect(await db.getMany([b('a'), b('b'), b('x'), b('c'), b('z'), b('m')])).toEqual([
+      b('1'),
+      undefined,
+      undefined,
+      undefined,
+      b('5'),
+      b('0'),
+    ])
+  })
+
+  it('a write to a deleted database rejects alone', async () => {
+    await using env = open(tempDir())
+    const doomed = env.openDb('doomed')
+    const fine = env.openDb('fine')
+    await doomed.put(b('k'), b('v'))
+    await doomed.drop({ delete: true })
+    const results = await Promise.allSettled([fine.put(b('a'), b('1')), doomed.put(b('k'), b('v')), fine.put(b('b'), b('2'))])
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled'])
+    expect((results[1] as PromiseRejectedResult).reason).toBeInstanceOf(errors.BadDbiError)
+    expect(await fine.count()).toBe(2)
+  })
+})
+
+describe('map size', () => {
+  it('autoGrow: a 1 MiB map takes ~100 MB of writes', async () => {
+    await using env = open(tempDir(), { mapSize: MiB, sync: false })
+    expect(env.info().mapSize).toBe(MiB)
+    const db = env.defaultDb
+    const value = bytes(10 * 1024, 3)
+    const writes: Promise<number>[] = []
+    for (let call = 0; call < 100; call++) {
+      writes.push(
+        db.putMany(Array.from({ length: 100 }, (_, i) => [b(`c${String(call).padStart(3, '0')}-${String(i).padStart(3, '0')}`), value])),
+      )
+    }
+    const counts = await Promise.all(writes)
+    expect(counts.every((n) => n === 100)).toBe(true)
+    expect(await db.count()).toBe(10_000)
+    const grown = env.info().mapSize
+    expect(grown).toBeGreaterThan(100 * 1024 * 1024)
+    const sample = await db.get(b('c099-099'))
+    expect(sample?.equals(value)).toBe(true)
+  }, 30_000)
+
+  it('autoGrow also grows for a single put larger than the map', async () => {
+    await using env = open(tempDir(), { mapSize: MiB, sync: false })
+    const big = bytes(3 * MiB, 9)
+    expect(await env.defaultDb.put(b('big'), big)).toBe(true)
+    expect(env.info().mapSize).toBeGreaterThan(3 * MiB)
+    expect((await env.defaultDb.get(b('big')))?.equals(big)).toBe(true)
+  })
+
+  it('autoGrow: false rejects a write that does not fit with MapFullError; nothing of it is visible', async () => {
+    await using env = open(tempDir(), { mapSize: MiB, autoGrow: false, sync: false })
+    const db = env.defaultDb
+    await db.put(b('before'), b('1'))
+    const err = await db.putMany(entries('big', 200, 10 * 1024)).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(errors.MapFullError)
+    expect(err).toBeInstanceOf(errors.LmdbError)
+    expect((err as InstanceType<typeof errors.MapFullError>).code).toBe('MDB_MAP_FULL')
+    expect((err as InstanceType<typeof errors.MapFullError>).errno).toBe(-30792)
+    expect(env.info().mapSize).toBe(MiB)
+    expect(await db.count()).toBe(1)
+    expect(await db.get(b('big000000'))).toBeUndefined()
+    expect(await db.get(b('before'))).toEqual(b('1'))
+    // the environment is still usable
+    expect(await db.put(b('after'), b('2'))).toBe(true)
+    expect(await db.get(b('after'))).toEqual(b('2'))
+    expect(await db.count()).toBe(2)
+  })
+
+  it('autoGrow: false rejects an oversized put with MapFullError; a small put of the same tick commits or rejects, never half, and later puts work', async () => {
+    await using env = open(tempDir(), { mapSize: MiB, autoGrow: false, sync: false })
+    const db = env.defaultDb
+    const results = await Promise.allSettled([db.put(b('huge'), bytes(2 * MiB)), db.put(b('small'), b('s'))])
+    // The oversized put must fail with MapFullError. The small one may share its
+    // transaction, but must not be lost silently: if it rejected, it is absent.
+    expect(results[0].status).toBe('rejected')
+    expect((results[0] as PromiseRejectedResult).reason).toBeInstanceOf(errors.MapFullError)
+    expect(await db.has(b('huge'))).toBe(false)
+    if (results[1].status === 'fulfilled') expect(await db.get(b('small'))).toEqual(b('s'))
+    else expect(await db.has(b('small'))).toBe(false)
+    expect(await db.put(b('later'), b('l'))).toBe(true)
+    expect(await db.get(b('later'))).toEqual(b('l'))
+  })
+
+  it('maxMapSize caps growth: a write beyond the cap rejects with MapFullError', async () => {
+    await using env = open(tempDir(), { mapSize: MiB, maxMapSize: 4 * MiB, sync: false })
+    const db = env.defaultDb
+    // fits after growing within the cap
+    expect(await db.putMany(entries('fit', 100, 10 * 1024))).toBe(100)
+    expect(env.info().mapSize).toBeGreaterThan(MiB)
+    expect(env.info().mapSize).toBeLessThanOrEqual(4 * MiB)
+    // does not fit under the cap
+    await expect(db.putMany(entries('over', 800, 10 * 1024))).rejects.toBeInstanceOf(errors.MapFullError)
+    expect(env.info().mapSize).toBeLessThanOrEqual(4 * MiB)
+    expect(await db.get(b('over000000'))).toBeUndefined()
+    expect(await db.count()).toBe(100)
+    expect(await db.put(b('small'), b('ok'))).toBe(true)
+    expect(await db.count()).toBe(101)
+  })
+
+  it('setMapSize grows the map and the environment keeps working', async () => {
+    await using env = open(tempDir(), { mapSize: MiB, autoGrow: false, sync: false })
+    await expect(env.defaultDb.putMany(entries('x', 200, 10 * 1024))).rejects.toBeInstanceOf(errors.MapFullError)
+    await env.setMapSize(16 * MiB)
+    expect(env.info().mapSize).toBe(16 * MiB)
+    expect(await env.defaultDb.putMany(entries('x', 200, 10 * 1024))).toBe(200)
+  })
+})
+
+describe('durability', () => {
+  it('data survives close and reopen', async () => {
+    const dir = tempDir()
+    {
+      await using env = open(dir)
+      const db = env.openDb('keep', { keyCoder: 'string', valueCoder: 'string' })
+      await db.putMany([
+        ['a', '1'],
+        ['b', '2'],
+      ])
+      await env.defaultDb.put(b('main'), b('m'))
+      await db.delete('b')
+    }
+    await using env = open(dir)
+    const db = env.openDb('keep', { keyCoder: 'string', valueCoder: 'string' })
+    expect(await db.get('a')).toBe('1')
+    expect(await db.has('b')).toBe(false)
+    expect(await env.defaultDb.get(b('main'))).toEqual(b('m'))
+  })
+
+  it('writes not awaited before close still land', async () => {
+    const dir = tempDir()
+    {
+      const env = open(dir)
+      const db = env.defaultDb
+      const writes = Array.from({ length: 100 }, (_, i) => db.put(b(`k${i}`), b(`v${i}`)))
+      await env.close()
+      expect(await Promise.all(writes)).toEqual(Array(100).fill(true))
+    }
+    await using env = open(dir)
+    expect(await env.defaultDb.count()).toBe(100)
+    expect(await env.defaultDb.get(b('k42'))).toEqual(b('v42'))
+  })
+
+  it('a sync: false environment reads its writes, and they survive a clean close', async () => {
+    const dir = tempDir()
+    {
+      await using env = open(dir, { sync: false })
+      expect(env.flags().sync).toBe(false)
+      const db = env.defaultDb
+      expect(await db.put(b('k'), b('v'))).toBe(true)
+      expect(await db.get(b('k'))).toEqual(b('v'))
+      expect(db.getSync(b('k'))).toEqual(b('v'))
+      expect(await db.putMany(entries('n', 10, 10))).toBe(10)
+      expect(await db.count()).toBe(11)
+      await env.sync(true)
+    }
+    await using env = open(dir)
+    expect(await env.defaultDb.get(b('k'))).toEqual(b('v'))
+    expect(await env.defaultDb.count()).toBe(11)
+  })
+})
