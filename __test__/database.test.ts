@@ -526,6 +526,17 @@ describe('drop', () => {
     expect(await env.openDb('named').count()).toBe(2)
   })
 
+  it('defaultDb.drop({ delete: true }) rejects and keeps everything', async () => {
+    await using env = open(tempDir())
+    const named = env.openDb('named')
+    await named.put(b('n'), b('1'))
+    await env.defaultDb.put(b('k'), b('v'))
+    await expect(env.defaultDb.drop({ delete: true })).rejects.toBeInstanceOf(errors.LmdbError)
+    expect(await env.defaultDb.get(b('k'))).toEqual(b('v'))
+    expect(await env.databases()).toEqual(['named'])
+    expect(await named.get(b('n'))).toEqual(b('1'))
+  })
+
   it('drop() of a large database in the same tick as other writes', async () => {
     await using env = open(tempDir(), { sync: false })
     const db = env.openDb('big')

@@ -106,6 +106,23 @@ describe('write order', () => {
     expect(await db.get('k')).toBe('5')
   })
 
+  it('a putMany fed by an async iterable keeps its place in issue order', async () => {
+    await using env = open(tempDir(), { sync: false })
+    const db = env.openDb('o', { keyCoder: 'string', valueCoder: 'string' })
+    async function* one(): AsyncGenerator<[string, string]> {
+      await new Promise((r) => setTimeout(r, 5))
+      yield ['k', 'from putMany']
+    }
+    // issued first: putMany; issued second, without awaiting: put and delete
+    const many = db.putMany(one())
+    const put = db.put('k', 'from put')
+    const many2 = db.putMany(one())
+    const del = db.delete('k')
+    expect(await Promise.all([many, put, many2])).toEqual([1, true, 1])
+    expect(await del).toBe(true)
+    expect(await db.has('k')).toBe(false)
+  })
+
   it('the last of many overlapping writes to one key wins', async () => {
     await using env = open(tempDir(), { sync: false })
     const db = env.openDb('o', { keyCoder: 'string', valueCoder: 'string' })

@@ -1,0 +1,53 @@
+import { expect, it } from 'vitest'
+import { open, errors } from 'lmdb-napi'
+import { tempDir } from './helpers.js'
+
+/** A small deterministic PRNG, so a failure can be replayed. */
+function prng(seed: number): () => number {
+  return () => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff
+    return seed / 0x7fffffff
+  }
+}
+
+it('survives random interleavings of operations, closes and reopens', async () => {
+  const dir = tempDir()
+  const random = prng(42)
+  const pick = <T>(xs: T[]): T => xs[Math.floor(random() * xs.length)]
+  let envs = [open(dir, { sync: false }), open(dir, { sync: false })]
+  const settled: Promise<unknown>[] = []
+  const allowed = (e: unknown) => {
+    // Only typed errors may come out; anything else fails the test.
+    if (!(e instanceof errors.ClosedError || e instanceof errors.LmdbError || e instanceof errors.CoderError)) throw e
+  }
+  for (let step = 0; step < 3000; step++) {
+    const env = pick(envs)
+    const key = Buffer.from(`k${Math.floor(random() * 50)}`)
+    const r = random()
+    try {
+      const db = r < 0.05 ? env.openDb(`db${Math.floor(random() * 3)}`) : env.defaultDb
+      const op = Math.floor(random() * 12)
+      const p: Promise<unknown> | unknown =
+        op === 0 ? db.put(key, Buffer.from('v'))
+        : op === 1 ? db.get(key)
+        : op === 2 ? db.getMany([key, key])
+        : op === 3 ? db.delete(key)
+        : op === 4 ? db.putMany([[key, Buffer.alloc(Math.floor(random() * 5000))]])
+        : op === 5 ? db.replace(key, Buffer.from('r'))
+        : op === 6 ? db.pop(key)
+        : op === 7 ? db.getSync(key)
+        : op === 8 ? db.put(Buffer.alloc(0), Buffer.from('bad'))
+        : op === 9 ? db.put(key, 'not bytes' as unknown as Buffer)
+        : op === 10 ? db.count()
+        : env.close()
+      if (p instanceof Promise) settled.push(p.catch(allowed))
+    } catch (e) {
+      allowed(e)
+    }
+    if (random() < 0.01) envs = envs.map((e) => (e.closed ? open(dir, { sync: false }) : e))
+  }
+  await Promise.all(settled)
+  for (const env of envs) await env.close()
+  await using last = open(dir)
+  expect(await last.defaultDb.count()).toBeGreaterThanOrEqual(0)
+})

@@ -1,0 +1,26 @@
+import { expect, it } from 'vitest'
+import { open } from 'lmdb-napi'
+import { tempDir } from './helpers.js'
+
+it('keeps the event loop turning while a read runs off the JS thread', async () => {
+  await using env = open(tempDir(), { sync: false })
+  const db = env.defaultDb
+  const keys = Array.from({ length: 200_000 }, (_, i) => Buffer.from(`key${String(i).padStart(7, '0')}`))
+  await db.putMany(keys.map((k) => [k, k]))
+
+  let ticks = 0
+  let done = false
+  const tick = () => {
+    if (done) return
+    ticks++
+    setTimeout(tick, 0)
+  }
+  const read = db.getMany(keys)
+  setTimeout(tick, 0)
+  const values = await read
+  done = true
+  expect(values[123_456]).toEqual(keys[123_456])
+  // Had the 200,000 reads run on this thread, no timer could have fired
+  // between issuing them and their answer.
+  expect(ticks).toBeGreaterThan(1)
+})
