@@ -25,7 +25,7 @@ export declare class NativeEnv {
   /** Runs a read batch on the calling (JS) thread. */
   readSync(batch: Uint8Array): ReadResultJs
   /** Queues a write batch; resolves with one result per unit after the commit. */
-  write(batch: Uint8Array): Promise<UnitResultJs[]>
+  write(batch: Uint8Array): Promise<Array<boolean | number | Buffer | null | string>>
   /** Statistics of the main database. */
   stat(): StatJs
   /** Statistics of one database. Off the JS thread. */

@@ -214,6 +214,16 @@ describe('one native environment per path', () => {
     await bEnv.close()
   })
 
+  it('keeps a handle opened read-only read-only, even on a writable shared environment', async () => {
+    const dir = tempDir()
+    await using writer = open(dir)
+    await using reader = open(dir, { readonly: true })
+    await writer.defaultDb.put(b('k'), b('v'))
+    expect(await reader.defaultDb.get(b('k'))).toEqual(b('v'))
+    await expect(reader.defaultDb.put(b('k'), b('x'))).rejects.toBeInstanceOf(errors.ReadonlyError)
+    expect(await writer.defaultDb.get(b('k'))).toEqual(b('v'))
+  })
+
   it('reopens a path after its last handle closed', async () => {
     const dir = tempDir()
     for (let i = 0; i < 20; i++) {

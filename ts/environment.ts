@@ -51,7 +51,8 @@ export class Environment {
       reads: new ReadQueue(this.#native),
       writes: new WriteQueue(this.#native),
       maxKeySize: this.#native.maxKeySize(),
-      readonly: call(() => this.#native.flags()).readonly,
+      // read-only if asked, or if the shared environment was opened so
+      readonly: options.readonly === true || call(() => this.#native.flags()).readonly,
       get closed() {
         return env.#closed
       },
