@@ -54,9 +54,9 @@ impl Dbis {
     }
 
     /// Forgets a handle that LMDB closed (its database was deleted).
-    pub(crate) fn retire(names: &mut HashMap<Option<String>, u32>, gens: &Dbis, dbi: u32) {
+    pub(crate) fn retire(&self, names: &mut HashMap<Option<String>, u32>, dbi: u32) {
         names.retain(|_, d| *d != dbi);
-        gens.gens[dbi as usize].fetch_add(1, Ordering::AcqRel);
+        self.gens[dbi as usize].fetch_add(1, Ordering::AcqRel);
     }
 }
 

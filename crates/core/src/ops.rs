@@ -94,7 +94,8 @@ fn lmdb_put_flags(flags: u8) -> u32 {
 /// records of the named databases: `mdb_drop` would take them too.
 ///
 /// # Safety
-/// `txn` is a live write transaction and the caller holds the gate.
+/// `txn` is a live write transaction; the caller holds the gate and, for the
+/// main database, `Dbis::lock` (see `writer.rs`).
 unsafe fn drop_db(shared: &Shared, txn: &RawTxn, dbi: u32, delete: bool) -> Result<()> {
     if dbi != MAIN_DBI {
         return Error::check(ffi::mdb_drop(txn.ptr(), dbi, delete as i32));
@@ -104,10 +105,7 @@ unsafe fn drop_db(shared: &Shared, txn: &RawTxn, dbi: u32, delete: bool) -> Resu
     }
     // Deleting a named database's record would fail and poison the
     // transaction, so they are listed first and stepped over.
-    let named: HashSet<Vec<u8>> = {
-        let _names = shared.dbis.lock();
-        shared.named_databases()?.into_iter().map(String::into_bytes).collect()
-    };
+    let named: HashSet<Vec<u8>> = shared.named_databases()?.into_iter().map(String::into_bytes).collect();
     let mut cursor = Cursor::open(txn, MAIN_DBI)?;
     let mut step = cursor.step(ffi::MDB_FIRST)?;
     while let Some((key, _)) = step {

@@ -15,7 +15,7 @@ use std::thread::JoinHandle;
 use lmdb_master_sys as ffi;
 
 use crate::batch::{self, op, DbRef, Op};
-use crate::dbi::Dbis;
+use crate::dbi::MAIN_DBI;
 use crate::env::{Busy, Env, Shared};
 use crate::error::{Error, Result};
 use crate::ops::{apply_unit, Outcome};
@@ -165,9 +165,15 @@ struct Unit<'a> {
 }
 
 impl Unit<'_> {
-    /// Deleting a named database closes its handle at once, even if the
-    /// transaction is later aborted; such a unit runs in a transaction of its
-    /// own, holding the handle table.
+    /// A drop that needs the handle table: deleting a named database closes
+    /// its handle at once, even if the transaction is later aborted, and
+    /// emptying the main database lists the named ones. Such a unit runs in a
+    /// transaction of its own, with the table locked before the gate is
+    /// entered (the order every other path takes them in).
+    fn needs_dbis(&self) -> bool {
+        matches!(self.ops, [op] if op.kind == op::DROP && (op.flags & put_flags::DELETE_DB != 0 || op.db.dbi == MAIN_DBI))
+    }
+
     fn deletes_db(&self) -> bool {
         matches!(self.ops, [op] if op.kind == op::DROP && op.flags & put_flags::DELETE_DB != 0)
     }
@@ -182,14 +188,14 @@ fn commit_group(shared: &Shared, group: Vec<Batch>) {
         }
     }
     let mut results: Vec<Result<Outcome>> = Vec::with_capacity(units.len());
-    for segment in units.chunk_by(|a, b| !a.deletes_db() && !b.deletes_db()) {
-        if segment[0].deletes_db() {
+    for segment in units.chunk_by(|a, b| !a.needs_dbis() && !b.needs_dbis()) {
+        if segment[0].needs_dbis() {
             let db = segment[0].ops[0].db;
             let mut names = shared.dbis.lock();
             let checked = shared.dbis.check(db);
             results.extend(run_segment(shared, segment));
-            if checked.is_ok() {
-                Dbis::retire(&mut names, &shared.dbis, db.dbi);
+            if checked.is_ok() && segment[0].deletes_db() {
+                shared.dbis.retire(&mut names, db.dbi);
             }
         } else {
             results.extend(run_segment(shared, segment));
