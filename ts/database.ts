@@ -5,7 +5,7 @@ import type { Environment } from './environment.js'
 import type { DbRef, NativeEnv } from './native.js'
 import type { ReadAnswer, ReadQueue } from './read-queue.js'
 import type { DbStat, PutOptions } from './types.js'
-import type { UnitResult, WriteQueue } from './write-queue.js'
+import type { Build, UnitResult, WriteQueue } from './write-queue.js'
 
 /** What a database needs of its environment. @internal */
 export interface EnvLink {
@@ -62,7 +62,7 @@ export class Database<K = Buffer, V = Buffer> {
 
   /** The values of `keys` in input order (`undefined` where absent), read in one snapshot. */
   async getMany(keys: Iterable<K>): Promise<(V | undefined)[]> {
-    const encoded = Array.from(keys, (k) => this.#key(k))
+    const encoded = Array.from(iterable(keys), (k) => this.#key(k))
     return this.#decodeAll(await this.#link.reads.read(Op.Get, this.#ref, encoded))
   }
 
@@ -80,7 +80,7 @@ export class Database<K = Buffer, V = Buffer> {
 
   /** `getMany` on the calling thread. */
   getManySync(keys: Iterable<K>): (V | undefined)[] {
-    const encoded = Array.from(keys, (k) => this.#key(k))
+    const encoded = Array.from(iterable(keys), (k) => this.#key(k))
     return this.#decodeAll(this.#link.reads.readSync(Op.Get, this.#ref, encoded))
   }
 
@@ -104,24 +104,35 @@ export class Database<K = Buffer, V = Buffer> {
   /**
    * Stores every entry in one transaction: all or nothing. Resolves with how
    * many were written (entries skipped by `noOverwrite` do not count). An
-   * async iterable is read to its end before the write is queued.
+   * async iterable is read to its end first; the write keeps its place in
+   * the order of writes meanwhile (later writes wait behind it).
    */
   async putMany(entries: Iterable<[K, V]> | AsyncIterable<[K, V]>, options?: PutOptions): Promise<number> {
     this.#writable()
-    const encoded: [Uint8Array, Uint8Array][] = []
-    if (Symbol.asyncIterator in entries) {
-      for await (const [k, v] of entries) encoded.push([this.#key(k), this.#value(v)])
-      this.#writable() // the environment may have closed meanwhile
-    } else {
-      for (const [k, v] of entries) encoded.push([this.#key(k), this.#value(v)])
-    }
-    if (encoded.length === 0) return 0
     const flags = putFlags(options)
-    return count(
-      await this.#link.writes.unit((b, unit) => {
-        for (const [k, v] of encoded) b.push(Op.Put, flags, unit, this.#ref, k, v)
-      }),
-    )
+    const encoded: [Uint8Array, Uint8Array][] = []
+    const build: Build = (b, unit) => {
+      for (const [k, v] of encoded) b.push(Op.Put, flags, unit, this.#ref, k, v)
+    }
+    if (isAsyncIterable(entries)) {
+      const writes = this.#link.writes
+      const place = writes.reserve()
+      try {
+        for await (const [k, v] of entries) encoded.push([this.#key(k), this.#value(v)])
+        this.#writable() // the environment may have closed meanwhile
+      } catch (error) {
+        writes.cancel(place)
+        throw error
+      }
+      if (encoded.length === 0) {
+        writes.cancel(place)
+        return 0
+      }
+      return count(await writes.fill(place, build))
+    }
+    for (const [k, v] of iterable(entries)) encoded.push([this.#key(k), this.#value(v)])
+    if (encoded.length === 0) return 0
+    return count(await this.#link.writes.unit(build))
   }
 
   /**
@@ -138,7 +149,7 @@ export class Database<K = Buffer, V = Buffer> {
   /** Deletes every key in one transaction; resolves with how many existed. */
   async deleteMany(keys: Iterable<K>): Promise<number> {
     this.#writable()
-    const encoded = Array.from(keys, (k) => this.#key(k))
+    const encoded = Array.from(iterable(keys), (k) => this.#key(k))
     if (encoded.length === 0) return 0
     return count(
       await this.#link.writes.unit((b, unit) => {
@@ -243,6 +254,16 @@ export class Database<K = Buffer, V = Buffer> {
 }
 
 const EMPTY = new Uint8Array(0)
+
+function isAsyncIterable<T>(value: Iterable<T> | AsyncIterable<T>): value is AsyncIterable<T> {
+  return typeof (value as AsyncIterable<T>)?.[Symbol.asyncIterator] === 'function'
+}
+
+/** `value` if it is iterable; else a TypeError (Array.from would take `42` as empty). */
+function iterable<T>(value: Iterable<T>): Iterable<T> {
+  if (typeof value?.[Symbol.iterator] !== 'function') throw new TypeError('expected an iterable')
+  return value
+}
 
 function putFlags(options: PutOptions | undefined): number {
   if (!options) return 0

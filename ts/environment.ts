@@ -188,7 +188,7 @@ export class Environment {
   close(): Promise<void> {
     if (!this.#closing) {
       this.#closed = true
-      this.#link.writes.flush()
+      this.#link.writes.flushAll()
       this.#link.reads.flush()
       this.#closing = callAsync(() => this.#native.close())
     }

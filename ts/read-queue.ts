@@ -59,7 +59,13 @@ export class ReadQueue {
     if (this.#pending.length === 0) return
     const pending = this.#pending
     this.#pending = []
-    this.#native.read(this.#builder.take()).then(
+    let sent: Promise<ReadResult>
+    try {
+      sent = this.#native.read(this.#builder.take())
+    } catch (error) {
+      sent = Promise.reject(error)
+    }
+    sent.then(
       (result) => {
         const answers = unpack(result)
         const failed = new Map(result.errors.map((e) => [e.index, e.error]))

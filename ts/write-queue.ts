@@ -3,9 +3,14 @@
  * thread. Each public call (a `put`, a whole `putMany`) is one *unit*: it
  * commits or fails as a whole, and settles its own promise. The writer may
  * commit several batches in one transaction (group commit).
+ *
+ * Writes take effect in the order they were issued. A `putMany` fed by an
+ * async iterable cannot pack its operations at once, so it *reserves* its
+ * place: what is issued after it waits (already packed) until it is filled
+ * or cancelled, then goes out behind it.
  */
 import { BatchBuilder } from './batch.js'
-import { transformNativeError } from './errors.js'
+import { ClosedError, transformNativeError } from './errors.js'
 import type { NativeEnv } from './native.js'
 
 /** What a unit resolved with natively: a flag, a count or a previous value. */
@@ -16,39 +21,109 @@ interface Pending {
   reject(error: unknown): void
 }
 
+/** Units packed together, to be sent as one batch. */
+interface Segment {
+  builder: BatchBuilder
+  pending: Pending[]
+}
+
+/** A place held in the order of writes; see the module doc. */
+export interface Reservation {
+  filled?: Segment
+  cancelled: boolean
+}
+
+type Slot = Segment | Reservation
+
+/** Packs one unit's operations, given its unit number. Must not throw. */
+export type Build = (builder: BatchBuilder, unit: number) => void
+
 export class WriteQueue {
   readonly #native: NativeEnv
-  readonly #builder = new BatchBuilder()
-  #pending: Pending[] = []
+  readonly #slots: Slot[] = []
+  readonly #spare: BatchBuilder[] = []
   #scheduled = false
 
   constructor(native: NativeEnv) {
     this.#native = native
   }
 
-  /**
-   * Queues one unit: `build` pushes its operations with the unit number it
-   * is given. Must not throw: encode and validate before calling.
-   */
-  unit(build: (builder: BatchBuilder, unit: number) => void): Promise<UnitResult> {
-    const unit = this.#pending.length
-    build(this.#builder, unit)
+  /** Queues one unit behind everything issued before it. */
+  unit(build: Build): Promise<UnitResult> {
+    let segment = this.#slots.at(-1)
+    if (segment === undefined || !('builder' in segment)) {
+      segment = this.#segment()
+      this.#slots.push(segment)
+    }
+    return this.#add(segment, build)
+  }
+
+  /** Holds the next place in the order of writes for a unit packed later. */
+  reserve(): Reservation {
+    const reservation: Reservation = { cancelled: false }
+    this.#slots.push(reservation)
+    return reservation
+  }
+
+  /** Packs the unit that `reservation` held a place for. */
+  fill(reservation: Reservation, build: Build): Promise<UnitResult> {
+    if (reservation.cancelled) return Promise.reject(new ClosedError())
+    reservation.filled = this.#segment()
+    return this.#add(reservation.filled, build)
+  }
+
+  /** Gives up a reserved place: what waited behind it goes out. */
+  cancel(reservation: Reservation): void {
+    reservation.cancelled = true
+    this.#schedule()
+  }
+
+  /** Sends what can go now. `close` calls it after cancelling every reservation. */
+  flush(): void {
+    this.#scheduled = false
+    while (this.#slots.length > 0) {
+      const head = this.#slots[0]
+      if ('builder' in head) this.#send(head)
+      else if (head.filled) this.#send(head.filled)
+      else if (!head.cancelled) return
+      this.#slots.shift()
+    }
+  }
+
+  /** For `close`: no reservation will be filled any more; send the rest. */
+  flushAll(): void {
+    for (const slot of this.#slots) if (!('builder' in slot) && !slot.filled) slot.cancelled = true
+    this.flush()
+  }
+
+  #segment(): Segment {
+    return { builder: this.#spare.pop() ?? new BatchBuilder(), pending: [] }
+  }
+
+  #add(segment: Segment, build: Build): Promise<UnitResult> {
+    build(segment.builder, segment.pending.length)
     return new Promise<UnitResult>((resolve, reject) => {
-      this.#pending.push({ resolve, reject })
-      if (!this.#scheduled) {
-        this.#scheduled = true
-        queueMicrotask(() => this.flush())
-      }
+      segment.pending.push({ resolve, reject })
+      this.#schedule()
     })
   }
 
-  /** Sends what is queued now (also called by `close`, so accepted writes land). */
-  flush(): void {
-    this.#scheduled = false
-    if (this.#pending.length === 0) return
-    const pending = this.#pending
-    this.#pending = []
-    this.#native.write(this.#builder.take()).then(
+  #schedule(): void {
+    if (this.#scheduled) return
+    this.#scheduled = true
+    queueMicrotask(() => this.flush())
+  }
+
+  #send({ builder, pending }: Segment): void {
+    if (pending.length === 0) return
+    let sent: Promise<(UnitResult | string)[]>
+    try {
+      sent = this.#native.write(builder.take())
+    } catch (error) {
+      sent = Promise.reject(error)
+    }
+    this.#spare.push(builder)
+    sent.then(
       (results) => {
         for (let i = 0; i < pending.length; i++) {
           const result = results[i]

@@ -17,7 +17,7 @@ use lmdb_master_sys as ffi;
 use parking_lot::{Mutex, MutexGuard};
 
 use crate::batch::DbRef;
-use crate::env::{Env, Shared};
+use crate::env::{Busy, Env, Shared};
 use crate::error::{Error, Result};
 use crate::options::DbFlags;
 use crate::txn::{Cursor, RawTxn};
@@ -162,11 +162,12 @@ impl Env {
         }
         crate::writer::create_db(&shared.writer_sender()?, name.map(str::to_owned), flags)
     }
+}
 
+impl Busy {
     /// The names of the named databases.
     pub fn databases(&self) -> Result<Vec<String>> {
-        let busy = self.busy()?;
-        let shared = busy.shared();
+        let shared = self.shared();
         let _names = shared.dbis.lock();
         let _gate = shared.enter()?;
         shared.named_databases()
@@ -174,8 +175,7 @@ impl Env {
 
     /// `mdb_stat` of one database.
     pub fn db_stat(&self, db: DbRef) -> Result<crate::env::Stat> {
-        let busy = self.busy()?;
-        let shared = busy.shared();
+        let shared = self.shared();
         shared.dbis.check(db)?;
         // SAFETY: the pooled transaction is live inside `read`.
         shared.read(|txn| unsafe { crate::txn::dbi_stat(txn, db.dbi) }.map(Into::into))

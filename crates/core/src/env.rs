@@ -227,8 +227,11 @@ impl Drop for Handle {
     }
 }
 
-/// Marks one operation of a handle as in progress until dropped.
-pub(crate) struct Busy(Arc<Handle>);
+/// One operation in progress on a handle: `close` waits until it is dropped.
+/// Taken on the calling thread (see `Env::busy`), it is what work handed to
+/// another thread carries, so a `close` issued after the call cannot overtake
+/// it. The operations that may run off the calling thread are its methods.
+pub struct Busy(Arc<Handle>);
 
 impl Busy {
     pub(crate) fn shared(&self) -> &Arc<Shared> {
@@ -302,7 +305,7 @@ impl Env {
     }
 
     /// Starts an operation; fails once the handle is closed.
-    pub(crate) fn busy(&self) -> Result<Busy> {
+    pub fn busy(&self) -> Result<Busy> {
         let mut state = self.0.state.lock();
         if state.1 {
             return Err(Error::Closed("environment"));
@@ -417,11 +420,12 @@ impl Env {
         Error::check(unsafe { ffi::mdb_reader_check(busy.shared().raw(), &mut dead) })?;
         Ok(dead as u32)
     }
+}
 
+impl Busy {
     /// Sets the map size (LMDB rounds it up to what the data needs).
     pub fn set_map_size(&self, bytes: usize) -> Result<()> {
-        let busy = self.busy()?;
-        busy.shared().resize(bytes)
+        self.shared().resize(bytes)
     }
 
     /// `mdb_env_copy2`: a consistent copy into the existing directory (or
@@ -429,28 +433,25 @@ impl Env {
     pub fn copy(&self, dest: impl AsRef<Path>, compact: bool) -> Result<()> {
         let dest = CString::new(dest.as_ref().as_os_str().as_encoded_bytes())
             .map_err(|_| Error::Invalid("path contains a NUL byte".into()))?;
-        let busy = self.busy()?;
-        let _gate = busy.shared().enter()?;
+        let _gate = self.shared().enter()?;
         let flags = if compact { ffi::MDB_CP_COMPACT } else { 0 };
         // SAFETY: the environment is open; LMDB takes its own read transaction.
-        Error::check(unsafe { ffi::mdb_env_copy2(busy.shared().raw(), dest.as_ptr(), flags) })
+        Error::check(unsafe { ffi::mdb_env_copy2(self.shared().raw(), dest.as_ptr(), flags) })
     }
 
     /// `mdb_env_copyfd2`: a consistent copy of the data file to `fd`.
     pub fn copy_to_fd(&self, fd: i32, compact: bool) -> Result<()> {
-        let busy = self.busy()?;
-        let _gate = busy.shared().enter()?;
+        let _gate = self.shared().enter()?;
         let flags = if compact { ffi::MDB_CP_COMPACT } else { 0 };
         // SAFETY: the environment is open; a bad fd makes LMDB fail with EBADF.
-        Error::check(unsafe { ffi::mdb_env_copyfd2(busy.shared().raw(), fd as ffi::mdb_filehandle_t, flags) })
+        Error::check(unsafe { ffi::mdb_env_copyfd2(self.shared().raw(), fd as ffi::mdb_filehandle_t, flags) })
     }
 
     /// `mdb_env_sync`: flush buffers to disk (`force` even with `sync: false`).
     pub fn sync(&self, force: bool) -> Result<()> {
-        let busy = self.busy()?;
-        let _gate = busy.shared().enter()?;
+        let _gate = self.shared().enter()?;
         // SAFETY: the environment is open.
-        Error::check(unsafe { ffi::mdb_env_sync(busy.shared().raw(), force as i32) })
+        Error::check(unsafe { ffi::mdb_env_sync(self.shared().raw(), force as i32) })
     }
 }
 

@@ -31,7 +31,7 @@ mod txn;
 mod writer;
 
 pub use batch::{op, parse as parse_batch, Builder as BatchBuilder, DbRef, Op};
-pub use env::{Env, Info, Stat};
+pub use env::{Busy, Env, Info, Stat};
 pub use error::{code_name, Error, Result};
 pub use ops::Outcome;
 pub use options::{put_flags, DbFlags, EnvFlags, EnvOptions};

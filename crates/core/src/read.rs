@@ -5,7 +5,7 @@
 //! is none. One buffer crosses back to JavaScript however many keys were read.
 
 use crate::batch::{self, op};
-use crate::env::Env;
+use crate::env::Busy;
 use crate::error::{Error, Result};
 use crate::txn;
 
@@ -26,12 +26,11 @@ pub struct ReadOutput {
     pub errors: Vec<(usize, Error)>,
 }
 
-impl Env {
+impl Busy {
     /// Runs a batch of `GET`/`HAS` operations (see `batch.rs`) in one
     /// snapshot. Errors of single operations are reported per operation.
     pub fn read_batch(&self, bytes: &[u8]) -> Result<ReadOutput> {
-        let busy = self.busy()?;
-        let shared = busy.shared();
+        let shared = self.shared();
         let ops = batch::parse(bytes)?;
         shared.read(|t| {
             let mut out = ReadOutput { lens: Vec::with_capacity(ops.len()), ..Default::default() };

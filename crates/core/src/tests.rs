@@ -25,7 +25,7 @@ fn put(db: DbRef, key: &[u8], value: &[u8]) -> Vec<u8> {
 fn get(env: &Env, db: DbRef, key: &[u8]) -> Option<Vec<u8>> {
     let mut b = BatchBuilder::new();
     b.push(op::GET, 0, 0, db, key, None);
-    let out = env.read_batch(&b.finish()).unwrap();
+    let out = env.busy().unwrap().read_batch(&b.finish()).unwrap();
     assert!(out.errors.is_empty(), "{:?}", out.errors);
     (out.lens[0] >= 0).then_some(out.data)
 }
@@ -45,7 +45,7 @@ fn a_put_is_read_back_and_survives_reopening() {
     let env = Env::open(dir.path(), &EnvOptions::default()).unwrap();
     let db = env.open_db(Some("things"), DbFlags::default(), false).unwrap();
     assert_eq!(get(&env, db, b"k").as_deref(), Some(&b"v"[..]));
-    assert_eq!(env.databases().unwrap(), vec!["things".to_string()]);
+    assert_eq!(env.busy().unwrap().databases().unwrap(), vec!["things".to_string()]);
 }
 
 #[test]
@@ -77,7 +77,7 @@ fn batches_queued_together_commit_in_one_transaction() {
     }
     let txns = env.info().unwrap().last_txnid - before;
     assert!(txns < 500, "{txns} transactions for 500 batches");
-    assert_eq!(env.db_stat(db).unwrap().entries, 500);
+    assert_eq!(env.busy().unwrap().db_stat(db).unwrap().entries, 500);
 }
 
 #[test]
@@ -178,7 +178,7 @@ fn dropping_the_default_db_keeps_the_named_ones() {
     assert_eq!(get(&env, main, b"a"), None);
     assert_eq!(env.stat().unwrap().entries, 1, "only the named database's record is left");
     assert_eq!(get(&env, named, b"b").as_deref(), Some(&b"2"[..]));
-    assert_eq!(env.databases().unwrap(), vec!["named".to_string()]);
+    assert_eq!(env.busy().unwrap().databases().unwrap(), vec!["named".to_string()]);
 }
 
 #[test]
@@ -190,12 +190,12 @@ fn a_deleted_database_handle_fails_instead_of_reaching_another() {
     let mut b = BatchBuilder::new();
     b.push(op::DROP, put_flags::DELETE_DB, 0, old, b"", None);
     write(&env, b.finish()).unwrap()[0].as_ref().unwrap();
-    assert!(env.databases().unwrap().is_empty());
+    assert!(env.busy().unwrap().databases().unwrap().is_empty());
     let fresh = env.open_db(Some("other"), DbFlags::default(), true).unwrap();
     assert_eq!(fresh.dbi, old.dbi, "LMDB reuses the slot");
     let r = write(&env, put(old, b"k", b"v")).unwrap();
     assert!(matches!(r[0], Err(Error::BadDbi)));
-    assert_eq!(env.db_stat(fresh).unwrap().entries, 0);
+    assert_eq!(env.busy().unwrap().db_stat(fresh).unwrap().entries, 0);
 }
 
 #[test]
@@ -233,7 +233,7 @@ fn copy_and_compact_copy_hold_the_data() {
     write(&env, put(db, b"k", b"v")).unwrap();
     for compact in [false, true] {
         let dest = temp();
-        env.copy(dest.path(), compact).unwrap();
+        env.busy().unwrap().copy(dest.path(), compact).unwrap();
         let copy = Env::open(dest.path(), &EnvOptions::default()).unwrap();
         let cdb = copy.open_db(None, DbFlags::default(), false).unwrap();
         assert_eq!(get(&copy, cdb, b"k").as_deref(), Some(&b"v"[..]));
@@ -241,4 +241,59 @@ fn copy_and_compact_copy_hold_the_data() {
     // Pooled read transactions are reset between reads and hold no snapshot.
     assert_eq!(env.readers().unwrap().trim(), "(no active readers)");
     assert_eq!(env.reader_check().unwrap(), 0);
+}
+
+#[test]
+fn a_full_map_fails_only_the_units_that_do_not_fit() {
+    let dir = temp();
+    let opts = EnvOptions { map_size: 1 << 20, auto_grow: false, ..Default::default() };
+    let env = Env::open(dir.path(), &opts).unwrap();
+    let db = env.open_db(None, DbFlags::default(), true).unwrap();
+    let mut b = BatchBuilder::new();
+    b.push(op::PUT, 0, 0, db, b"small", Some(b"fits"));
+    for i in 0..2000u32 {
+        b.push(op::PUT, 0, 1, db, &i.to_be_bytes(), Some(&[1u8; 4000]));
+    }
+    b.push(op::PUT, 0, 2, db, b"tiny", Some(b"fits too"));
+    let results = write(&env, b.finish()).unwrap();
+    assert_eq!(results[0].as_ref().unwrap(), &Outcome::Done(true));
+    assert_eq!(results[1].as_ref().unwrap_err().code(), "MDB_MAP_FULL");
+    assert_eq!(results[2].as_ref().unwrap(), &Outcome::Done(true));
+    assert!(get(&env, db, b"small").is_some() && get(&env, db, b"tiny").is_some());
+}
+
+#[test]
+fn a_failed_delete_keeps_the_handle() {
+    let dir = temp();
+    let env = Env::open(dir.path(), &EnvOptions::default()).unwrap();
+    let main = env.open_db(None, DbFlags::default(), true).unwrap();
+    let mut b = BatchBuilder::new();
+    b.push(op::DROP, put_flags::DELETE_DB, 0, main, b"", None);
+    assert_eq!(write(&env, b.finish()).unwrap()[0].as_ref().unwrap_err().code(), "EINVAL");
+    write(&env, put(main, b"k", b"v")).unwrap()[0].as_ref().unwrap();
+    assert!(get(&env, main, b"k").is_some());
+}
+
+#[test]
+fn work_taken_before_close_finishes_and_close_waits_for_it() {
+    let dir = temp();
+    let env = Env::open(dir.path(), &EnvOptions::default()).unwrap();
+    let db = env.open_db(None, DbFlags::default(), true).unwrap();
+    write(&env, put(db, b"k", b"v")).unwrap();
+    let busy = env.busy().unwrap();
+    let closer = {
+        let env = env.clone();
+        std::thread::spawn(move || env.close())
+    };
+    while !env.is_closed() {
+        std::thread::yield_now();
+    }
+    assert!(matches!(env.busy(), Err(Error::Closed(_))));
+    std::thread::sleep(Duration::from_millis(20));
+    assert!(!closer.is_finished(), "close waits for the work in progress");
+    let mut b = BatchBuilder::new();
+    b.push(op::GET, 0, 0, db, b"k", None);
+    assert_eq!(busy.read_batch(&b.finish()).unwrap().data, b"v");
+    drop(busy);
+    closer.join().unwrap();
 }

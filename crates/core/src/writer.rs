@@ -193,10 +193,11 @@ fn commit_group(shared: &Shared, group: Vec<Batch>) {
             let db = segment[0].ops[0].db;
             let mut names = shared.dbis.lock();
             let checked = shared.dbis.check(db);
-            results.extend(run_segment(shared, segment));
-            if checked.is_ok() && segment[0].deletes_db() {
+            let outcome = run_segment(shared, segment);
+            if checked.is_ok() && segment[0].deletes_db() && outcome[0].is_ok() {
                 shared.dbis.retire(&mut names, db.dbi);
             }
+            results.extend(outcome);
         } else {
             results.extend(run_segment(shared, segment));
         }
@@ -244,6 +245,16 @@ fn run_segment(shared: &Shared, units: &[Unit<'_>]) -> Vec<Result<Outcome>> {
             .map(|(outcome, failure)| match failure {
                 Some(e) => Err(e),
                 None => Ok(outcome.expect("a unit that did not fail has an outcome")),
+            })
+            .collect(),
+        // A group too big for the map (or one transaction) as a whole: each
+        // unit on its own, so only the ones that cannot fit fail.
+        Err(Error::Lmdb(ffi::MDB_MAP_FULL | ffi::MDB_TXN_FULL)) if units.len() > 1 => units
+            .iter()
+            .zip(failed)
+            .map(|(unit, failure)| match failure {
+                Some(e) => Err(e),
+                None => run_segment(shared, std::slice::from_ref(unit)).remove(0),
             })
             .collect(),
         Err(e) => failed.into_iter().map(|f| Err(f.unwrap_or_else(|| e.clone()))).collect(),

@@ -1,10 +1,11 @@
 //! `NativeEnv`: one JavaScript `Environment`'s handle on the core.
 //!
-//! Reads and maintenance calls run on the libuv pool (`Job`); writes are
+//! Reads and maintenance calls run on the libuv pool (`Job`), each holding
+//! the `Busy` mark taken when it was called; writes are
 //! queued to the environment's writer thread and settle a promise when their
 //! group commits, so no pool thread waits for a commit.
 
-use lmdb_napi_core::{DbRef, Env as CoreEnv, ReadOutput, Stat};
+use lmdb_napi_core::{Busy, DbRef, Env as CoreEnv, ReadOutput, Stat};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
@@ -38,22 +39,22 @@ impl NativeEnv {
 
     /// Names of the named databases. Off the JS thread.
     #[napi(ts_return_type = "Promise<string[]>")]
-    pub fn databases(&self) -> AsyncTask<Job<Vec<String>>> {
-        let env = self.env.clone();
-        Job::new(move || env.databases())
+    pub fn databases(&self) -> Result<AsyncTask<Job<Vec<String>>>> {
+        let busy = self.busy()?;
+        Ok(Job::new(move || busy.databases()))
     }
 
     /// Runs a read batch in one snapshot. Off the JS thread.
     #[napi(ts_return_type = "Promise<ReadResultJs>")]
-    pub fn read(&self, batch: &[u8]) -> AsyncTask<Job<ReadOutput>> {
-        let (env, batch) = (self.env.clone(), batch.to_vec());
-        Job::new(move || env.read_batch(&batch))
+    pub fn read(&self, batch: &[u8]) -> Result<AsyncTask<Job<ReadOutput>>> {
+        let (busy, batch) = (self.busy()?, batch.to_vec());
+        Ok(Job::new(move || busy.read_batch(&batch)))
     }
 
     /// Runs a read batch on the calling (JS) thread.
     #[napi]
     pub fn read_sync(&self, batch: &[u8]) -> Result<ReadResultJs> {
-        self.env.read_batch(batch).or_throw()?.to_js()
+        self.busy()?.read_batch(batch).or_throw()?.to_js()
     }
 
     /// Queues a write batch; resolves with one result per unit after the commit.
@@ -75,9 +76,9 @@ impl NativeEnv {
 
     /// Statistics of one database. Off the JS thread.
     #[napi(ts_return_type = "Promise<StatJs>")]
-    pub fn db_stat(&self, dbi: u32, gen: u32) -> AsyncTask<Job<Stat>> {
-        let env = self.env.clone();
-        Job::new(move || env.db_stat(DbRef { dbi, gen }))
+    pub fn db_stat(&self, dbi: u32, gen: u32) -> Result<AsyncTask<Job<Stat>>> {
+        let busy = self.busy()?;
+        Ok(Job::new(move || busy.db_stat(DbRef { dbi, gen })))
     }
 
     /// `mdb_env_info`.
@@ -130,30 +131,36 @@ impl NativeEnv {
 
     /// Resizes the map once no transaction uses it. Off the JS thread.
     #[napi(ts_return_type = "Promise<void>")]
-    pub fn set_map_size(&self, bytes: f64) -> AsyncTask<Job<()>> {
-        let env = self.env.clone();
-        Job::new(move || env.set_map_size(bytes as usize))
+    pub fn set_map_size(&self, bytes: f64) -> Result<AsyncTask<Job<()>>> {
+        let busy = self.busy()?;
+        Ok(Job::new(move || busy.set_map_size(bytes as usize)))
     }
 
     /// Hot backup into the existing directory `dest`. Off the JS thread.
     #[napi(ts_return_type = "Promise<void>")]
-    pub fn copy(&self, dest: String, compact: bool) -> AsyncTask<Job<()>> {
-        let env = self.env.clone();
-        Job::new(move || env.copy(dest, compact))
+    pub fn copy(&self, dest: String, compact: bool) -> Result<AsyncTask<Job<()>>> {
+        let busy = self.busy()?;
+        Ok(Job::new(move || busy.copy(dest, compact)))
     }
 
     /// Hot backup of the data file to an open file descriptor. Off the JS thread.
     #[napi(ts_return_type = "Promise<void>")]
-    pub fn copy_to_fd(&self, fd: i32, compact: bool) -> AsyncTask<Job<()>> {
-        let env = self.env.clone();
-        Job::new(move || env.copy_to_fd(fd, compact))
+    pub fn copy_to_fd(&self, fd: i32, compact: bool) -> Result<AsyncTask<Job<()>>> {
+        let busy = self.busy()?;
+        Ok(Job::new(move || busy.copy_to_fd(fd, compact)))
     }
 
     /// Flushes to disk. Off the JS thread.
     #[napi(ts_return_type = "Promise<void>")]
-    pub fn sync(&self, force: bool) -> AsyncTask<Job<()>> {
-        let env = self.env.clone();
-        Job::new(move || env.sync(force))
+    pub fn sync(&self, force: bool) -> Result<AsyncTask<Job<()>>> {
+        let busy = self.busy()?;
+        Ok(Job::new(move || busy.sync(force)))
+    }
+
+    /// Marks a call as in progress, here on the JS thread, so that a `close`
+    /// issued after it waits for it even if the close reaches the pool first.
+    fn busy(&self) -> Result<Busy> {
+        self.env.busy().or_throw()
     }
 
     /// Closes this handle after its work in progress. Off the JS thread.
