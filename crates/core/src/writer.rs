@@ -143,7 +143,9 @@ fn run(shared: &Shared, rx: Receiver<Msg>) {
                         Err(_) => break,
                     }
                 }
-                commit_group(shared, group);
+                // A panic must not take the writer (and every later write)
+                // down: the group's batches settle as failed when dropped.
+                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| commit_group(shared, group)));
             }
         }
     }
