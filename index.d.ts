@@ -74,7 +74,7 @@ export interface DbRefJs {
   gen: number
 }
 
-/** The environment's flags, named as py-lmdb's `flags()` names them. */
+/** The environment's flags, named as py-lmdb's `flags()` names them (the public `EnvFlags`). */
 export interface EnvFlagsJs {
   subdir: boolean
   readonly: boolean
@@ -87,43 +87,43 @@ export interface EnvFlagsJs {
   lock: boolean
 }
 
-/** Options of `NativeEnv.open`; see `EnvOptions` in the public API. */
+/** Options of `open()` (the public `EnvOptions`); names follow py-lmdb in camelCase. */
 export interface EnvOptionsJs {
-  /** @default 1073741824 (1 GiB) */
+  /** Initial map size in bytes. @default 1 GiB  */
   mapSize?: number
-  /** Grow the map and retry on MDB_MAP_FULL. @default true */
+  /** On MDB_MAP_FULL, grow the map (doubling) and retry the write. @default true  */
   autoGrow?: boolean
-  /** Upper bound for `autoGrow`, in bytes. @default no bound */
+  /** Upper bound for `autoGrow`, in bytes. @default none  */
   maxMapSize?: number
-  /** @default true */
+  /** `path` is a directory holding `data.mdb` and `lock.mdb`; else it is the data file. @default true  */
   subdir?: boolean
-  /** @default false */
+  /** Open read-only: writes reject with `ReadonlyError`. @default false  */
   readonly?: boolean
-  /** @default true */
+  /** Flush the meta page on commit. @default true  */
   metasync?: boolean
-  /** @default true */
+  /** Flush data to disk on commit. @default true  */
   sync?: boolean
-  /** @default false */
+  /** With `writemap`, flush asynchronously. @default false  */
   mapAsync?: boolean
-  /** @default 0o644 */
+  /** File mode of created files. @default 0o644  */
   mode?: number
-  /** @default true */
+  /** Create the directory (or file) when missing. @default true  */
   create?: boolean
-  /** @default true */
+  /** OS readahead on the map. @default true  */
   readahead?: boolean
-  /** @default false */
+  /** Write through a writable memory map. @default false  */
   writemap?: boolean
-  /** @default true */
+  /** Zero unused parts of pages before writing them. @default true  */
   meminit?: boolean
-  /** @default 126 */
+  /** Reader slots in the lock table. @default 126  */
   maxReaders?: number
-  /** @default 128 */
+  /** Named databases the environment may have open. @default 128  */
   maxDbs?: number
-  /** @default true */
+  /** Use LMDB's locking (turn off only when you keep writers apart yourself). @default true  */
   lock?: boolean
 }
 
-/** `mdb_env_info`. */
+/** `mdb_env_info` (the public `EnvInfo`). */
 export interface InfoJs {
   mapAddr: number
   mapSize: number
@@ -150,7 +150,7 @@ export interface ReadResultJs {
   errors: Array<ReadErrorJs>
 }
 
-/** `mdb_stat` of the environment or of one database. */
+/** `mdb_stat` of the environment's main database or of one database (the public `EnvStat`, `DbStat`). */
 export interface StatJs {
   psize: number
   depth: number

@@ -1,6 +1,6 @@
 import { describe, expectTypeOf, it } from 'vitest'
 import { open, Coder, Database, IdentityCoder, StringCoder, errors } from 'lmdb-napi'
-import type { DbStat, EnvFlags, EnvInfo, EnvStat } from 'lmdb-napi'
+import type { DbStat, EnvFlags, EnvInfo, EnvOptions, EnvStat } from 'lmdb-napi'
 
 const env = open('/tmp/never-opened-in-type-tests')
 
@@ -48,6 +48,18 @@ describe('Database and Environment signatures', () => {
     expectTypeOf(db.stat()).resolves.toEqualTypeOf<DbStat>()
     expectTypeOf(db.name).toEqualTypeOf<string | null>()
   })
+  it('types the options and statistics precisely (never any)', () => {
+    expectTypeOf<EnvOptions>().not.toBeAny()
+    expectTypeOf<EnvOptions['mapSize']>().toEqualTypeOf<number | undefined>()
+    expectTypeOf(env.stat().entries).toEqualTypeOf<number>()
+    expectTypeOf(env.info().lastTxnid).toEqualTypeOf<number>()
+    expectTypeOf(env.flags().readonly).toEqualTypeOf<boolean>()
+    // @ts-expect-error mapSize is a number
+    open('/tmp/x', { mapSize: 'big' })
+    // @ts-expect-error there is no such option
+    open('/tmp/x', { mapsize: 1 })
+  })
+
   it('types environment members', () => {
     expectTypeOf(env.stat()).toEqualTypeOf<EnvStat>()
     expectTypeOf(env.info()).toEqualTypeOf<EnvInfo>()

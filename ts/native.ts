@@ -4,8 +4,9 @@
  */
 import type * as Binding from '../index.js'
 
+// The same relative path from ts/ and from the compiled dist/.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const binding: typeof Binding = require('../../index.js')
+const binding: typeof Binding = require('../index.js')
 
 export const NativeEnv = binding.NativeEnv
 export type NativeEnv = Binding.NativeEnv

@@ -4,41 +4,41 @@
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-/// Options of `NativeEnv.open`; see `EnvOptions` in the public API.
+/// Options of `open()` (the public `EnvOptions`); names follow py-lmdb in camelCase.
 #[napi(object)]
 #[derive(Default)]
 pub struct EnvOptionsJs {
-    /// @default 1073741824 (1 GiB)
+    /** Initial map size in bytes. @default 1 GiB */
     pub map_size: Option<f64>,
-    /// Grow the map and retry on MDB_MAP_FULL. @default true
+    /** On MDB_MAP_FULL, grow the map (doubling) and retry the write. @default true */
     pub auto_grow: Option<bool>,
-    /// Upper bound for `autoGrow`, in bytes. @default no bound
+    /** Upper bound for `autoGrow`, in bytes. @default none */
     pub max_map_size: Option<f64>,
-    /// @default true
+    /** `path` is a directory holding `data.mdb` and `lock.mdb`; else it is the data file. @default true */
     pub subdir: Option<bool>,
-    /// @default false
+    /** Open read-only: writes reject with `ReadonlyError`. @default false */
     pub readonly: Option<bool>,
-    /// @default true
+    /** Flush the meta page on commit. @default true */
     pub metasync: Option<bool>,
-    /// @default true
+    /** Flush data to disk on commit. @default true */
     pub sync: Option<bool>,
-    /// @default false
+    /** With `writemap`, flush asynchronously. @default false */
     pub map_async: Option<bool>,
-    /// @default 0o644
+    /** File mode of created files. @default 0o644 */
     pub mode: Option<u32>,
-    /// @default true
+    /** Create the directory (or file) when missing. @default true */
     pub create: Option<bool>,
-    /// @default true
+    /** OS readahead on the map. @default true */
     pub readahead: Option<bool>,
-    /// @default false
+    /** Write through a writable memory map. @default false */
     pub writemap: Option<bool>,
-    /// @default true
+    /** Zero unused parts of pages before writing them. @default true */
     pub meminit: Option<bool>,
-    /// @default 126
+    /** Reader slots in the lock table. @default 126 */
     pub max_readers: Option<u32>,
-    /// @default 128
+    /** Named databases the environment may have open. @default 128 */
     pub max_dbs: Option<u32>,
-    /// @default true
+    /** Use LMDB's locking (turn off only when you keep writers apart yourself). @default true */
     pub lock: Option<bool>,
 }
 
@@ -61,7 +61,7 @@ pub struct DbRefJs {
     pub gen: u32,
 }
 
-/// `mdb_stat` of the environment or of one database.
+/// `mdb_stat` of the environment's main database or of one database (the public `EnvStat`, `DbStat`).
 #[napi(object)]
 pub struct StatJs {
     pub psize: u32,
@@ -72,7 +72,7 @@ pub struct StatJs {
     pub entries: f64,
 }
 
-/// `mdb_env_info`.
+/// `mdb_env_info` (the public `EnvInfo`).
 #[napi(object)]
 pub struct InfoJs {
     pub map_addr: f64,
@@ -83,7 +83,7 @@ pub struct InfoJs {
     pub num_readers: u32,
 }
 
-/// The environment's flags, named as py-lmdb's `flags()` names them.
+/// The environment's flags, named as py-lmdb's `flags()` names them (the public `EnvFlags`).
 #[napi(object)]
 pub struct EnvFlagsJs {
     pub subdir: bool,
