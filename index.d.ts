@@ -58,6 +58,9 @@ export declare class NativeEnv {
   close(): Promise<void>
 }
 
+/** A value in its stored, compressed form (with the header). */
+export declare function compress(algorithm: number, level: number, value: Uint8Array): Buffer
+
 /** Flags of a database, fixed at creation. */
 export interface DbFlagsJs {
   reverseKey?: boolean
@@ -73,6 +76,9 @@ export interface DbRefJs {
   dbi: number
   gen: number
 }
+
+/** The value a stored, compressed form holds. */
+export declare function decompress(stored: Uint8Array): Buffer
 
 /** The environment's flags, named as py-lmdb's `flags()` names them (the public `EnvFlags`). */
 export interface EnvFlagsJs {

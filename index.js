@@ -836,3 +836,5 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.NativeEnv = nativeBinding.NativeEnv
+module.exports.compress = nativeBinding.compress
+module.exports.decompress = nativeBinding.decompress

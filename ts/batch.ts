@@ -1,6 +1,7 @@
 /**
  * Packs operations into the wire format of `crates/core/src/batch.rs`: a
- * 24-byte little-endian header per operation, then key and value bytes.
+ * 24-byte little-endian header per operation (kind, flags, compression,
+ * level, unit, dbi, generation, key and value lengths), then the bytes.
  * One buffer crosses into native code per batch; native code copies it
  * before the call returns, so the builder reuses its memory.
  */
@@ -38,15 +39,16 @@ export class BatchBuilder {
     return this.#ops
   }
 
-  push(kind: Op, flags: number, unit: number, db: DbRef, key: Uint8Array, value?: Uint8Array): void {
+  /** Appends one operation; `codec` and `level` name the compression its values are stored with. */
+  push(kind: Op, flags: number, unit: number, db: DbRef, key: Uint8Array, value?: Uint8Array, codec = 0, level = 0): void {
     const vlen = value === undefined ? 0 : value.length
     this.#reserve(HEADER + key.length + vlen)
     const buf = this.#buf
     let at = this.#len
     buf[at] = kind
     buf[at + 1] = flags
-    buf[at + 2] = 0
-    buf[at + 3] = 0
+    buf[at + 2] = codec
+    buf[at + 3] = level & 0xff
     buf.writeUInt32LE(unit, at + 4)
     buf.writeUInt32LE(db.dbi, at + 8)
     buf.writeUInt32LE(db.gen, at + 12)

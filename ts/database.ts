@@ -1,5 +1,5 @@
 import { Op, OpFlag } from './batch.js'
-import type { Coder } from './coder.js'
+import { CompressedCoder, type Coder } from './coder.js'
 import { BadValsizeError, ClosedError, CoderError, ReadonlyError, transformNativeError } from './errors.js'
 import type { Environment } from './environment.js'
 import type { DbRef, NativeEnv } from './native.js'
@@ -56,37 +56,40 @@ export class Database<K = Buffer, V = Buffer> {
   get(key: K): Promise<V | undefined>
   get<D>(key: K, defaultValue: D): Promise<V | D>
   async get(key: K, defaultValue?: unknown): Promise<unknown> {
-    const [bytes] = await this.#link.reads.read(Op.Get, this.#ref, [this.#key(key)])
-    return bytes === undefined ? defaultValue : this.#decode(bytes)
+    const wire = this.#wire()
+    const [answer] = await this.#link.reads.read(Op.Get, this.#ref, [this.#key(key)], wire.codec)
+    return answer === undefined ? defaultValue : this.#decode(answer, wire)
   }
 
   /** The values of `keys` in input order (`undefined` where absent), read in one snapshot. */
   async getMany(keys: Iterable<K>): Promise<(V | undefined)[]> {
+    const wire = this.#wire()
     const encoded = Array.from(iterable(keys), (k) => this.#key(k))
-    return this.#decodeAll(await this.#link.reads.read(Op.Get, this.#ref, encoded))
+    return this.#decodeAll(await this.#link.reads.read(Op.Get, this.#ref, encoded, wire.codec), wire)
   }
 
   /** Whether `key` is present. */
   async has(key: K): Promise<boolean> {
-    const [bytes] = await this.#link.reads.read(Op.Has, this.#ref, [this.#key(key)])
-    return bytes !== undefined
+    return found(await this.#link.reads.read(Op.Has, this.#ref, [this.#key(key)]))
   }
 
   /** `get` on the calling thread: no hop to the pool, but it blocks for the read. */
   getSync(key: K): V | undefined {
-    const [bytes] = this.#link.reads.readSync(Op.Get, this.#ref, [this.#key(key)])
-    return bytes === undefined ? undefined : this.#decode(bytes)
+    const wire = this.#wire()
+    const [answer] = this.#link.reads.readSync(Op.Get, this.#ref, [this.#key(key)], wire.codec)
+    return answer === undefined ? undefined : this.#decode(answer, wire)
   }
 
   /** `getMany` on the calling thread. */
   getManySync(keys: Iterable<K>): (V | undefined)[] {
+    const wire = this.#wire()
     const encoded = Array.from(iterable(keys), (k) => this.#key(k))
-    return this.#decodeAll(this.#link.reads.readSync(Op.Get, this.#ref, encoded))
+    return this.#decodeAll(this.#link.reads.readSync(Op.Get, this.#ref, encoded, wire.codec), wire)
   }
 
   /** `has` on the calling thread. */
   hasSync(key: K): boolean {
-    return this.#link.reads.readSync(Op.Has, this.#ref, [this.#key(key)])[0] !== undefined
+    return found(this.#link.reads.readSync(Op.Has, this.#ref, [this.#key(key)]))
   }
 
   /**
@@ -95,10 +98,11 @@ export class Database<K = Buffer, V = Buffer> {
    */
   async put(key: K, value: V, options?: PutOptions): Promise<boolean> {
     this.#writable()
+    const wire = this.#wire()
     const k = this.#key(key)
-    const v = this.#value(value)
+    const v = this.#value(value, wire)
     const flags = putFlags(options)
-    return (await this.#link.writes.unit((b, unit) => b.push(Op.Put, flags, unit, this.#ref, k, v))) as boolean
+    return (await this.#link.writes.unit((b, unit) => b.push(Op.Put, flags, unit, this.#ref, k, v, wire.codec, wire.level))) as boolean
   }
 
   /**
@@ -109,16 +113,17 @@ export class Database<K = Buffer, V = Buffer> {
    */
   async putMany(entries: Iterable<[K, V]> | AsyncIterable<[K, V]>, options?: PutOptions): Promise<number> {
     this.#writable()
+    const wire = this.#wire()
     const flags = putFlags(options)
     const encoded: [Uint8Array, Uint8Array][] = []
     const build: Build = (b, unit) => {
-      for (const [k, v] of encoded) b.push(Op.Put, flags, unit, this.#ref, k, v)
+      for (const [k, v] of encoded) b.push(Op.Put, flags, unit, this.#ref, k, v, wire.codec, wire.level)
     }
     if (isAsyncIterable(entries)) {
       const writes = this.#link.writes
       const place = writes.reserve()
       try {
-        for await (const [k, v] of entries) encoded.push([this.#key(k), this.#value(v)])
+        for await (const [k, v] of entries) encoded.push([this.#key(k), this.#value(v, wire)])
         this.#writable() // the environment may have closed meanwhile
       } catch (error) {
         writes.cancel(place)
@@ -130,7 +135,7 @@ export class Database<K = Buffer, V = Buffer> {
       }
       return count(await writes.fill(place, build))
     }
-    for (const [k, v] of iterable(entries)) encoded.push([this.#key(k), this.#value(v)])
+    for (const [k, v] of iterable(entries)) encoded.push([this.#key(k), this.#value(v, wire)])
     if (encoded.length === 0) return 0
     return count(await this.#link.writes.unit(build))
   }
@@ -141,9 +146,10 @@ export class Database<K = Buffer, V = Buffer> {
    */
   async delete(key: K, value?: V): Promise<boolean> {
     this.#writable()
+    const wire = this.#wire()
     const k = this.#key(key)
-    const v = value === undefined ? undefined : this.#value(value)
-    return (await this.#link.writes.unit((b, unit) => b.push(Op.Delete, 0, unit, this.#ref, k, v))) as boolean
+    const v = value === undefined ? undefined : this.#value(value, wire)
+    return (await this.#link.writes.unit((b, unit) => b.push(Op.Delete, 0, unit, this.#ref, k, v, wire.codec, wire.level))) as boolean
   }
 
   /** Deletes every key in one transaction; resolves with how many existed. */
@@ -161,16 +167,20 @@ export class Database<K = Buffer, V = Buffer> {
   /** Stores `value` and resolves with the value it replaced (`undefined` if none). */
   async replace(key: K, value: V): Promise<V | undefined> {
     this.#writable()
+    const wire = this.#wire()
     const k = this.#key(key)
-    const v = this.#value(value)
-    return this.#decodeUnit(await this.#link.writes.unit((b, unit) => b.push(Op.Replace, 0, unit, this.#ref, k, v)))
+    const v = this.#value(value, wire)
+    const result = await this.#link.writes.unit((b, unit) => b.push(Op.Replace, 0, unit, this.#ref, k, v, wire.codec, wire.level))
+    return this.#decodeUnit(result, wire)
   }
 
   /** Deletes `key` and resolves with its value (`undefined` if absent). */
   async pop(key: K): Promise<V | undefined> {
     this.#writable()
+    const wire = this.#wire()
     const k = this.#key(key)
-    return this.#decodeUnit(await this.#link.writes.unit((b, unit) => b.push(Op.Pop, 0, unit, this.#ref, k)))
+    const result = await this.#link.writes.unit((b, unit) => b.push(Op.Pop, 0, unit, this.#ref, k, undefined, wire.codec))
+    return this.#decodeUnit(result, wire)
   }
 
   /**
@@ -219,41 +229,69 @@ export class Database<K = Buffer, V = Buffer> {
     return bytes
   }
 
-  #value(value: V): Uint8Array {
-    return this.#serialize(this.valueCoder, value)
+  /**
+   * How values cross to native code: a compressed coder's inner coder makes
+   * the bytes here, and the compression runs natively, off this thread.
+   */
+  #wire(): Wire<V> {
+    const coder = this.valueCoder
+    return coder instanceof CompressedCoder
+      ? { coder: coder.inner, codec: coder.algorithm, level: coder.level }
+      : { coder, codec: 0, level: 0 }
   }
 
-  #serialize<T>(coder: Coder<T>, value: T): Uint8Array {
+  #value(value: V, wire: Wire<V>): Uint8Array {
+    return this.#serialize(wire.coder, value, this.valueCoder.name)
+  }
+
+  #serialize<T>(coder: Coder<T>, value: T, name = coder.name): Uint8Array {
     let bytes: unknown
     try {
       bytes = coder.serialize(value)
     } catch (error) {
-      throw new CoderError(coder.name, this.name, error)
+      throw new CoderError(name, this.name, error)
     }
     if (!(bytes instanceof Uint8Array)) {
-      throw new CoderError(coder.name, this.name, new TypeError('serialize() must return a Uint8Array'))
+      throw new CoderError(name, this.name, new TypeError('serialize() must return a Uint8Array'))
     }
     return bytes
   }
 
-  #decode(bytes: Buffer): V {
+  #decode(answer: Buffer | Error, wire: Wire<V>): V {
+    if (answer instanceof Error) {
+      // a stored value that native code could not decompress is the coder's failure
+      throw answer instanceof CoderError ? new CoderError(this.valueCoder.name, this.name, answer.cause) : answer
+    }
     try {
-      return this.valueCoder.deserialize(bytes)
+      return wire.coder.deserialize(answer)
     } catch (error) {
       throw new CoderError(this.valueCoder.name, this.name, error)
     }
   }
 
-  #decodeAll(answers: ReadAnswer[]): (V | undefined)[] {
-    return answers.map((bytes) => (bytes === undefined ? undefined : this.#decode(bytes)))
+  #decodeAll(answers: ReadAnswer[], wire: Wire<V>): (V | undefined)[] {
+    return answers.map((answer) => (answer === undefined ? undefined : this.#decode(answer, wire)))
   }
 
-  #decodeUnit(result: UnitResult): V | undefined {
-    return result instanceof Uint8Array ? this.#decode(result as Buffer) : undefined
+  #decodeUnit(result: UnitResult, wire: Wire<V>): V | undefined {
+    return result instanceof Uint8Array ? this.#decode(result as Buffer, wire) : undefined
   }
 }
 
 const EMPTY = new Uint8Array(0)
+
+/** See `Database.#wire`. */
+interface Wire<V> {
+  coder: Coder<V>
+  codec: number
+  level: number
+}
+
+/** A `has` answer: found, absent, or the read's error. */
+function found([answer]: ReadAnswer[]): boolean {
+  if (answer instanceof Error) throw answer
+  return answer !== undefined
+}
 
 function isAsyncIterable<T>(value: Iterable<T> | AsyncIterable<T>): value is AsyncIterable<T> {
   return typeof (value as AsyncIterable<T>)?.[Symbol.asyncIterator] === 'function'

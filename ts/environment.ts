@@ -1,5 +1,5 @@
 import type { Coder } from './coder.js'
-import { resolveCoder, type CoderName, type CoderType, type IdentityCoder } from './coders/index.js'
+import { resolveCoder, type CoderName, type CoderNameFor, type CoderType, type IdentityCoder } from './coders/index.js'
 import { Database, type EnvLink } from './database.js'
 import { ClosedError, transformNativeError } from './errors.js'
 import { NativeEnv } from './native.js'
@@ -72,20 +72,27 @@ export class Environment {
   /**
    * Opens a database: `name` for a named one (created unless `create: false`
    * or the environment is read-only), `null` or nothing for the default one.
-   * Each call returns a new handle with its own coders.
+   * Each call returns a new handle with its own coders. The key and value
+   * types follow from the coders, or may be given: `openDb<number, User>`.
    *
    * @throws {NotFoundError} when it does not exist and may not be created.
    * @example
-   * const db = env.openDb('notes', { keyCoder: 'string', valueCoder: 'string' })
+   * const users = env.openDb('users', { keyCoder: new UInt32Coder(), valueCoder: new JSONCoder<User>() })
+   * // Database<number, User>
    */
   openDb<KC extends Coder<any> | CoderName = IdentityCoder, VC extends Coder<any> | CoderName = IdentityCoder>(
     name?: string | null,
-    options: DbOptions<KC, VC> = {},
-  ): Database<CoderType<KC>, CoderType<VC>> {
+    options?: DbOptions<KC, VC>,
+  ): Database<CoderType<KC>, CoderType<VC>>
+  openDb<K, V>(
+    name: string | null | undefined,
+    options: DbOptions<Coder<K> | CoderNameFor<K>, Coder<V> | CoderNameFor<V>>,
+  ): Database<K, V>
+  openDb(name?: string | null, options: DbOptions = {}): Database<unknown, unknown> {
     this.#open()
     if (name !== undefined && name !== null && typeof name !== 'string') throw new TypeError('a database name is a string')
-    const keyCoder = resolveCoder(options.keyCoder as Coder<CoderType<KC>> | CoderName | undefined)
-    const valueCoder = resolveCoder(options.valueCoder as Coder<CoderType<VC>> | CoderName | undefined)
+    const keyCoder = resolveCoder(options.keyCoder)
+    const valueCoder = resolveCoder(options.valueCoder)
     const flags = {
       dupSort: options.dupSort,
       dupFixed: options.dupFixed,

@@ -120,6 +120,8 @@ export function transformNativeError(failure: unknown): Error {
   if (!match) return failure instanceof Error ? failure : new LmdbError(message)
   const [, code, errno, text] = match
   if (code === 'CLOSED') return new ClosedError()
+  // the database that called renames the coder (see `Database.#decode`)
+  if (code === 'CODER') return new CoderError('native decoding', null, new Error(text))
   const cls = byCode.get(code)
   if (cls) return new cls(text)
   return new LmdbError(text, code, Number(errno))

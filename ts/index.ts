@@ -5,9 +5,12 @@
  */
 export { open, Environment } from './environment.js'
 export { Database } from './database.js'
-export { Coder } from './coder.js'
-export { IdentityCoder, StringCoder } from './coders/index.js'
-export type { CoderName, CoderType } from './coders/index.js'
+export { Coder, CompressedCoder } from './coder.js'
+export type { CompressionOptions } from './coder.js'
+export {
+  IdentityCoder, JSONCoder, MsgPackCoder, StringCoder, UInt16Coder, UInt32Coder, UInt64Coder, V8Coder,
+} from './coders/index.js'
+export type { CoderName, CoderNameFor, CoderType } from './coders/index.js'
 export type {
   CopyOptions, DbOptions, DbStat, EnvFlags, EnvInfo, EnvOptions, EnvStat, PutOptions,
 } from './types.js'

@@ -9,6 +9,8 @@ import type * as Binding from '../index.js'
 const binding: typeof Binding = require('../index.js')
 
 export const NativeEnv = binding.NativeEnv
+export const compress = binding.compress
+export const decompress = binding.decompress
 export type NativeEnv = Binding.NativeEnv
 export type DbRef = Binding.DbRefJs
 export type ReadResult = Binding.ReadResultJs

@@ -7,8 +7,12 @@ import { BatchBuilder, Op } from './batch.js'
 import { transformNativeError } from './errors.js'
 import type { DbRef, NativeEnv, ReadResult } from './native.js'
 
-/** A read's answer: the value's bytes (empty for a `has` that found the key), or `undefined`. */
-export type ReadAnswer = Buffer | undefined
+/**
+ * A read's answer: the value's bytes (empty for a `has` that found the key),
+ * `undefined` when absent, or the error of that one read (a damaged
+ * compressed value, a deleted database).
+ */
+export type ReadAnswer = Buffer | undefined | Error
 
 interface Pending {
   count: number
@@ -27,9 +31,12 @@ export class ReadQueue {
     this.#native = native
   }
 
-  /** Queues reads of `keys` (encoded) in `db`; resolves with one answer per key. */
-  read(kind: Op.Get | Op.Has, db: DbRef, keys: Uint8Array[]): Promise<ReadAnswer[]> {
-    for (const key of keys) this.#builder.push(kind, 0, 0, db, key)
+  /**
+   * Queues reads of `keys` (encoded) in `db`; resolves with one answer per
+   * key. `codec` says the values are stored compressed (decompressed natively).
+   */
+  read(kind: Op.Get | Op.Has, db: DbRef, keys: Uint8Array[], codec = 0): Promise<ReadAnswer[]> {
+    for (const key of keys) this.#builder.push(kind, 0, 0, db, key, undefined, codec)
     return new Promise<ReadAnswer[]>((resolve, reject) => {
       this.#pending.push({ count: keys.length, resolve, reject })
       if (!this.#scheduled) {
@@ -40,17 +47,13 @@ export class ReadQueue {
   }
 
   /** The same reads on the calling thread. */
-  readSync(kind: Op.Get | Op.Has, db: DbRef, keys: Uint8Array[]): ReadAnswer[] {
-    for (const key of keys) this.#syncBuilder.push(kind, 0, 0, db, key)
-    let result: ReadResult
+  readSync(kind: Op.Get | Op.Has, db: DbRef, keys: Uint8Array[], codec = 0): ReadAnswer[] {
+    for (const key of keys) this.#syncBuilder.push(kind, 0, 0, db, key, undefined, codec)
     try {
-      result = this.#native.readSync(this.#syncBuilder.take())
+      return unpack(this.#native.readSync(this.#syncBuilder.take()))
     } catch (error) {
       throw transformNativeError(error)
     }
-    const answers = unpack(result)
-    if (result.errors.length > 0) throw transformNativeError(result.errors[0].error)
-    return answers
   }
 
   /** Sends what is queued now. */
@@ -68,14 +71,10 @@ export class ReadQueue {
     sent.then(
       (result) => {
         const answers = unpack(result)
-        const failed = new Map(result.errors.map((e) => [e.index, e.error]))
         let at = 0
         for (const p of pending) {
-          const end = at + p.count
-          const failure = failed.size > 0 ? firstFailure(failed, at, end) : undefined
-          if (failure !== undefined) p.reject(transformNativeError(failure))
-          else p.resolve(answers.slice(at, end))
-          at = end
+          p.resolve(answers.slice(at, at + p.count))
+          at += p.count
         }
       },
       (error: unknown) => {
@@ -86,16 +85,8 @@ export class ReadQueue {
   }
 }
 
-function firstFailure(failed: Map<number, string>, from: number, to: number): string | undefined {
-  for (let i = from; i < to; i++) {
-    const f = failed.get(i)
-    if (f !== undefined) return f
-  }
-  return undefined
-}
-
 /** Splits the end-to-end values into one answer per operation. */
-function unpack({ data, lens }: ReadResult): ReadAnswer[] {
+function unpack({ data, lens, errors }: ReadResult): ReadAnswer[] {
   const answers = new Array<ReadAnswer>(lens.length)
   let offset = 0
   for (let i = 0; i < lens.length; i++) {
@@ -107,5 +98,6 @@ function unpack({ data, lens }: ReadResult): ReadAnswer[] {
       offset += len
     }
   }
+  for (const { index, error } of errors) answers[index] = transformNativeError(error)
   return answers
 }

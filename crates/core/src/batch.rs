@@ -9,13 +9,15 @@
 //! |---|---|
 //! | 0 | kind (`op::*`) |
 //! | 1 | flags (`put_flags::*`) |
-//! | 2..4 | reserved |
+//! | 2 | value compression (`compression::algorithm::*`): values of this operation are stored compressed |
+//! | 3 | compression level (signed; 0: the algorithm's default) |
 //! | 4..8 | unit: consecutive operations with one unit number commit or fail together |
 //! | 8..12 | dbi |
 //! | 12..16 | generation of the dbi slot (see `dbi.rs`) |
 //! | 16..20 | key length |
 //! | 20..24 | value length, or `u32::MAX` for no value |
 
+use crate::compression::compress;
 use crate::error::{Error, Result};
 
 /// Operation kinds.
@@ -55,6 +57,10 @@ pub struct Op<'a> {
     pub kind: u8,
     /// `put_flags::*`.
     pub flags: u8,
+    /// The compression its values are stored with (`compression::algorithm`).
+    pub codec: u8,
+    /// The compression level for writes.
+    pub level: i8,
     /// Operations sharing a unit number commit or fail together.
     pub unit: u32,
     /// The database.
@@ -86,6 +92,8 @@ pub fn parse(buf: &[u8]) -> Result<Vec<Op<'_>>> {
         ops.push(Op {
             kind: h[0],
             flags: h[1],
+            codec: h[2],
+            level: h[3] as i8,
             unit: word(h, 4),
             db: DbRef { dbi: word(h, 8), gen: word(h, 12) },
             key,
@@ -100,6 +108,33 @@ fn malformed() -> Error {
     Error::Invalid("malformed operation batch".into())
 }
 
+/// Whether a write batch has values to compress before it goes to the writer.
+pub fn needs_compression(buf: &[u8]) -> bool {
+    parse(buf).is_ok_and(|ops| ops.iter().any(compresses))
+}
+
+fn compresses(op: &Op<'_>) -> bool {
+    op.codec != 0 && op.value.is_some() && matches!(op.kind, op::PUT | op::REPLACE | op::DELETE)
+}
+
+/// The batch with the values of its puts, replaces and (dupSort) deletes
+/// compressed as their operations ask; compression is deterministic, so a
+/// delete's value matches the stored one. Runs off the JavaScript thread and off the writer thread,
+/// so neither the caller nor the commits of others wait for it.
+pub fn compress_values(buf: &[u8]) -> Result<Vec<u8>> {
+    let ops = parse(buf)?;
+    let mut out = Builder { buf: Vec::with_capacity(buf.len()) };
+    for op in &ops {
+        if compresses(op) {
+            let value = compress(op.value.unwrap_or_default(), op.codec, op.level as i32)?;
+            out.push_op(&Op { value: Some(&value), ..*op });
+        } else {
+            out.push_op(op);
+        }
+    }
+    Ok(out.finish())
+}
+
 /// Builds a batch; the TypeScript layer writes the same bytes itself.
 #[derive(Debug, Default)]
 pub struct Builder {
@@ -112,14 +147,20 @@ impl Builder {
         Self::default()
     }
 
-    /// Appends one operation.
+    /// Appends one operation whose values are not compressed.
     pub fn push(&mut self, kind: u8, flags: u8, unit: u32, db: DbRef, key: &[u8], value: Option<&[u8]>) -> &mut Self {
-        self.buf.extend_from_slice(&[kind, flags, 0, 0]);
-        for word in [unit, db.dbi, db.gen, key.len() as u32, value.map_or(NO_VALUE, |v| v.len() as u32)] {
+        self.push_op(&Op { kind, flags, codec: 0, level: 0, unit, db, key, value })
+    }
+
+    /// Appends one operation.
+    pub fn push_op(&mut self, op: &Op<'_>) -> &mut Self {
+        self.buf.extend_from_slice(&[op.kind, op.flags, op.codec, op.level as u8]);
+        let vlen = op.value.map_or(NO_VALUE, |v| v.len() as u32);
+        for word in [op.unit, op.db.dbi, op.db.gen, op.key.len() as u32, vlen] {
             self.buf.extend_from_slice(&word.to_le_bytes());
         }
-        self.buf.extend_from_slice(key);
-        self.buf.extend_from_slice(value.unwrap_or_default());
+        self.buf.extend_from_slice(op.key);
+        self.buf.extend_from_slice(op.value.unwrap_or_default());
         self
     }
 
@@ -144,6 +185,23 @@ mod tests {
         assert_eq!(ops.len(), 2);
         assert_eq!((ops[0].kind, ops[0].flags, ops[0].key, ops[0].value), (op::PUT, 1, &b"k1"[..], Some(&b"v1"[..])));
         assert_eq!((ops[1].unit, ops[1].db, ops[1].value), (1, DB, None));
+    }
+
+    #[test]
+    fn compressing_a_batch_rewrites_only_the_values_that_ask() {
+        let long = vec![b'x'; 1000];
+        let mut b = Builder::new();
+        b.push_op(&Op { kind: op::PUT, flags: 0, codec: 2, level: 3, unit: 0, db: DB, key: b"z", value: Some(&long) });
+        b.push(op::PUT, 0, 1, DB, b"plain", Some(&long));
+        let bytes = b.finish();
+        assert!(needs_compression(&bytes));
+        let out = compress_values(&bytes).unwrap();
+        let ops = parse(&out).unwrap();
+        assert_eq!((ops[0].codec, ops[0].level), (2, 3));
+        assert!(ops[0].value.unwrap().len() < 100);
+        assert_eq!(crate::compression::decompress(ops[0].value.unwrap()).unwrap(), &long[..]);
+        assert_eq!(ops[1].value, Some(&long[..]));
+        assert!(!needs_compression(&out[..0]));
     }
 
     #[test]

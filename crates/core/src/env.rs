@@ -12,7 +12,7 @@
 use std::ffi::{CStr, CString};
 use std::path::{Path, PathBuf};
 use std::ptr::{self, NonNull};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::Sender;
 use std::sync::Arc;
 
@@ -47,6 +47,8 @@ pub(crate) struct Shared {
     pool: Mutex<Vec<RawTxn>>,
     pub(crate) dbis: Dbis,
     writer: Mutex<Option<Writer>>,
+    /// The next ticket in the order of writes (see `writer.rs`).
+    seq: AtomicU64,
     max_key_size: usize,
 }
 
@@ -89,6 +91,7 @@ impl Shared {
             pool: Mutex::new(Vec::new()),
             dbis: Dbis::new(options.max_dbs),
             writer: Mutex::new(None),
+            seq: AtomicU64::new(0),
             max_key_size,
         })
     }
@@ -116,6 +119,10 @@ impl Shared {
             None if self.options.readonly => Err(Error::Lmdb(libc::EACCES)),
             None => Err(Error::Closed("environment")),
         }
+    }
+
+    pub(crate) fn next_seq(&self) -> u64 {
+        self.seq.fetch_add(1, Ordering::Relaxed)
     }
 
     /// Holds the gate open for one use of the map.

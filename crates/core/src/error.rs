@@ -25,6 +25,8 @@ pub enum Error {
     Invalid(String),
     /// A filesystem error outside LMDB (creating the directory, opening a file).
     Io(std::io::Error),
+    /// A value its coder cannot encode or decode (a damaged compressed value).
+    Coder(String),
 }
 
 impl Error {
@@ -45,6 +47,7 @@ impl Error {
             Error::BadDbi => "MDB_BAD_DBI",
             Error::Invalid(_) => "EINVAL",
             Error::Io(e) => e.raw_os_error().map_or("EIO", code_name),
+            Error::Coder(_) => "CODER",
         }
     }
 
@@ -56,6 +59,7 @@ impl Error {
             Error::BadDbi => ffi::MDB_BAD_DBI,
             Error::Invalid(_) => libc::EINVAL,
             Error::Io(e) => e.raw_os_error().unwrap_or(libc::EIO),
+            Error::Coder(_) => 0,
         }
     }
 
@@ -73,7 +77,7 @@ impl Error {
                     | ffi::MDB_BAD_DBI
                     | libc::EINVAL
             ),
-            Error::BadDbi | Error::Invalid(_) => true,
+            Error::BadDbi | Error::Invalid(_) | Error::Coder(_) => true,
             Error::Closed(_) | Error::Io(_) => false,
         }
     }
@@ -90,7 +94,7 @@ impl fmt::Display for Error {
             }
             Error::Closed(what) => write!(f, "{what} is closed"),
             Error::BadDbi => f.write_str("the database was deleted; open it again"),
-            Error::Invalid(msg) => f.write_str(msg),
+            Error::Invalid(msg) | Error::Coder(msg) => f.write_str(msg),
             Error::Io(e) => e.fmt(f),
         }
     }
@@ -106,6 +110,7 @@ impl Clone for Error {
             Error::Closed(what) => Error::Closed(what),
             Error::BadDbi => Error::BadDbi,
             Error::Invalid(msg) => Error::Invalid(msg.clone()),
+            Error::Coder(msg) => Error::Coder(msg.clone()),
             Error::Io(e) => Error::Io(match e.raw_os_error() {
                 Some(code) => std::io::Error::from_raw_os_error(code),
                 None => std::io::Error::new(e.kind(), e.to_string()),

@@ -20,6 +20,7 @@
 #![warn(missing_docs)]
 
 mod batch;
+mod compression;
 mod dbi;
 mod env;
 mod error;
@@ -30,13 +31,14 @@ pub(crate) mod registry;
 mod txn;
 mod writer;
 
-pub use batch::{op, parse as parse_batch, Builder as BatchBuilder, DbRef, Op};
+pub use batch::{compress_values, needs_compression, op, parse as parse_batch, Builder as BatchBuilder, DbRef, Op};
+pub use compression::{algorithm, compress, decompress};
 pub use env::{Busy, Env, Info, Stat};
 pub use error::{code_name, Error, Result};
 pub use ops::Outcome;
 pub use options::{put_flags, DbFlags, EnvFlags, EnvOptions};
 pub use read::{ReadOutput, FAILED, NOT_FOUND};
-pub use writer::{BatchResult, Done};
+pub use writer::{BatchResult, Done, Ticket};
 
 #[cfg(test)]
 mod tests;

@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use lmdb_master_sys as ffi;
 
 use crate::batch::{op, Op};
+use crate::compression::decompress;
 use crate::dbi::MAIN_DBI;
 use crate::env::Shared;
 use crate::error::{Error, Result};
@@ -56,7 +57,7 @@ fn apply(shared: &Shared, txn: &RawTxn, op: &Op<'_>) -> Result<Outcome> {
             op::PUT => txn::put(txn, dbi, op.key, value()?, lmdb_put_flags(op.flags)).map(Outcome::Done),
             op::DELETE => txn::del(txn, dbi, op.key, op.value).map(Outcome::Done),
             op::REPLACE => {
-                let old = txn::get(txn, dbi, op.key)?.map(<[u8]>::to_vec);
+                let old = previous(txn, op)?;
                 if old.is_some() && txn::dbi_flags(txn, dbi)? & ffi::MDB_DUPSORT != 0 {
                     txn::del(txn, dbi, op.key, None)?;
                 }
@@ -64,7 +65,7 @@ fn apply(shared: &Shared, txn: &RawTxn, op: &Op<'_>) -> Result<Outcome> {
                 Ok(Outcome::Value(old))
             }
             op::POP => {
-                let old = txn::get(txn, dbi, op.key)?.map(<[u8]>::to_vec);
+                let old = previous(txn, op)?;
                 if old.is_some() {
                     txn::del(txn, dbi, op.key, None)?;
                 }
@@ -73,6 +74,17 @@ fn apply(shared: &Shared, txn: &RawTxn, op: &Op<'_>) -> Result<Outcome> {
             op::DROP => drop_db(shared, txn, dbi, op.flags & put_flags::DELETE_DB != 0).map(|_| Outcome::Done(true)),
             kind => Err(Error::Invalid(format!("unknown write operation {kind}"))),
         }
+    }
+}
+
+/// The value `op`'s key had, decompressed if its operation stores values so.
+///
+/// # Safety
+/// `txn` is live; the value is copied before the next write.
+unsafe fn previous(txn: &RawTxn, op: &Op<'_>) -> Result<Option<Vec<u8>>> {
+    match txn::get(txn, op.db.dbi, op.key)? {
+        Some(stored) if op.codec != 0 => Ok(Some(decompress(stored)?.into_owned())),
+        stored => Ok(stored.map(<[u8]>::to_vec)),
     }
 }
 

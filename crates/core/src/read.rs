@@ -4,7 +4,10 @@
 //! operation, how many bytes of it are that operation's value, or why there
 //! is none. One buffer crosses back to JavaScript however many keys were read.
 
+use std::borrow::Cow;
+
 use crate::batch::{self, op};
+use crate::compression::decompress;
 use crate::env::Busy;
 use crate::error::{Error, Result};
 use crate::txn;
@@ -28,7 +31,8 @@ pub struct ReadOutput {
 
 impl Busy {
     /// Runs a batch of `GET`/`HAS` operations (see `batch.rs`) in one
-    /// snapshot. Errors of single operations are reported per operation.
+    /// snapshot, decompressing values whose operation says they are stored
+    /// compressed. Errors of single operations are reported per operation.
     pub fn read_batch(&self, bytes: &[u8]) -> Result<ReadOutput> {
         let shared = self.shared();
         let ops = batch::parse(bytes)?;
@@ -42,9 +46,13 @@ impl Busy {
                     // SAFETY: `t` is live; the value is copied before it ends.
                     unsafe { txn::get(t, op.db.dbi, op.key) }
                 });
+                let found = found.and_then(|value| match value {
+                    Some(stored) if op.kind == op::GET && op.codec != 0 => decompress(stored).map(Some),
+                    other => Ok(other.map(Cow::Borrowed)),
+                });
                 let len = match found {
                     Ok(Some(value)) if op.kind == op::GET => {
-                        out.data.extend_from_slice(value);
+                        out.data.extend_from_slice(&value);
                         value.len() as i64
                     }
                     Ok(Some(_)) => 0,

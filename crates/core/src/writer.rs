@@ -8,6 +8,7 @@
 //! commit. On MDB_MAP_FULL with `auto_grow` the map is doubled and the whole
 //! transaction retried.
 
+use std::collections::BTreeMap;
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -33,11 +34,18 @@ pub type Done = Box<dyn FnOnce(BatchResult) + Send>;
 
 pub(crate) enum Msg {
     Batch(Batch),
-    CreateDb { name: Option<String>, flags: DbFlags, reply: Sender<Result<DbRef>> },
+    /// A ticket given up: its place in the order is empty.
+    Skip(u64),
+    CreateDb {
+        name: Option<String>,
+        flags: DbFlags,
+        reply: Sender<Result<DbRef>>,
+    },
     Stop,
 }
 
 pub(crate) struct Batch {
+    seq: u64,
     bytes: Vec<u8>,
     done: Option<Done>,
     _busy: Busy,
@@ -68,7 +76,9 @@ pub(crate) struct Writer {
 impl Writer {
     pub(crate) fn spawn(shared: Arc<Shared>) -> Result<Writer> {
         let (tx, rx) = mpsc::channel();
-        let thread = std::thread::Builder::new().name("lmdb-napi-writer".into()).spawn(move || run(&shared, rx))?;
+        let thread = std::thread::Builder::new()
+            .name("lmdb-napi-writer".into())
+            .spawn(move || run(&shared, Inbox { rx, expected: 0, early: BTreeMap::new() }))?;
         Ok(Writer { tx, thread })
     }
 
@@ -87,6 +97,89 @@ impl Writer {
     }
 }
 
+/// A place in the order of writes, taken on the calling thread. A batch that
+/// must be prepared elsewhere first (compressed on the libuv pool) keeps the
+/// place it was issued in: the writer takes batches in ticket order.
+pub struct Ticket {
+    seq: u64,
+    tx: Sender<Msg>,
+    busy: Option<Busy>,
+}
+
+impl Ticket {
+    /// Queues the batch (see `batch.rs`) in the ticket's place. `done` is
+    /// called exactly once, with one result per unit after the commit, or
+    /// with the error that kept the batch from running.
+    pub fn submit(mut self, bytes: Vec<u8>, done: impl FnOnce(BatchResult) + Send + 'static) {
+        let busy = self.busy.take().expect("a ticket is submitted once");
+        // A failed send drops the batch, whose Drop settles it as closed.
+        let _ = self.tx.send(Msg::Batch(Batch { seq: self.seq, bytes, done: Some(Box::new(done)), _busy: busy }));
+    }
+}
+
+impl Drop for Ticket {
+    /// An unused ticket frees its place, so the batches behind it go on.
+    fn drop(&mut self) {
+        if self.busy.is_some() {
+            let _ = self.tx.send(Msg::Skip(self.seq));
+        }
+    }
+}
+
+impl Env {
+    /// Takes the next place in the order of writes; fails when the handle is
+    /// closed or the environment read-only (EACCES).
+    pub fn ticket(&self) -> Result<Ticket> {
+        let busy = self.busy()?;
+        let tx = busy.shared().writer_sender()?;
+        let seq = busy.shared().next_seq();
+        Ok(Ticket { seq, tx, busy: Some(busy) })
+    }
+
+    /// Queues a batch in the next place: `ticket()` then `submit`, with
+    /// `done` told of a failure to get the ticket.
+    pub fn write(&self, bytes: Vec<u8>, done: impl FnOnce(BatchResult) + Send + 'static) {
+        match self.ticket() {
+            Ok(ticket) => ticket.submit(bytes, done),
+            Err(e) => done(Err(e)),
+        }
+    }
+}
+
+/// The writer's queue, read in ticket order: a batch that arrives before the
+/// ones ahead of it waits in `early`.
+struct Inbox {
+    rx: Receiver<Msg>,
+    expected: u64,
+    early: BTreeMap<u64, Option<Batch>>,
+}
+
+impl Inbox {
+    /// The next message: batches in ticket order, others as they come.
+    /// `None` when nothing is ready (`wait` false) or the queue is closed.
+    fn next(&mut self, wait: bool) -> Option<Msg> {
+        loop {
+            if let Some(entry) = self.early.remove(&self.expected) {
+                self.expected += 1;
+                match entry {
+                    Some(batch) => return Some(Msg::Batch(batch)),
+                    None => continue,
+                }
+            }
+            let msg = if wait { self.rx.recv().ok()? } else { self.rx.try_recv().ok()? };
+            match msg {
+                Msg::Batch(batch) => {
+                    self.early.insert(batch.seq, Some(batch));
+                }
+                Msg::Skip(seq) => {
+                    self.early.insert(seq, None);
+                }
+                other => return Some(other),
+            }
+        }
+    }
+}
+
 /// Asks the writer to create a database and waits for it.
 pub(crate) fn create_db(tx: &Sender<Msg>, name: Option<String>, flags: DbFlags) -> Result<DbRef> {
     let (reply, answer) = mpsc::channel();
@@ -94,36 +187,13 @@ pub(crate) fn create_db(tx: &Sender<Msg>, name: Option<String>, flags: DbFlags) 
     answer.recv().map_err(|_| Error::Closed("environment"))?
 }
 
-impl Env {
-    /// Queues a batch (see `batch.rs`) for the writer. `done` is called
-    /// exactly once: with the results after the commit, or with the error
-    /// that kept the batch from running (closed handle, read-only environment).
-    pub fn write(&self, bytes: Vec<u8>, done: impl FnOnce(BatchResult) + Send + 'static) {
-        let busy = match self.busy() {
-            Ok(busy) => busy,
-            Err(e) => return done(Err(e)),
-        };
-        let tx = match busy.shared().writer_sender() {
-            Ok(tx) => tx,
-            Err(e) => return done(Err(e)),
-        };
-        // A failed send drops the batch, whose Drop settles it as closed.
-        let _ = tx.send(Msg::Batch(Batch { bytes, done: Some(Box::new(done)), _busy: busy }));
-    }
-}
-
-fn run(shared: &Shared, rx: Receiver<Msg>) {
+fn run(shared: &Shared, mut inbox: Inbox) {
     let mut next = None;
     loop {
-        let msg = match next.take() {
-            Some(msg) => msg,
-            None => match rx.recv() {
-                Ok(msg) => msg,
-                Err(_) => return,
-            },
-        };
+        let Some(msg) = next.take().or_else(|| inbox.next(true)) else { return };
         match msg {
             Msg::Stop => return,
+            Msg::Skip(_) => unreachable!("the inbox consumes skips"),
             Msg::CreateDb { name, flags, reply } => {
                 let _ = reply.send(create(shared, name.as_deref(), flags));
             }
@@ -131,16 +201,16 @@ fn run(shared: &Shared, rx: Receiver<Msg>) {
                 let mut size = first.bytes.len();
                 let mut group = vec![first];
                 while size < GROUP_MAX_BYTES {
-                    match rx.try_recv() {
-                        Ok(Msg::Batch(b)) => {
+                    match inbox.next(false) {
+                        Some(Msg::Batch(b)) => {
                             size += b.bytes.len();
                             group.push(b);
                         }
-                        Ok(other) => {
+                        Some(other) => {
                             next = Some(other);
                             break;
                         }
-                        Err(_) => break,
+                        None => break,
                     }
                 }
                 // A panic must not take the writer (and every later write)

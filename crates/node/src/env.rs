@@ -5,7 +5,7 @@
 //! queued to the environment's writer thread and settle a promise when their
 //! group commits, so no pool thread waits for a commit.
 
-use lmdb_napi_core::{Busy, DbRef, Env as CoreEnv, ReadOutput, Stat};
+use lmdb_napi_core::{compress_values, needs_compression, BatchResult, Busy, DbRef, Env as CoreEnv, ReadOutput, Stat};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
@@ -61,10 +61,30 @@ impl NativeEnv {
     #[napi(ts_return_type = "Promise<Array<boolean | number | Buffer | null | string>>")]
     pub fn write<'env>(&self, env: &'env Env, batch: &[u8]) -> Result<Object<'env>> {
         let (deferred, promise) = env.create_deferred()?;
-        self.env.write(batch.to_vec(), move |result| match result {
+        let done = move |result: BatchResult| match result {
             Ok(units) => deferred.resolve(move |_| Ok(units.into_iter().map(unit_result).collect::<Vec<_>>())),
             Err(e) => deferred.reject(to_napi(e)),
-        });
+        };
+        let ticket = match self.env.ticket() {
+            Ok(ticket) => ticket,
+            Err(e) => {
+                done(Err(e));
+                return Ok(promise);
+            }
+        };
+        let bytes = batch.to_vec();
+        if needs_compression(&bytes) {
+            // Compress on the libuv pool; the ticket keeps the batch's place.
+            env.spawn(Job::new_task(move || {
+                match compress_values(&bytes) {
+                    Ok(prepared) => ticket.submit(prepared, done),
+                    Err(e) => done(Err(e)),
+                }
+                Ok(())
+            }))?;
+        } else {
+            ticket.submit(bytes, done);
+        }
         Ok(promise)
     }
 

@@ -5,13 +5,16 @@
 //! - `convert.rs`: conversions to and from the core's types;
 //! - `error.rs`: core errors as JavaScript errors, keeping LMDB's code;
 //! - `task.rs`: the one async task type;
-//! - `env.rs`: the `NativeEnv` class.
+//! - `env.rs`: the `NativeEnv` class;
+//! - `codecs.rs`: compression on the calling thread, for coders used directly.
 #![deny(clippy::all)]
 
+mod codecs;
 mod convert;
 mod env;
 mod error;
 mod task;
 mod types;
 
+pub use codecs::{compress, decompress};
 pub use env::NativeEnv;

@@ -20,9 +20,14 @@ pub struct Job<T: ToJs> {
 }
 
 impl<T: ToJs> Job<T> {
-    /// Wraps `work` for `AsyncTask`.
+    /// Wraps `work` for `AsyncTask` (a method that returns a promise).
     pub fn new(work: impl FnOnce() -> lmdb_napi_core::Result<T> + Send + 'static) -> AsyncTask<Self> {
-        AsyncTask::new(Job { work: Some(Box::new(work)) })
+        AsyncTask::new(Self::new_task(work))
+    }
+
+    /// Wraps `work` for `Env::spawn` (work whose promise nobody awaits).
+    pub fn new_task(work: impl FnOnce() -> lmdb_napi_core::Result<T> + Send + 'static) -> Self {
+        Job { work: Some(Box::new(work)) }
     }
 }
 

@@ -1,0 +1,20 @@
+//! Compression for a `CompressedCoder` used directly (`serialize`,
+//! `deserialize`), on the calling thread. Databases compress off the JS
+//! thread instead, in the batch (`NativeEnv.write`, `NativeEnv.read`).
+
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+use crate::error::OrThrow;
+
+/// A value in its stored, compressed form (with the header).
+#[napi]
+pub fn compress(algorithm: u8, level: i32, value: &[u8]) -> Result<Buffer> {
+    lmdb_napi_core::compress(value, algorithm, level).map(Into::into).or_throw()
+}
+
+/// The value a stored, compressed form holds.
+#[napi]
+pub fn decompress(stored: &[u8]) -> Result<Buffer> {
+    lmdb_napi_core::decompress(stored).map(|v| v.into_owned().into()).or_throw()
+}
