@@ -1,5 +1,8 @@
 import { describe, expectTypeOf, it } from 'vitest'
-import { open, Coder, Database, IdentityCoder, StringCoder, errors } from 'lmdb-napi'
+import {
+  open, Coder, Database, IdentityCoder, JSONCoder, MsgPackCoder, StringCoder, UInt16Coder, UInt32Coder, UInt64Coder,
+  V8Coder, errors,
+} from 'lmdb-napi'
 import type { DbStat, EnvFlags, EnvInfo, EnvOptions, EnvStat } from 'lmdb-napi'
 
 const env = open('/tmp/never-opened-in-type-tests')
@@ -14,6 +17,46 @@ describe('openDb infers the database type from its coders', () => {
     expectTypeOf(env.openDb('x', { keyCoder: new StringCoder() })).toEqualTypeOf<Database<string, Buffer>>()
     expectTypeOf(env.openDb('x', { keyCoder: 'string', valueCoder: 'string' })).toEqualTypeOf<Database<string, string>>()
     expectTypeOf(env.openDb('x', { valueCoder: new IdentityCoder() })).toEqualTypeOf<Database<Buffer, Buffer>>()
+  })
+
+  it('follows the built-in coders', () => {
+    interface User {
+      name: string
+      age: number
+    }
+    const users = env.openDb('users', { keyCoder: new UInt32Coder(), valueCoder: new JSONCoder<User>() })
+    expectTypeOf(users).toEqualTypeOf<Database<number, User>>()
+    expectTypeOf(users.get(1)).resolves.toEqualTypeOf<User | undefined>()
+    // @ts-expect-error a User needs an age
+    users.put(1, { name: 'ada' })
+    // @ts-expect-error keys are numbers
+    users.put('1', { name: 'ada', age: 36 })
+    expectTypeOf(env.openDb('x', { keyCoder: new UInt16Coder(), valueCoder: new UInt64Coder() })).toEqualTypeOf<
+      Database<number, bigint>
+    >()
+    expectTypeOf(env.openDb('x', { valueCoder: new MsgPackCoder<User[]>() })).toEqualTypeOf<Database<Buffer, User[]>>()
+    expectTypeOf(env.openDb('x', { valueCoder: new V8Coder<Map<string, Date>>() })).toEqualTypeOf<
+      Database<Buffer, Map<string, Date>>
+    >()
+    expectTypeOf(env.openDb('x', { valueCoder: new JSONCoder<User>().compressed({ algorithm: 'lz4' }) })).toEqualTypeOf<
+      Database<Buffer, User>
+    >()
+  })
+
+  it('follows the shorthand names, or the types given', () => {
+    interface User {
+      name: string
+    }
+    expectTypeOf(env.openDb('x', { keyCoder: 'uint32', valueCoder: 'json' })).toEqualTypeOf<Database<number, unknown>>()
+    expectTypeOf(env.openDb('x', { keyCoder: 'uint64', valueCoder: 'v8' })).toEqualTypeOf<Database<bigint, unknown>>()
+    expectTypeOf(env.openDb('x', { keyCoder: 'binary', valueCoder: 'msgpack' })).toEqualTypeOf<Database<Buffer, unknown>>()
+    expectTypeOf(env.openDb<number, User>('users', { keyCoder: 'uint32', valueCoder: 'json' })).toEqualTypeOf<
+      Database<number, User>
+    >()
+    // @ts-expect-error a uint32 coder does not make string keys
+    env.openDb<string, User>('users', { keyCoder: 'uint32', valueCoder: 'json' })
+    // @ts-expect-error no such coder name
+    env.openDb('x', { keyCoder: 'int32' })
   })
 
   it('follows a user coder', () => {

@@ -6,10 +6,13 @@
 //! - `error.rs`: core errors as JavaScript errors, keeping LMDB's code;
 //! - `task.rs`: the one async task type;
 //! - `env.rs`: the `NativeEnv` class;
-//! - `codecs.rs`: compression on the calling thread, for coders used directly.
+//! - `codecs.rs`: compression on the calling thread, for coders used directly;
+//! - `codec_bench.rs` (feature `codec-bench`): Rust codecs to measure against JS.
 #![deny(clippy::all)]
 
 mod codecs;
+#[cfg(feature = "codec-bench")]
+mod codec_bench;
 mod convert;
 mod env;
 mod error;
