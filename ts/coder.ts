@@ -2,6 +2,7 @@
  * The coder seam: a per-database serializer for keys or values (aiolmdb's
  * coders). A coder turns a value into the bytes LMDB stores and back.
  */
+import { CoderError, transformNativeError } from './errors.js'
 import { compress, decompress } from './native.js'
 
 /** Compression of a coder's output (see {@link Coder.compressed}). */
@@ -51,7 +52,7 @@ export class CompressedCoder<T> extends Coder<T> {
 
   constructor(inner: Coder<T>, { algorithm = 'zstd', level = 0 }: CompressionOptions = {}) {
     super()
-    if (!(algorithm in ALGORITHMS)) throw new TypeError(`unknown compression algorithm '${algorithm}'`)
+    if (!Object.hasOwn(ALGORITHMS, algorithm)) throw new TypeError(`unknown compression algorithm '${algorithm}'`)
     if (!Number.isInteger(level) || level < -128 || level > 127) throw new RangeError(`bad compression level ${level}`)
     this.inner = inner
     this.algorithm = ALGORITHMS[algorithm]
@@ -69,6 +70,12 @@ export class CompressedCoder<T> extends Coder<T> {
 
   /** The value of a stored form, decompressed here on the calling thread. */
   deserialize(bytes: Buffer): T {
-    return this.inner.deserialize(decompress(bytes))
+    let value: Buffer
+    try {
+      value = decompress(bytes)
+    } catch (error) {
+      throw new CoderError(this.name, undefined, transformNativeError(error).cause)
+    }
+    return this.inner.deserialize(value)
   }
 }

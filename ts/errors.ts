@@ -90,11 +90,12 @@ export class CoderError extends Error {
   readonly code = 'CODER'
   /** The coder's class name. */
   readonly coder: string
-  /** The database's name (`null` for the default database). */
-  readonly database: string | null
-  constructor(coder: string, database: string | null, cause: unknown) {
+  /** The database's name (`null` for the default database; `undefined` for a coder used on its own). */
+  readonly database: string | null | undefined
+  constructor(coder: string, database: string | null | undefined, cause: unknown) {
     const detail = cause instanceof Error ? cause.message : String(cause)
-    super(`${coder} of database ${database === null ? '(default)' : `'${database}'`}: ${detail}`, { cause })
+    const where = database === undefined ? '' : ` of database ${database === null ? '(default)' : `'${database}'`}`
+    super(`${coder}${where}: ${detail}`, { cause })
     this.name = 'CoderError'
     this.coder = coder
     this.database = database
@@ -121,7 +122,7 @@ export function transformNativeError(failure: unknown): Error {
   const [, code, errno, text] = match
   if (code === 'CLOSED') return new ClosedError()
   // the database that called renames the coder (see `Database.#decode`)
-  if (code === 'CODER') return new CoderError('native decoding', null, new Error(text))
+  if (code === 'CODER') return new CoderError('native decoding', undefined, new Error(text))
   const cls = byCode.get(code)
   if (cls) return new cls(text)
   return new LmdbError(text, code, Number(errno))

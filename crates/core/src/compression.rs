@@ -84,9 +84,18 @@ pub fn decompress(stored: &[u8]) -> Result<Cow<'_, [u8]>> {
         }
         algorithm::LZ4 => {
             let (len, block) = body.split_first_chunk::<4>().ok_or_else(|| coder("lz4: truncated header"))?;
-            let out = lz4_flex::block::decompress(block, u32::from_le_bytes(*len) as usize)
-                .map_err(|e| coder(&format!("lz4: {e}")))?;
-            Ok(Cow::Owned(out))
+            let len = u32::from_le_bytes(*len) as usize;
+            // LZ4 cannot expand a block more than 255 times: a larger stated
+            // length is damage, and must not size an allocation.
+            if len > block.len().saturating_mul(255) + 16 {
+                return Err(coder("lz4: the stated length does not fit the block"));
+            }
+            let mut out = vec![0; len];
+            match lz4_flex::block::decompress_into(block, &mut out) {
+                Ok(n) if n == len => Ok(Cow::Owned(out)),
+                Ok(_) => Err(coder("lz4: the block is shorter than its stated length")),
+                Err(e) => Err(coder(&format!("lz4: {e}"))),
+            }
         }
         other => Err(coder(&format!("unknown compression header {other}"))),
     }
@@ -132,7 +141,10 @@ mod tests {
     #[test]
     fn damaged_values_fail_instead_of_guessing() {
         let stored = compress(&[7u8; 1000], algorithm::LZ4, 0).unwrap();
-        for bad in [&[][..], &[9, 1, 2][..], &stored[..6], &[algorithm::ZLIB, 1, 2, 3][..]] {
+        let short_block = [algorithm::LZ4, 0xe8, 3, 0, 0, 0x10, b'1'];
+        let huge_length = [algorithm::LZ4, 0xff, 0xff, 0xff, 0xff, 0x10, b'1'];
+        for bad in [&[][..], &[9, 1, 2][..], &stored[..6], &[algorithm::ZLIB, 1, 2, 3][..], &short_block, &huge_length]
+        {
             assert!(matches!(decompress(bad), Err(Error::Coder(_))), "{bad:?}");
         }
     }

@@ -10,9 +10,9 @@
 //! - `codec_bench.rs` (feature `codec-bench`): Rust codecs to measure against JS.
 #![deny(clippy::all)]
 
-mod codecs;
 #[cfg(feature = "codec-bench")]
 mod codec_bench;
+mod codecs;
 mod convert;
 mod env;
 mod error;
