@@ -23,6 +23,7 @@ use crate::dbi::Dbis;
 use crate::error::{Error, Result};
 use crate::options::{EnvFlags, EnvOptions};
 use crate::registry;
+use crate::snapshot::Leases;
 use crate::txn::RawTxn;
 use crate::writer::{Msg, Writer};
 
@@ -135,10 +136,12 @@ impl Shared {
         }
     }
 
-    /// Runs `f` in a read transaction from the pool.
-    pub(crate) fn read<R>(&self, f: impl FnOnce(&RawTxn) -> Result<R>) -> Result<R> {
+    /// A read transaction with a fresh snapshot, from the pool when one is
+    /// there. `gate` is this environment's gate, held by the caller; it is
+    /// given back (released) only when another process grew the map, to adopt
+    /// the new size, and taken again.
+    pub(crate) fn begin_read<'s>(&'s self, gate: &mut RwLockReadGuard<'s, bool>) -> Result<RawTxn> {
         loop {
-            let gate = self.enter()?;
             let pooled = self.pool.lock().pop();
             let txn = match pooled {
                 Some(txn) => txn.renew().map(|_| txn),
@@ -146,22 +149,35 @@ impl Shared {
                 None => unsafe { RawTxn::begin(self.raw(), None, ffi::MDB_RDONLY) },
             };
             match txn {
-                Ok(txn) => {
-                    let result = f(&txn);
-                    txn.reset();
-                    let mut pool = self.pool.lock();
-                    if pool.len() < POOL_MAX {
-                        pool.push(txn);
-                    }
-                    return result;
-                }
                 Err(Error::Lmdb(ffi::MDB_MAP_RESIZED)) => {
-                    drop(gate);
-                    self.adopt_map_size()?;
+                    RwLockReadGuard::unlocked(gate, || self.adopt_map_size())?;
+                    if !**gate {
+                        return Err(Error::Closed("environment"));
+                    }
                 }
-                Err(e) => return Err(e),
+                other => return other,
             }
         }
+    }
+
+    /// Gives a read transaction back to the pool (reset: it keeps its reader
+    /// slot but no snapshot), or ends it when the pool is full. The caller
+    /// holds the gate (the environment is open).
+    pub(crate) fn recycle(&self, txn: RawTxn) {
+        txn.reset();
+        let mut pool = self.pool.lock();
+        if pool.len() < POOL_MAX {
+            pool.push(txn);
+        }
+    }
+
+    /// Runs `f` in a read transaction from the pool, holding the gate.
+    pub(crate) fn read<R>(&self, f: impl FnOnce(&RawTxn) -> Result<R>) -> Result<R> {
+        let mut gate = self.enter()?;
+        let txn = self.begin_read(&mut gate)?;
+        let result = f(&txn);
+        self.recycle(txn);
+        result
     }
 
     /// Another process grew the map: take its size (`mdb_env_set_mapsize(0)`).
@@ -214,6 +230,8 @@ impl Shared {
 
 struct Handle {
     shared: Arc<Shared>,
+    /// Read transactions held across calls (snapshots, ranges), ended on close.
+    leases: Leases,
     /// Count of operations in progress, and whether the handle is closed.
     state: Mutex<(usize, bool)>,
     idle: Condvar,
@@ -243,6 +261,11 @@ pub struct Busy(Arc<Handle>);
 impl Busy {
     pub(crate) fn shared(&self) -> &Arc<Shared> {
         &self.0.shared
+    }
+
+    /// Registers a held transaction to end when the handle closes.
+    pub(crate) fn lease(&self, held: std::sync::Weak<crate::snapshot::Held>) {
+        self.0.leases.add(held);
     }
 }
 
@@ -305,6 +328,7 @@ impl Env {
         let shared = registry::acquire(key, options)?;
         Ok(Env(Arc::new(Handle {
             shared,
+            leases: Leases::default(),
             state: Mutex::new((0, false)),
             idle: Condvar::new(),
             released: AtomicBool::new(false),
@@ -330,6 +354,9 @@ impl Env {
             self.0.idle.wait(&mut state);
         }
         drop(state);
+        if let Ok(_gate) = self.0.shared.enter() {
+            self.0.leases.end_all();
+        }
         self.0.release();
     }
 

@@ -26,8 +26,10 @@ mod env;
 mod error;
 mod ops;
 mod options;
+mod range;
 mod read;
 pub(crate) mod registry;
+mod snapshot;
 mod txn;
 mod writer;
 
@@ -37,7 +39,9 @@ pub use env::{Busy, Env, Info, Stat};
 pub use error::{code_name, Error, Result};
 pub use ops::Outcome;
 pub use options::{put_flags, DbFlags, EnvFlags, EnvOptions};
+pub use range::{Chunk, Range, RangeOptions};
 pub use read::{ReadOutput, FAILED, NOT_FOUND};
+pub use snapshot::Snapshot;
 pub use writer::{BatchResult, Done, Ticket};
 
 #[cfg(test)]

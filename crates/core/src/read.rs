@@ -6,11 +6,12 @@
 
 use std::borrow::Cow;
 
-use crate::batch::{self, op};
+use crate::batch::{self, op, Op};
 use crate::compression::decompress;
-use crate::env::Busy;
+use crate::env::{Busy, Shared};
 use crate::error::{Error, Result};
 use crate::txn;
+use crate::txn::RawTxn;
 
 /// `lens` entry of a key that is absent.
 pub const NOT_FOUND: i64 = -1;
@@ -36,35 +37,38 @@ impl Busy {
     pub fn read_batch(&self, bytes: &[u8]) -> Result<ReadOutput> {
         let shared = self.shared();
         let ops = batch::parse(bytes)?;
-        shared.read(|t| {
-            let mut out = ReadOutput { lens: Vec::with_capacity(ops.len()), ..Default::default() };
-            for (i, op) in ops.iter().enumerate() {
-                let found = shared.dbis.check(op.db).and_then(|_| {
-                    if op.kind != op::GET && op.kind != op::HAS {
-                        return Err(Error::Invalid(format!("unknown read operation {}", op.kind)));
-                    }
-                    // SAFETY: `t` is live; the value is copied before it ends.
-                    unsafe { txn::get(t, op.db.dbi, op.key) }
-                });
-                let found = found.and_then(|value| match value {
-                    Some(stored) if op.kind == op::GET && op.codec != 0 => decompress(stored).map(Some),
-                    other => Ok(other.map(Cow::Borrowed)),
-                });
-                let len = match found {
-                    Ok(Some(value)) if op.kind == op::GET => {
-                        out.data.extend_from_slice(&value);
-                        value.len() as i64
-                    }
-                    Ok(Some(_)) => 0,
-                    Ok(None) => NOT_FOUND,
-                    Err(e) => {
-                        out.errors.push((i, e));
-                        FAILED
-                    }
-                };
-                out.lens.push(len);
-            }
-            Ok(out)
-        })
+        shared.read(|t| read_ops(shared, t, &ops))
     }
+}
+
+/// The reads of `ops` in `t`; the caller holds the gate.
+pub(crate) fn read_ops(shared: &Shared, t: &RawTxn, ops: &[Op<'_>]) -> Result<ReadOutput> {
+    let mut out = ReadOutput { lens: Vec::with_capacity(ops.len()), ..Default::default() };
+    for (i, op) in ops.iter().enumerate() {
+        let found = shared.dbis.check(op.db).and_then(|_| {
+            if op.kind != op::GET && op.kind != op::HAS {
+                return Err(Error::Invalid(format!("unknown read operation {}", op.kind)));
+            }
+            // SAFETY: `t` is live; the value is copied before it ends.
+            unsafe { txn::get(t, op.db.dbi, op.key) }
+        });
+        let found = found.and_then(|value| match value {
+            Some(stored) if op.kind == op::GET && op.codec != 0 => decompress(stored).map(Some),
+            other => Ok(other.map(Cow::Borrowed)),
+        });
+        let len = match found {
+            Ok(Some(value)) if op.kind == op::GET => {
+                out.data.extend_from_slice(&value);
+                value.len() as i64
+            }
+            Ok(Some(_)) => 0,
+            Ok(None) => NOT_FOUND,
+            Err(e) => {
+                out.errors.push((i, e));
+                FAILED
+            }
+        };
+        out.lens.push(len);
+    }
+    Ok(out)
 }

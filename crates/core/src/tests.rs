@@ -341,3 +341,109 @@ fn compressed_values_are_stored_smaller_and_read_back_whole() {
     b.push_op(&op(op::POP, None));
     assert_eq!(write(&env, b.finish()).unwrap()[0].as_ref().unwrap(), &Outcome::Value(Some(value.clone())));
 }
+
+fn collect(env: &Env, mut range: Range, max: usize) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let mut out = Vec::new();
+    loop {
+        let busy = env.busy().unwrap();
+        let chunk = range.next_chunk(&busy, max).unwrap();
+        let mut data = &chunk.out.data[..];
+        for pair in chunk.out.lens.chunks(2) {
+            let (k, rest) = data.split_at(pair[0].max(0) as usize);
+            let (v, rest) = rest.split_at(pair[1].max(0) as usize);
+            out.push((k.to_vec(), v.to_vec()));
+            data = rest;
+        }
+        if chunk.done {
+            return out;
+        }
+    }
+}
+
+fn keys_of(entries: &[(Vec<u8>, Vec<u8>)]) -> Vec<String> {
+    entries.iter().map(|(k, _)| String::from_utf8(k.clone()).unwrap()).collect()
+}
+
+#[test]
+fn ranges_honour_bounds_prefix_direction_offset_and_limit_across_chunks() {
+    use std::ops::Bound::*;
+    let dir = temp();
+    let env = Env::open(dir.path(), &EnvOptions::default()).unwrap();
+    let db = env.open_db(None, DbFlags::default(), true).unwrap();
+    let mut b = BatchBuilder::new();
+    for k in ["a", "b1", "b2", "b3", "c", "d"] {
+        b.push(op::PUT, 0, 0, db, k.as_bytes(), Some(k.as_bytes()));
+    }
+    write(&env, b.finish()).unwrap();
+    let run = |opts: RangeOptions| keys_of(&collect(&env, env.range(db, opts).unwrap(), 2));
+    let o = RangeOptions::default;
+    assert_eq!(run(o()), ["a", "b1", "b2", "b3", "c", "d"]);
+    assert_eq!(run(RangeOptions { reverse: true, ..o() }), ["d", "c", "b3", "b2", "b1", "a"]);
+    assert_eq!(
+        run(RangeOptions { start: Excluded(b"b1".to_vec()), end: Included(b"c".to_vec()), ..o() }),
+        ["b2", "b3", "c"]
+    );
+    assert_eq!(
+        run(RangeOptions { start: Excluded(b"b1".to_vec()), end: Included(b"c".to_vec()), reverse: true, ..o() }),
+        ["c", "b3", "b2"]
+    );
+    assert_eq!(run(RangeOptions { end: Excluded(b"c".to_vec()), reverse: true, ..o() }), ["b3", "b2", "b1", "a"]);
+    assert_eq!(run(RangeOptions { prefix: Some(b"b".to_vec()), ..o() }), ["b1", "b2", "b3"]);
+    assert_eq!(run(RangeOptions { prefix: Some(b"b".to_vec()), reverse: true, ..o() }), ["b3", "b2", "b1"]);
+    assert_eq!(run(RangeOptions { offset: 1, limit: Some(3), ..o() }), ["b1", "b2", "b3"]);
+    assert_eq!(run(RangeOptions { offset: 4, limit: Some(9), reverse: true, ..o() }), ["b1", "a"]);
+    assert!(run(RangeOptions { prefix: Some(b"z".to_vec()), ..o() }).is_empty());
+}
+
+#[test]
+fn a_range_reads_one_snapshot_while_writes_go_on() {
+    let dir = temp();
+    let env = Env::open(dir.path(), &EnvOptions::default()).unwrap();
+    let db = env.open_db(None, DbFlags::default(), true).unwrap();
+    write(&env, put(db, b"a", b"1")).unwrap();
+    write(&env, put(db, b"c", b"1")).unwrap();
+    let mut range = env.range(db, RangeOptions::default()).unwrap();
+    let first = range.next_chunk(&env.busy().unwrap(), 1).unwrap();
+    assert!(!first.done);
+    write(&env, put(db, b"b", b"new")).unwrap();
+    let rest = collect(&env, range, 10);
+    assert_eq!(keys_of(&rest), ["c"], "the key written meanwhile is not seen");
+}
+
+#[test]
+fn dupsort_ranges_resume_between_values_of_one_key() {
+    let dir = temp();
+    let env = Env::open(dir.path(), &EnvOptions::default()).unwrap();
+    let db = env.open_db(Some("dups"), DbFlags { dup_sort: true, ..Default::default() }, true).unwrap();
+    let mut b = BatchBuilder::new();
+    for (k, v) in [("a", "1"), ("a", "2"), ("a", "3"), ("b", "1"), ("b", "2")] {
+        b.push(op::PUT, 0, 0, db, k.as_bytes(), Some(v.as_bytes()));
+    }
+    write(&env, b.finish()).unwrap();
+    let pairs = |reverse| {
+        collect(&env, env.range(db, RangeOptions { reverse, ..Default::default() }).unwrap(), 1)
+            .into_iter()
+            .map(|(k, v)| format!("{}{}", String::from_utf8(k).unwrap(), String::from_utf8(v).unwrap()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(pairs(false), ["a1", "a2", "a3", "b1", "b2"]);
+    assert_eq!(pairs(true), ["b2", "b1", "a3", "a2", "a1"]);
+}
+
+#[test]
+fn closing_the_handle_ends_its_snapshots_and_ranges() {
+    let dir = temp();
+    let env = Env::open(dir.path(), &EnvOptions::default()).unwrap();
+    let db = env.open_db(None, DbFlags::default(), true).unwrap();
+    write(&env, put(db, b"k", b"v")).unwrap();
+    let snapshot = env.snapshot().unwrap();
+    let mut range = env.range(db, RangeOptions::default()).unwrap();
+    assert!(env.info().unwrap().num_readers >= 2);
+    env.close();
+    assert!(!snapshot.is_open());
+    assert!(matches!(env.busy(), Err(Error::Closed(_))));
+    range.close();
+    drop(snapshot);
+    let again = Env::open(dir.path(), &EnvOptions::default()).unwrap();
+    assert_eq!(again.info().unwrap().num_readers, 0, "no reader slot left behind");
+}

@@ -123,6 +123,22 @@ pub(crate) unsafe fn del(txn: &RawTxn, dbi: u32, key: &[u8], value: Option<&[u8]
     }
 }
 
+/// LMDB's order of two keys in `dbi` (which honours its key flags): <0, 0, >0.
+///
+/// # Safety
+/// `txn` is live.
+pub(crate) unsafe fn cmp(txn: &RawTxn, dbi: u32, a: &[u8], b: &[u8]) -> i32 {
+    ffi::mdb_cmp(txn.ptr(), dbi, &to_val(a), &to_val(b))
+}
+
+/// LMDB's order of two values of one key in a dupSort `dbi`.
+///
+/// # Safety
+/// `txn` is live.
+pub(crate) unsafe fn dcmp(txn: &RawTxn, dbi: u32, a: &[u8], b: &[u8]) -> i32 {
+    ffi::mdb_dcmp(txn.ptr(), dbi, &to_val(a), &to_val(b))
+}
+
 /// The database's flags (MDB_DUPSORT, …).
 ///
 /// # Safety
@@ -163,6 +179,25 @@ impl<'t> Cursor<'t> {
         let mut k = ffi::MDB_val { mv_size: 0, mv_data: ptr::null_mut() };
         let mut v = ffi::MDB_val { mv_size: 0, mv_data: ptr::null_mut() };
         // SAFETY: the cursor is live; the slices borrow the transaction's pages.
+        match unsafe { ffi::mdb_cursor_get(self.ptr, &mut k, &mut v, op) } {
+            ffi::MDB_SUCCESS => Ok(Some(unsafe { (from_val(&k), from_val(&v)) })),
+            ffi::MDB_NOTFOUND => Ok(None),
+            rc => Err(Error::Lmdb(rc)),
+        }
+    }
+
+    /// Positions the cursor with an operation that takes a key (and, for
+    /// MDB_GET_BOTH_RANGE, a value); the entry there, or `None`.
+    pub(crate) fn seek(
+        &mut self,
+        op: ffi::MDB_cursor_op,
+        key: &[u8],
+        value: Option<&[u8]>,
+    ) -> Result<Option<(&'t [u8], &'t [u8])>> {
+        let mut k = to_val(key);
+        let mut v = value.map_or(ffi::MDB_val { mv_size: 0, mv_data: ptr::null_mut() }, to_val);
+        // SAFETY: the cursor is live; LMDB points the vals at its pages (or
+        // leaves the key pointing at `key`, which the caller copies first).
         match unsafe { ffi::mdb_cursor_get(self.ptr, &mut k, &mut v, op) } {
             ffi::MDB_SUCCESS => Ok(Some(unsafe { (from_val(&k), from_val(&v)) })),
             ffi::MDB_NOTFOUND => Ok(None),
