@@ -54,8 +54,45 @@ export declare class NativeEnv {
   copyToFd(fd: number, compact: boolean): Promise<void>
   /** Flushes to disk. Off the JS thread. */
   sync(force: boolean): Promise<void>
+  /** A consistent read view, taken now. */
+  snapshot(): NativeSnapshot
+  /** A range over one database in a snapshot of its own, taken now. */
+  range(dbi: number, gen: number, options: RangeOptionsJs): NativeRange
   /** Closes this handle after its work in progress. Off the JS thread. */
   close(): Promise<void>
+}
+
+/** An ordered iteration handed over in chunks. */
+export declare class NativeRange {
+  /** Up to `max` more entries. Off the JS thread. */
+  next(max: number): Promise<ChunkJs>
+  /** Ends the iteration and its read transaction now. Idempotent. */
+  close(): void
+}
+
+/**
+ * A consistent read view (`env.snapshot()`). Reads in flight hold the
+ * snapshot too: closing it lets them finish, and the last one out ends it.
+ */
+export declare class NativeSnapshot {
+  /** Runs a read batch in the snapshot. Off the JS thread. */
+  read(batch: Uint8Array): Promise<ReadResultJs>
+  /** Runs a read batch in the snapshot on the JS thread. */
+  readSync(batch: Uint8Array): ReadResultJs
+  /** A range over one database in this snapshot. */
+  range(dbi: number, gen: number, options: RangeOptionsJs): NativeRange
+  /** Ends the snapshot once the reads in flight are done. Idempotent. */
+  close(): void
+}
+
+/**
+ * One chunk of a range: keys and values end to end in `data`; `lens` holds
+ * per entry the key's length then the value's (-1 for what was not asked).
+ */
+export interface ChunkJs {
+  data: Buffer
+  lens: Float64Array
+  done: boolean
 }
 
 /** A value in its stored, compressed form (with the header). */
@@ -137,6 +174,27 @@ export interface InfoJs {
   lastTxnid: number
   maxReaders: number
   numReaders: number
+}
+
+/**
+ * Bounds and shape of a range; bounds are encoded keys. With both a
+ * bound's inclusive and exclusive form, the exclusive one wins.
+ */
+export interface RangeOptionsJs {
+  gt?: Buffer
+  gte?: Buffer
+  lt?: Buffer
+  lte?: Buffer
+  prefix?: Buffer
+  reverse?: boolean
+  offset?: number
+  limit?: number
+  /** Hand out keys. @default true */
+  keys?: boolean
+  /** Hand out values. @default true */
+  values?: boolean
+  /** The compression the values are stored with (decompressed natively). */
+  codec?: number
 }
 
 /** One failed operation of a read batch. */

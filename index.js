@@ -836,5 +836,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.NativeEnv = nativeBinding.NativeEnv
+module.exports.NativeRange = nativeBinding.NativeRange
+module.exports.NativeSnapshot = nativeBinding.NativeSnapshot
 module.exports.compress = nativeBinding.compress
 module.exports.decompress = nativeBinding.decompress

@@ -2,10 +2,22 @@ import { Op, OpFlag } from './batch.js'
 import { CompressedCoder, type Coder } from './coder.js'
 import { BadValsizeError, ClosedError, CoderError, ReadonlyError, transformNativeError } from './errors.js'
 import type { Environment } from './environment.js'
-import type { DbRef, NativeEnv } from './native.js'
+import type { DbRef, NativeEnv, NativeRange, NativeRangeOptions } from './native.js'
+import { RangeIterable, type RangeOptions } from './range.js'
 import type { ReadAnswer, ReadQueue } from './read-queue.js'
 import type { DbStat, PutOptions } from './types.js'
 import type { Build, UnitResult, WriteQueue } from './write-queue.js'
+
+/** @internal Key of `Database[readVia]`. */
+export const readVia = Symbol('lmdb-napi.readVia')
+
+/** @internal A database's read members over another read source (a snapshot's). */
+export interface ReadVia<K, V> {
+  get(key: K, defaultValue: unknown): Promise<unknown>
+  getMany(keys: Iterable<K>): Promise<(V | undefined)[]>
+  has(key: K): Promise<boolean>
+  range(options?: RangeOptions<K>): RangeIterable<[K, V]>
+}
 
 /** What a database needs of its environment. @internal */
 export interface EnvLink {
@@ -55,22 +67,18 @@ export class Database<K = Buffer, V = Buffer> {
   /** The value of `key`, or `defaultValue` (`undefined` unless given) when absent. */
   get(key: K): Promise<V | undefined>
   get<D>(key: K, defaultValue: D): Promise<V | D>
-  async get(key: K, defaultValue?: unknown): Promise<unknown> {
-    const wire = this.#wire()
-    const [answer] = await this.#link.reads.read(Op.Get, this.#ref, [this.#key(key)], wire.codec)
-    return answer === undefined ? defaultValue : this.#decode(answer, wire)
+  get(key: K, defaultValue?: unknown): Promise<unknown> {
+    return this.#get(this.#link.reads, key, defaultValue)
   }
 
   /** The values of `keys` in input order (`undefined` where absent), read in one snapshot. */
-  async getMany(keys: Iterable<K>): Promise<(V | undefined)[]> {
-    const wire = this.#wire()
-    const encoded = Array.from(iterable(keys), (k) => this.#key(k))
-    return this.#decodeAll(await this.#link.reads.read(Op.Get, this.#ref, encoded, wire.codec), wire)
+  getMany(keys: Iterable<K>): Promise<(V | undefined)[]> {
+    return this.#getMany(this.#link.reads, keys)
   }
 
   /** Whether `key` is present. */
-  async has(key: K): Promise<boolean> {
-    return found(await this.#link.reads.read(Op.Has, this.#ref, [this.#key(key)]))
+  has(key: K): Promise<boolean> {
+    return this.#has(this.#link.reads, key)
   }
 
   /** `get` on the calling thread: no hop to the pool, but it blocks for the read. */
@@ -90,6 +98,95 @@ export class Database<K = Buffer, V = Buffer> {
   /** `has` on the calling thread. */
   hasSync(key: K): boolean {
     return found(this.#link.reads.readSync(Op.Has, this.#ref, [this.#key(key)]))
+  }
+
+  /**
+   * The entries in key order (or reversed), over one snapshot taken when the
+   * iteration starts. `for await` over it, or `toArray()`. Breaking out
+   * releases the snapshot at once.
+   *
+   * @example
+   * for await (const [key, value] of db.range({ gte: 'a', lt: 'b', limit: 10 })) console.log(key, value)
+   */
+  range(options: RangeOptions<K> = {}): RangeIterable<[K, V]> {
+    return this.#range(options, (o) => this.#link.native.range(this.#ref.dbi, this.#ref.gen, o), 'entries')
+  }
+
+  /** The keys of `range(options)`; values are not read. */
+  keys(options: RangeOptions<K> = {}): RangeIterable<K> {
+    return this.#range(options, (o) => this.#link.native.range(this.#ref.dbi, this.#ref.gen, o), 'keys')
+  }
+
+  /** The values of `range(options)`. */
+  values(options: RangeOptions<K> = {}): RangeIterable<V> {
+    return this.#range(options, (o) => this.#link.native.range(this.#ref.dbi, this.#ref.gen, o), 'values')
+  }
+
+  /** @internal The read members through another read source (a snapshot). */
+  [readVia](reads: ReadQueue, open: (ref: DbRef, options: NativeRangeOptions) => NativeRange): ReadVia<K, V> {
+    return {
+      get: (key, defaultValue) => this.#get(reads, key, defaultValue),
+      getMany: (keys) => this.#getMany(reads, keys),
+      has: (key) => this.#has(reads, key),
+      range: (options = {}) => this.#range(options, (o) => open(this.#ref, o), 'entries'),
+    }
+  }
+
+  async #get(reads: ReadQueue, key: K, defaultValue: unknown): Promise<unknown> {
+    const wire = this.#wire()
+    const [answer] = await reads.read(Op.Get, this.#ref, [this.#key(key)], wire.codec)
+    return answer === undefined ? defaultValue : this.#decode(answer, wire)
+  }
+
+  async #getMany(reads: ReadQueue, keys: Iterable<K>): Promise<(V | undefined)[]> {
+    const wire = this.#wire()
+    const encoded = Array.from(iterable(keys), (k) => this.#key(k))
+    return this.#decodeAll(await reads.read(Op.Get, this.#ref, encoded, wire.codec), wire)
+  }
+
+  async #has(reads: ReadQueue, key: K): Promise<boolean> {
+    return found(await reads.read(Op.Has, this.#ref, [this.#key(key)]))
+  }
+
+  #range(options: RangeOptions<K>, open: (o: NativeRangeOptions) => NativeRange, shape: 'entries'): RangeIterable<[K, V]>
+  #range(options: RangeOptions<K>, open: (o: NativeRangeOptions) => NativeRange, shape: 'keys'): RangeIterable<K>
+  #range(options: RangeOptions<K>, open: (o: NativeRangeOptions) => NativeRange, shape: 'values'): RangeIterable<V>
+  #range(options: RangeOptions<K>, open: (o: NativeRangeOptions) => NativeRange, shape: string): RangeIterable<unknown> {
+    let wire: Wire<V>
+    // Options are encoded when the iteration starts, so bad ones reject it.
+    const start = () => {
+      this.#open()
+      wire = this.#wire()
+      return open(this.#rangeOptions(options, wire, shape))
+    }
+    const key = (bytes: Buffer | undefined) => this.#decodeKey(bytes as Buffer)
+    const value = (bytes: Buffer | undefined) => this.#decode(bytes as Buffer, wire)
+    if (shape === 'keys') return new RangeIterable(start, (k) => key(k))
+    if (shape === 'values') return new RangeIterable(start, (_, v) => value(v))
+    return new RangeIterable(start, (k, v) => [key(k), value(v)])
+  }
+
+  #rangeOptions(options: RangeOptions<K>, wire: Wire<V>, shape: string): NativeRangeOptions {
+    if (options === null || typeof options !== 'object') throw new TypeError('range options are an object')
+    const bound = (k: K | undefined) => (k === undefined ? undefined : Buffer.from(this.#key(k)))
+    const count = (n: number | undefined, what: string) => {
+      if (n === undefined) return undefined
+      if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`${what} is a count: ${n}`)
+      return n
+    }
+    return {
+      gt: bound(options.gt),
+      gte: bound(options.gte),
+      lt: bound(options.lt),
+      lte: bound(options.lte),
+      prefix: options.prefix === undefined ? undefined : Buffer.from(this.#serialize(this.keyCoder, options.prefix)),
+      reverse: options.reverse === true,
+      limit: count(options.limit, 'limit'),
+      offset: count(options.offset, 'offset'),
+      keys: shape !== 'values',
+      values: shape !== 'keys',
+      codec: wire.codec,
+    }
   }
 
   /**
@@ -255,6 +352,14 @@ export class Database<K = Buffer, V = Buffer> {
       throw new CoderError(name, this.name, new TypeError('serialize() must return a Uint8Array'))
     }
     return bytes
+  }
+
+  #decodeKey(bytes: Buffer): K {
+    try {
+      return this.keyCoder.deserialize(bytes)
+    } catch (error) {
+      throw new CoderError(this.keyCoder.name, this.name, error)
+    }
   }
 
   #decode(answer: Buffer | Error, wire: Wire<V>): V {

@@ -4,6 +4,7 @@ import { Database, type EnvLink } from './database.js'
 import { ClosedError, transformNativeError } from './errors.js'
 import { NativeEnv } from './native.js'
 import { ReadQueue } from './read-queue.js'
+import { Snapshot } from './snapshot.js'
 import type { CopyOptions, DbOptions, EnvFlags, EnvInfo, EnvOptions, EnvStat } from './types.js'
 import { WriteQueue } from './write-queue.js'
 
@@ -200,6 +201,30 @@ export class Environment {
       this.#closing = callAsync(() => this.#native.close())
     }
     return this.#closing
+  }
+
+  /**
+   * A consistent read view, taken now (its read transaction begins here).
+   * Close it when done; see {@link Snapshot}.
+   */
+  snapshot(): Snapshot {
+    this.#open()
+    return new Snapshot(call(() => this.#native.snapshot()), () => this.#closed)
+  }
+
+  /**
+   * Runs `fn` with a snapshot that is closed when `fn` settles.
+   *
+   * @example
+   * const [a, b] = await env.read((snap) => Promise.all([snap.get(db, 'a'), snap.get(db, 'b')]))
+   */
+  async read<T>(fn: (snapshot: Snapshot) => Promise<T> | T): Promise<T> {
+    const snapshot = this.snapshot()
+    try {
+      return await fn(snapshot)
+    } finally {
+      snapshot.close()
+    }
   }
 
   /** `await using env = open(...)` closes it at the end of the block. */

@@ -5,6 +5,9 @@
  */
 export { open, Environment } from './environment.js'
 export { Database } from './database.js'
+export { Snapshot } from './snapshot.js'
+export { RangeIterable } from './range.js'
+export type { RangeOptions } from './range.js'
 export { Coder, CompressedCoder } from './coder.js'
 export type { CompressionOptions } from './coder.js'
 export {

@@ -5,7 +5,13 @@
  */
 import { BatchBuilder, Op } from './batch.js'
 import { transformNativeError } from './errors.js'
-import type { DbRef, NativeEnv, ReadResult } from './native.js'
+import type { DbRef, ReadResult } from './native.js'
+
+/** What runs read batches: the environment (a fresh snapshot per batch) or a snapshot. */
+export interface ReadSource {
+  read(batch: Uint8Array): Promise<ReadResult>
+  readSync(batch: Uint8Array): ReadResult
+}
 
 /**
  * A read's answer: the value's bytes (empty for a `has` that found the key),
@@ -21,13 +27,13 @@ interface Pending {
 }
 
 export class ReadQueue {
-  readonly #native: NativeEnv
+  readonly #native: ReadSource
   readonly #builder = new BatchBuilder()
   readonly #syncBuilder = new BatchBuilder()
   #pending: Pending[] = []
   #scheduled = false
 
-  constructor(native: NativeEnv) {
+  constructor(native: ReadSource) {
     this.#native = native
   }
 

@@ -73,9 +73,9 @@ impl Env {
 }
 
 impl Snapshot {
-    /// Runs a batch of reads (see `read.rs`) in the snapshot.
-    pub fn read_batch(&self, bytes: &[u8]) -> Result<ReadOutput> {
-        let busy = self.env.busy()?;
+    /// Runs a batch of reads (see `read.rs`) in the snapshot. `busy` is an
+    /// operation of the snapshot's handle (`snapshot.env().busy()`).
+    pub fn read_batch(&self, busy: &Busy, bytes: &[u8]) -> Result<ReadOutput> {
         let ops = batch::parse(bytes)?;
         let _gate = busy.shared().enter()?;
         self.held.with(|txn| read_ops(busy.shared(), txn, &ops))
@@ -100,7 +100,8 @@ impl Snapshot {
         &self.held
     }
 
-    pub(crate) fn env(&self) -> &Env {
+    /// The environment handle the snapshot reads through.
+    pub fn env(&self) -> &Env {
         &self.env
     }
 }

@@ -11,6 +11,7 @@ use napi_derive::napi;
 
 use crate::convert::unit_result;
 use crate::error::{to_napi, OrThrow};
+use crate::read_views::{NativeRange, NativeSnapshot};
 use crate::task::{Job, ToJs};
 use crate::types::*;
 
@@ -175,6 +176,18 @@ impl NativeEnv {
     pub fn sync(&self, force: bool) -> Result<AsyncTask<Job<()>>> {
         let busy = self.busy()?;
         Ok(Job::new(move || busy.sync(force)))
+    }
+
+    /// A consistent read view, taken now.
+    #[napi]
+    pub fn snapshot(&self, env: &Env) -> Result<NativeSnapshot> {
+        NativeSnapshot::new(env, self.env.snapshot().or_throw()?)
+    }
+
+    /// A range over one database in a snapshot of its own, taken now.
+    #[napi]
+    pub fn range(&self, env: &Env, dbi: u32, gen: u32, options: RangeOptionsJs) -> Result<NativeRange> {
+        NativeRange::new(env, self.env.range(DbRef { dbi, gen }, options.into()).or_throw()?)
     }
 
     /// Marks a call as in progress, here on the JS thread, so that a `close`

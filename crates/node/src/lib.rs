@@ -6,6 +6,7 @@
 //! - `error.rs`: core errors as JavaScript errors, keeping LMDB's code;
 //! - `task.rs`: the one async task type;
 //! - `env.rs`: the `NativeEnv` class;
+//! - `read_views.rs`: `NativeSnapshot` and `NativeRange`;
 //! - `codecs.rs`: compression on the calling thread, for coders used directly;
 //! - `codec_bench.rs` (feature `codec-bench`): Rust codecs to measure against JS.
 #![deny(clippy::all)]
@@ -16,8 +17,10 @@ mod codecs;
 mod convert;
 mod env;
 mod error;
+mod read_views;
 mod task;
 mod types;
 
 pub use codecs::{compress, decompress};
 pub use env::NativeEnv;
+pub use read_views::{NativeRange, NativeSnapshot};

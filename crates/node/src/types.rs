@@ -118,3 +118,33 @@ pub struct ReadResultJs {
 /// `true`/`false`, a count, the previous value (or `null`), or a string
 /// `[CODE errno] text` when the unit failed.
 pub type UnitResultJs = Either5<bool, u32, Buffer, Null, String>;
+
+/// Bounds and shape of a range; bounds are encoded keys. With both a
+/// bound's inclusive and exclusive form, the exclusive one wins.
+#[napi(object)]
+#[derive(Default)]
+pub struct RangeOptionsJs {
+    pub gt: Option<Buffer>,
+    pub gte: Option<Buffer>,
+    pub lt: Option<Buffer>,
+    pub lte: Option<Buffer>,
+    pub prefix: Option<Buffer>,
+    pub reverse: Option<bool>,
+    pub offset: Option<f64>,
+    pub limit: Option<f64>,
+    /// Hand out keys. @default true
+    pub keys: Option<bool>,
+    /// Hand out values. @default true
+    pub values: Option<bool>,
+    /// The compression the values are stored with (decompressed natively).
+    pub codec: Option<u8>,
+}
+
+/// One chunk of a range: keys and values end to end in `data`; `lens` holds
+/// per entry the key's length then the value's (-1 for what was not asked).
+#[napi(object)]
+pub struct ChunkJs {
+    pub data: Buffer,
+    pub lens: Float64Array,
+    pub done: bool,
+}

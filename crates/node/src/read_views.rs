@@ -1,0 +1,146 @@
+//! `NativeSnapshot` and `NativeRange`: read transactions that live across
+//! calls. Each call takes its `Busy` mark on the JS thread, like `NativeEnv`'s.
+
+use std::ops::Bound;
+use std::sync::Arc;
+
+use lmdb_napi_core::{Chunk, DbRef, Error, Range, RangeOptions, ReadOutput, Snapshot};
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+use parking_lot::Mutex;
+
+use crate::error::{to_napi, OrThrow};
+use crate::task::{Job, ToJs};
+use crate::types::{ChunkJs, RangeOptionsJs, ReadResultJs};
+
+/// What a held read transaction weighs for V8's collector. Reader slots are
+/// few (126 by default), so snapshots and ranges dropped unclosed must bring
+/// the collector round soon: their finalizers give the slots back.
+const SLOT_WEIGHT: i64 = 2 << 20;
+
+/// A consistent read view (`env.snapshot()`). Reads in flight hold the
+/// snapshot too: closing it lets them finish, and the last one out ends it.
+#[napi(custom_finalize)]
+pub struct NativeSnapshot {
+    snapshot: Mutex<Option<Arc<Snapshot>>>,
+}
+
+impl ObjectFinalize for NativeSnapshot {
+    fn finalize(self, env: Env) -> Result<()> {
+        env.adjust_external_memory(-SLOT_WEIGHT)?;
+        Ok(())
+    }
+}
+
+impl NativeSnapshot {
+    pub(crate) fn new(env: &Env, snapshot: Snapshot) -> Result<Self> {
+        env.adjust_external_memory(SLOT_WEIGHT)?;
+        Ok(NativeSnapshot { snapshot: Mutex::new(Some(Arc::new(snapshot))) })
+    }
+
+    fn get(&self) -> Result<Arc<Snapshot>> {
+        self.snapshot.lock().clone().ok_or_else(|| to_napi(Error::Closed("snapshot")))
+    }
+}
+
+#[napi]
+impl NativeSnapshot {
+    /// Runs a read batch in the snapshot. Off the JS thread.
+    #[napi(ts_return_type = "Promise<ReadResultJs>")]
+    pub fn read(&self, batch: &[u8]) -> Result<AsyncTask<Job<ReadOutput>>> {
+        let snapshot = self.get()?;
+        let busy = snapshot.env().busy().or_throw()?;
+        let batch = batch.to_vec();
+        Ok(Job::new(move || snapshot.read_batch(&busy, &batch)))
+    }
+
+    /// Runs a read batch in the snapshot on the JS thread.
+    #[napi]
+    pub fn read_sync(&self, batch: &[u8]) -> Result<ReadResultJs> {
+        let snapshot = self.get()?;
+        let busy = snapshot.env().busy().or_throw()?;
+        snapshot.read_batch(&busy, batch).or_throw()?.to_js()
+    }
+
+    /// A range over one database in this snapshot.
+    #[napi]
+    pub fn range(&self, env: &Env, dbi: u32, gen: u32, options: RangeOptionsJs) -> Result<NativeRange> {
+        let range = self.get()?.range(DbRef { dbi, gen }, options.into()).or_throw()?;
+        NativeRange::new(env, range)
+    }
+
+    /// Ends the snapshot once the reads in flight are done. Idempotent.
+    #[napi]
+    pub fn close(&self) {
+        self.snapshot.lock().take();
+    }
+}
+
+/// An ordered iteration handed over in chunks.
+#[napi(custom_finalize)]
+pub struct NativeRange {
+    range: Arc<Mutex<Range>>,
+}
+
+impl ObjectFinalize for NativeRange {
+    fn finalize(self, env: Env) -> Result<()> {
+        env.adjust_external_memory(-SLOT_WEIGHT)?;
+        Ok(())
+    }
+}
+
+impl NativeRange {
+    pub(crate) fn new(env: &Env, range: Range) -> Result<Self> {
+        env.adjust_external_memory(SLOT_WEIGHT)?;
+        Ok(NativeRange { range: Arc::new(Mutex::new(range)) })
+    }
+}
+
+#[napi]
+impl NativeRange {
+    /// Up to `max` more entries. Off the JS thread.
+    #[napi(ts_return_type = "Promise<ChunkJs>")]
+    pub fn next(&self, max: u32) -> Result<AsyncTask<Job<Chunk>>> {
+        let busy = self.range.lock().env().busy().or_throw()?;
+        let range = self.range.clone();
+        Ok(Job::new(move || range.lock().next_chunk(&busy, max as usize)))
+    }
+
+    /// Ends the iteration and its read transaction now. Idempotent.
+    #[napi]
+    pub fn close(&self) {
+        self.range.lock().close();
+    }
+}
+
+impl From<RangeOptionsJs> for RangeOptions {
+    fn from(js: RangeOptionsJs) -> Self {
+        let bound = |inclusive: Option<Buffer>, exclusive: Option<Buffer>| match (inclusive, exclusive) {
+            (_, Some(b)) => Bound::Excluded(b.to_vec()),
+            (Some(b), None) => Bound::Included(b.to_vec()),
+            (None, None) => Bound::Unbounded,
+        };
+        RangeOptions {
+            start: bound(js.gte, js.gt),
+            end: bound(js.lte, js.lt),
+            prefix: js.prefix.map(|p| p.to_vec()),
+            reverse: js.reverse.unwrap_or(false),
+            offset: js.offset.unwrap_or(0.0) as u64,
+            limit: js.limit.map(|l| l as u64),
+            keys: js.keys.unwrap_or(true),
+            values: js.values.unwrap_or(true),
+            codec: js.codec.unwrap_or(0),
+        }
+    }
+}
+
+impl ToJs for Chunk {
+    type Js = ChunkJs;
+    fn to_js(self) -> Result<ChunkJs> {
+        Ok(ChunkJs {
+            data: self.out.data.into(),
+            lens: Float64Array::new(self.out.lens.into_iter().map(|n| n as f64).collect()),
+            done: self.done,
+        })
+    }
+}

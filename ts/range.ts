@@ -1,0 +1,131 @@
+/**
+ * Ordered iteration over one snapshot. Entries come from native code in
+ * chunks (one thread hop per chunk, small at first, growing to 4,096), are
+ * decoded lazily as the iteration reaches them, and the read transaction
+ * is released as soon as the iteration ends, breaks or fails.
+ */
+import { transformNativeError } from './errors.js'
+import type { NativeRange } from './native.js'
+
+/** Bounds and shape of a range. Bounds hold in key order whatever the direction. */
+export interface RangeOptions<K> {
+  /** Keys greater than this. */
+  gt?: K
+  /** Keys greater than or equal to this. */
+  gte?: K
+  /** Keys less than this. */
+  lt?: K
+  /** Keys less than or equal to this. */
+  lte?: K
+  /** Keys whose encoded bytes start with this key's encoded bytes. */
+  prefix?: K
+  /** From the last key down. */
+  reverse?: boolean
+  /** At most this many entries. */
+  limit?: number
+  /** Skip this many entries first. */
+  offset?: number
+}
+
+const FIRST_CHUNK = 64
+const MAX_CHUNK = 4096
+
+/** Makes one entry from a key's and a value's bytes (`undefined` for what was not fetched). */
+export type EntryDecoder<T> = (key: Buffer | undefined, value: Buffer | undefined) => T
+
+/** An `AsyncIterable` of a range's entries, with `toArray()`. Each iteration takes its own snapshot. */
+export class RangeIterable<T> implements AsyncIterable<T> {
+  readonly #open: () => NativeRange
+  readonly #decode: EntryDecoder<T>
+
+  /** @internal Use `db.range()`, `db.keys()`, `db.values()` or `snapshot.range()`. */
+  constructor(open: () => NativeRange, decode: EntryDecoder<T>) {
+    this.#open = open
+    this.#decode = decode
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<T> {
+    return new RangeIterator(this.#open, this.#decode)
+  }
+
+  /** Every entry, in order. */
+  async toArray(): Promise<T[]> {
+    const out: T[] = []
+    for await (const entry of this) out.push(entry)
+    return out
+  }
+}
+
+class RangeIterator<T> implements AsyncIterator<T> {
+  readonly #open: () => NativeRange
+  readonly #decode: EntryDecoder<T>
+  #native: NativeRange | undefined
+  #data: Buffer = Buffer.alloc(0)
+  #lens: Float64Array = new Float64Array(0)
+  #at = 0
+  #offset = 0
+  #size = FIRST_CHUNK
+  #last = false
+  #finished = false
+
+  constructor(open: () => NativeRange, decode: EntryDecoder<T>) {
+    this.#open = open
+    this.#decode = decode
+  }
+
+  async next(): Promise<IteratorResult<T>> {
+    try {
+      while (this.#at >= this.#lens.length) {
+        if (this.#last || this.#finished) return this.#end()
+        await this.#fetch()
+      }
+      const keyLen = this.#lens[this.#at]
+      const valueLen = this.#lens[this.#at + 1]
+      this.#at += 2
+      const key = this.#slice(keyLen)
+      const value = this.#slice(valueLen)
+      return { value: this.#decode(key, value), done: false }
+    } catch (error) {
+      this.#close()
+      throw error
+    }
+  }
+
+  /** Breaking out of `for await` lands here: the read transaction goes at once. */
+  async return(): Promise<IteratorResult<T>> {
+    return this.#end()
+  }
+
+  async #fetch(): Promise<void> {
+    this.#native ??= this.#open()
+    let chunk
+    try {
+      chunk = await this.#native.next(this.#size)
+    } catch (error) {
+      throw transformNativeError(error)
+    }
+    this.#size = Math.min(this.#size * 4, MAX_CHUNK)
+    this.#data = chunk.data
+    this.#lens = chunk.lens
+    this.#at = 0
+    this.#offset = 0
+    this.#last = chunk.done
+  }
+
+  #slice(len: number): Buffer | undefined {
+    if (len < 0) return undefined
+    const bytes = this.#data.subarray(this.#offset, this.#offset + len)
+    this.#offset += len
+    return bytes
+  }
+
+  #end(): IteratorResult<T> {
+    this.#close()
+    return { value: undefined, done: true }
+  }
+
+  #close(): void {
+    this.#finished = true
+    this.#native?.close()
+  }
+}

@@ -1,0 +1,88 @@
+import { readVia, type Database } from './database.js'
+import { ClosedError, transformNativeError } from './errors.js'
+import type { NativeSnapshot } from './native.js'
+import type { RangeIterable, RangeOptions } from './range.js'
+import { ReadQueue } from './read-queue.js'
+
+/**
+ * A consistent read view: every read through it sees the environment as it
+ * was when `env.snapshot()` was called, whatever is written meanwhile. Close
+ * it when done (`close()`, `using`, or `env.read(fn)`); one that is dropped
+ * unclosed gives its reader slot back when it is garbage-collected.
+ *
+ * @example
+ * using snap = env.snapshot()
+ * const [a, b] = await Promise.all([snap.get(db, 'a'), snap.get(db, 'b')])
+ */
+export class Snapshot {
+  readonly #native: NativeSnapshot
+  readonly #reads: ReadQueue
+  readonly #envClosed: () => boolean
+  #closed = false
+
+  /** @internal Use `env.snapshot()`. */
+  constructor(native: NativeSnapshot, envClosed: () => boolean) {
+    this.#native = native
+    this.#reads = new ReadQueue(native)
+    this.#envClosed = envClosed
+  }
+
+  /** Whether the snapshot can no longer be read (closed, or its environment closed). */
+  get closed(): boolean {
+    return this.#closed || this.#envClosed()
+  }
+
+  /** `db.get` in this snapshot. */
+  get<K, V>(db: Database<K, V>, key: K): Promise<V | undefined>
+  get<K, V, D>(db: Database<K, V>, key: K, defaultValue: D): Promise<V | D>
+  get<K, V>(db: Database<K, V>, key: K, defaultValue?: unknown): Promise<unknown> {
+    return this.#via(db, (r) => r.get(key, defaultValue))
+  }
+
+  /** `db.getMany` in this snapshot. */
+  getMany<K, V>(db: Database<K, V>, keys: Iterable<K>): Promise<(V | undefined)[]> {
+    return this.#via(db, (r) => r.getMany(keys))
+  }
+
+  /** `db.has` in this snapshot. */
+  has<K, V>(db: Database<K, V>, key: K): Promise<boolean> {
+    return this.#via(db, (r) => r.has(key))
+  }
+
+  /** `db.range` in this snapshot (which stays open while the iteration runs). */
+  range<K, V>(db: Database<K, V>, options?: RangeOptions<K>): RangeIterable<[K, V]> {
+    return db[readVia](this.#reads, (ref, o) => {
+      this.#check()
+      return this.#native.range(ref.dbi, ref.gen, o)
+    }).range(options)
+  }
+
+  /** Ends the snapshot and frees its reader slot. Idempotent. */
+  close(): void {
+    if (this.#closed) return
+    this.#closed = true
+    this.#reads.flush()
+    this.#native.close()
+  }
+
+  /** `using snap = env.snapshot()` closes it at the end of the block. */
+  [Symbol.dispose](): void {
+    this.close()
+  }
+
+  async #via<K, V, R>(db: Database<K, V>, read: (via: ReturnType<Database<K, V>[typeof readVia]>) => Promise<R>): Promise<R> {
+    this.#check()
+    try {
+      return await read(db[readVia](this.#reads, () => {
+        throw new ClosedError('snapshot')
+      }))
+    } catch (error) {
+      throw transformNativeError(error)
+    }
+  }
+
+  #check(): void {
+    if (this.#closed) throw new ClosedError('snapshot')
+    if (this.#envClosed()) throw new ClosedError()
+  }
+}
