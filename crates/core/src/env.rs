@@ -24,6 +24,7 @@ use crate::error::{Error, Result};
 use crate::options::{EnvFlags, EnvOptions};
 use crate::registry;
 use crate::snapshot::Leases;
+use crate::transaction::Txns;
 use crate::txn::RawTxn;
 use crate::writer::{Msg, Writer};
 
@@ -232,6 +233,8 @@ struct Handle {
     shared: Arc<Shared>,
     /// Read transactions held across calls (snapshots, ranges), ended on close.
     leases: Leases,
+    /// Explicit write transactions, aborted on close.
+    txns: Txns,
     /// Count of operations in progress, and whether the handle is closed.
     state: Mutex<(usize, bool)>,
     idle: Condvar,
@@ -329,6 +332,7 @@ impl Env {
         Ok(Env(Arc::new(Handle {
             shared,
             leases: Leases::default(),
+            txns: Txns::default(),
             state: Mutex::new((0, false)),
             idle: Condvar::new(),
             released: AtomicBool::new(false),
@@ -350,6 +354,9 @@ impl Env {
     pub fn close(&self) {
         let mut state = self.0.state.lock();
         state.1 = true;
+        // A transaction left hanging would otherwise keep the work behind it
+        // (and so this close) waiting for ever.
+        self.0.txns.abort_all();
         while state.0 > 0 {
             self.0.idle.wait(&mut state);
         }
@@ -358,6 +365,14 @@ impl Env {
             self.0.leases.end_all();
         }
         self.0.release();
+    }
+
+    pub(crate) fn track(&self, link: std::sync::Weak<crate::transaction::TxnLink>) {
+        self.0.txns.add(link);
+    }
+
+    pub(crate) fn shared_ref(&self) -> &Shared {
+        &self.0.shared
     }
 
     /// Whether `close` was called on this handle.

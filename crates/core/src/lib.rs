@@ -24,12 +24,14 @@ mod compression;
 mod dbi;
 mod env;
 mod error;
+mod group;
 mod ops;
 mod options;
 mod range;
 mod read;
 pub(crate) mod registry;
 mod snapshot;
+mod transaction;
 mod txn;
 mod writer;
 
@@ -42,6 +44,7 @@ pub use options::{put_flags, DbFlags, EnvFlags, EnvOptions};
 pub use range::{Chunk, Range, RangeOptions};
 pub use read::{ReadOutput, FAILED, NOT_FOUND};
 pub use snapshot::Snapshot;
+pub use transaction::{Ended, Exclusive, Nest, WriteTxn};
 pub use writer::{BatchResult, Done, Ticket};
 
 #[cfg(test)]

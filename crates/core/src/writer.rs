@@ -1,27 +1,29 @@
 //! The writer thread: one per environment, owner of every write transaction.
 //!
-//! Batches queued while it is busy are committed together (group commit):
-//! it takes one, drains whatever else is waiting, applies all of it in one
-//! transaction and commits once; every batch's completion then receives its
-//! results. A unit that fails alone (a bad value size, a deleted database)
-//! is left out and the rest is replayed, so it rejects alone and the others
-//! commit. On MDB_MAP_FULL with `auto_grow` the map is doubled and the whole
-//! transaction retried.
+//! Work that writes takes a *turn*: a place in the order of writes, given
+//! on the calling thread by a `Ticket`. The writer serves turns in ticket
+//! order, whatever order they arrive in (a batch compressed on the libuv pool
+//! first still keeps its place). A turn is one of:
+//!
+//! - a batch: the writer drains whatever batches wait behind it and commits
+//!   them together (group commit, `group.rs`);
+//! - an explicit transaction (`transaction.rs`): the writer holds it open and
+//!   serves its operations until it commits or aborts, while later turns wait;
+//! - a pause: the writer steps aside while another thread runs a write
+//!   transaction itself (`transactionSync`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-use lmdb_master_sys as ffi;
-
-use crate::batch::{self, op, DbRef, Op};
-use crate::dbi::MAIN_DBI;
+use crate::batch::DbRef;
 use crate::env::{Busy, Env, Shared};
 use crate::error::{Error, Result};
-use crate::ops::{apply_unit, Outcome};
-use crate::options::{put_flags, DbFlags};
-use crate::txn::RawTxn;
+use crate::group::{commit_group, transact};
+use crate::ops::Outcome;
+use crate::options::DbFlags;
+use crate::transaction::{self, Begin, Cancelled, TxnMsg};
 
 /// A group stops draining the queue past this many bytes of operations.
 const GROUP_MAX_BYTES: usize = 64 << 20;
@@ -33,9 +35,10 @@ pub type BatchResult = Result<Vec<Result<Outcome>>>;
 pub type Done = Box<dyn FnOnce(BatchResult) + Send>;
 
 pub(crate) enum Msg {
-    Batch(Batch),
-    /// A ticket given up: its place in the order is empty.
-    Skip(u64),
+    /// Work in its place in the order of writes.
+    Turn(u64, Turn),
+    /// A message to the explicit transaction with this id.
+    Txn(u64, TxnMsg),
     CreateDb {
         name: Option<String>,
         flags: DbFlags,
@@ -44,15 +47,34 @@ pub(crate) enum Msg {
     Stop,
 }
 
+pub(crate) enum Turn {
+    Batch(Batch),
+    Begin(Begin),
+    /// The writer waits, with no transaction open, until `resume` is dropped.
+    Pause {
+        ready: Sender<()>,
+        resume: Receiver<()>,
+    },
+    /// A ticket given up: its place is empty.
+    Skip,
+}
+
 pub(crate) struct Batch {
-    seq: u64,
     bytes: Vec<u8>,
     done: Option<Done>,
     _busy: Busy,
 }
 
 impl Batch {
-    fn finish(mut self, result: BatchResult) {
+    pub(crate) fn new(bytes: Vec<u8>, done: Done, busy: Busy) -> Batch {
+        Batch { bytes, done: Some(done), _busy: busy }
+    }
+
+    pub(crate) fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    pub(crate) fn finish(mut self, result: BatchResult) {
         if let Some(done) = self.done.take() {
             done(result);
         }
@@ -76,9 +98,8 @@ pub(crate) struct Writer {
 impl Writer {
     pub(crate) fn spawn(shared: Arc<Shared>) -> Result<Writer> {
         let (tx, rx) = mpsc::channel();
-        let thread = std::thread::Builder::new()
-            .name("lmdb-napi-writer".into())
-            .spawn(move || run(&shared, Inbox { rx, expected: 0, early: BTreeMap::new() }))?;
+        let thread =
+            std::thread::Builder::new().name("lmdb-napi-writer".into()).spawn(move || run(&shared, Inbox::new(rx)))?;
         Ok(Writer { tx, thread })
     }
 
@@ -97,9 +118,7 @@ impl Writer {
     }
 }
 
-/// A place in the order of writes, taken on the calling thread. A batch that
-/// must be prepared elsewhere first (compressed on the libuv pool) keeps the
-/// place it was issued in: the writer takes batches in ticket order.
+/// A place in the order of writes, taken on the calling thread.
 pub struct Ticket {
     seq: u64,
     tx: Sender<Msg>,
@@ -111,17 +130,38 @@ impl Ticket {
     /// called exactly once, with one result per unit after the commit, or
     /// with the error that kept the batch from running.
     pub fn submit(mut self, bytes: Vec<u8>, done: impl FnOnce(BatchResult) + Send + 'static) {
-        let busy = self.busy.take().expect("a ticket is submitted once");
+        let busy = self.busy.take().expect("a ticket is used once");
         // A failed send drops the batch, whose Drop settles it as closed.
-        let _ = self.tx.send(Msg::Batch(Batch { seq: self.seq, bytes, done: Some(Box::new(done)), _busy: busy }));
+        self.send(Turn::Batch(Batch::new(bytes, Box::new(done), busy)));
+    }
+
+    /// Uses the ticket for another kind of turn.
+    pub(crate) fn take(mut self, turn: impl FnOnce(Busy) -> Turn) -> Result<()> {
+        let busy = self.busy.take().expect("a ticket is used once");
+        let turn = turn(busy);
+        self.send(turn);
+        Ok(())
+    }
+
+    pub(crate) fn sender(&self) -> &Sender<Msg> {
+        &self.tx
+    }
+
+    /// The ticket's place, unique in its environment.
+    pub(crate) fn sender_seq(&self) -> u64 {
+        self.seq
+    }
+
+    fn send(&self, turn: Turn) {
+        let _ = self.tx.send(Msg::Turn(self.seq, turn));
     }
 }
 
 impl Drop for Ticket {
-    /// An unused ticket frees its place, so the batches behind it go on.
+    /// An unused ticket frees its place, so the turns behind it go on.
     fn drop(&mut self) {
         if self.busy.is_some() {
-            let _ = self.tx.send(Msg::Skip(self.seq));
+            self.send(Turn::Skip);
         }
     }
 }
@@ -146,68 +186,101 @@ impl Env {
     }
 }
 
-/// The writer's queue, read in ticket order: a batch that arrives before the
-/// ones ahead of it waits in `early`.
-struct Inbox {
-    rx: Receiver<Msg>,
-    expected: u64,
-    early: BTreeMap<u64, Option<Batch>>,
-}
-
-impl Inbox {
-    /// The next message: batches in ticket order, others as they come.
-    /// `None` when nothing is ready (`wait` false) or the queue is closed.
-    fn next(&mut self, wait: bool) -> Option<Msg> {
-        loop {
-            if let Some(entry) = self.early.remove(&self.expected) {
-                self.expected += 1;
-                match entry {
-                    Some(batch) => return Some(Msg::Batch(batch)),
-                    None => continue,
-                }
-            }
-            let msg = if wait { self.rx.recv().ok()? } else { self.rx.try_recv().ok()? };
-            match msg {
-                Msg::Batch(batch) => {
-                    self.early.insert(batch.seq, Some(batch));
-                }
-                Msg::Skip(seq) => {
-                    self.early.insert(seq, None);
-                }
-                other => return Some(other),
-            }
-        }
-    }
-}
-
-/// Asks the writer to create a database and waits for it.
+/// Asks the writer to create a database and waits for it. Inside an open
+/// explicit transaction the database is created in it (see `transaction.rs`).
 pub(crate) fn create_db(tx: &Sender<Msg>, name: Option<String>, flags: DbFlags) -> Result<DbRef> {
     let (reply, answer) = mpsc::channel();
     tx.send(Msg::CreateDb { name, flags, reply }).map_err(|_| Error::Closed("environment"))?;
     answer.recv().map_err(|_| Error::Closed("environment"))?
 }
 
-fn run(shared: &Shared, mut inbox: Inbox) {
-    let mut next = None;
-    loop {
-        let Some(msg) = next.take().or_else(|| inbox.next(true)) else { return };
-        match msg {
-            Msg::Stop => return,
-            Msg::Skip(_) => unreachable!("the inbox consumes skips"),
-            Msg::CreateDb { name, flags, reply } => {
-                let _ = reply.send(create(shared, name.as_deref(), flags));
+/// The writer's queue. Turns are served in ticket order: one that arrives
+/// before those ahead of it waits in `early`. Messages to an explicit
+/// transaction that has not begun yet wait in `stash`.
+pub(crate) struct Inbox {
+    rx: Receiver<Msg>,
+    expected: u64,
+    early: BTreeMap<u64, Turn>,
+    pub(crate) stash: HashMap<u64, Vec<TxnMsg>>,
+    pub(crate) cancelled: Cancelled,
+}
+
+impl Inbox {
+    fn new(rx: Receiver<Msg>) -> Inbox {
+        Inbox { rx, expected: 0, early: BTreeMap::new(), stash: HashMap::new(), cancelled: Cancelled::new() }
+    }
+
+    /// The next turn if it is ready, else the next other message (waiting
+    /// for one if `wait`). `None` when nothing is ready or the queue closed.
+    fn next(&mut self, wait: bool) -> Option<Next> {
+        loop {
+            if let Some(turn) = self.early.remove(&self.expected) {
+                self.expected += 1;
+                match turn {
+                    Turn::Skip => continue,
+                    turn => return Some(Next::Turn(turn)),
+                }
             }
-            Msg::Batch(first) => {
+            match self.other(wait)? {
+                Some(msg) => return Some(Next::Other(msg)),
+                None => continue, // a turn arrived: it may be the expected one
+            }
+        }
+    }
+
+    /// Receives one message, keeping turns aside: `Some(None)` when what
+    /// arrived was a turn, `None` when nothing is ready or the queue closed.
+    pub(crate) fn other(&mut self, wait: bool) -> Option<Option<Msg>> {
+        let msg = if wait { self.rx.recv().ok()? } else { self.rx.try_recv().ok()? };
+        match msg {
+            Msg::Turn(seq, turn) => {
+                self.early.insert(seq, turn);
+                Some(None)
+            }
+            other => Some(Some(other)),
+        }
+    }
+}
+
+enum Next {
+    Turn(Turn),
+    Other(Msg),
+}
+
+fn run(shared: &Shared, mut inbox: Inbox) {
+    let mut pending = None;
+    loop {
+        let Some(next) = pending.take().or_else(|| inbox.next(true)) else { return };
+        match next {
+            Next::Other(Msg::Stop) => return,
+            Next::Other(msg) => {
+                if transaction::serve_outside(shared, &mut inbox, msg).is_break() {
+                    return;
+                }
+            }
+            Next::Turn(Turn::Skip) => {}
+            Next::Turn(Turn::Pause { ready, resume }) => {
+                // The other thread begins its own write transaction once told.
+                if ready.send(()).is_ok() {
+                    let _ = resume.recv();
+                }
+            }
+            Next::Turn(Turn::Begin(begin)) => {
+                if transaction::serve(shared, &mut inbox, begin).is_break() {
+                    return;
+                }
+            }
+            Next::Turn(Turn::Batch(first)) => {
                 let mut size = first.bytes.len();
                 let mut group = vec![first];
                 while size < GROUP_MAX_BYTES {
                     match inbox.next(false) {
-                        Some(Msg::Batch(b)) => {
+                        Some(Next::Turn(Turn::Batch(b))) => {
                             size += b.bytes.len();
                             group.push(b);
                         }
                         Some(other) => {
-                            next = Some(other);
+                            pending = Some(other);
                             break;
                         }
                         None => break,
@@ -221,163 +294,12 @@ fn run(shared: &Shared, mut inbox: Inbox) {
     }
 }
 
-fn create(shared: &Shared, name: Option<&str>, flags: DbFlags) -> Result<DbRef> {
+/// Creates a database in its own transaction (no explicit one is open).
+pub(crate) fn create(shared: &Shared, name: Option<&str>, flags: DbFlags) -> Result<DbRef> {
     let mut names = shared.dbis.lock();
     if let Some(&dbi) = names.get(&name.map(str::to_owned)) {
         return Ok(shared.remember_db(&mut names, name, dbi));
     }
     let dbi = transact(shared, |txn| shared.create_db(txn, name, flags).map(Some))?;
     Ok(shared.remember_db(&mut names, name, dbi))
-}
-
-/// One unit: consecutive operations of one batch sharing a unit number.
-struct Unit<'a> {
-    batch: usize,
-    ops: &'a [Op<'a>],
-}
-
-impl Unit<'_> {
-    /// A drop that needs the handle table: deleting a named database closes
-    /// its handle at once, even if the transaction is later aborted, and
-    /// emptying the main database lists the named ones. Such a unit runs in a
-    /// transaction of its own, with the table locked before the gate is
-    /// entered (the order every other path takes them in).
-    fn needs_dbis(&self) -> bool {
-        matches!(self.ops, [op] if op.kind == op::DROP && (op.flags & put_flags::DELETE_DB != 0 || op.db.dbi == MAIN_DBI))
-    }
-
-    fn deletes_db(&self) -> bool {
-        matches!(self.ops, [op] if op.kind == op::DROP && op.flags & put_flags::DELETE_DB != 0)
-    }
-}
-
-fn commit_group(shared: &Shared, group: Vec<Batch>) {
-    let parsed: Vec<Result<Vec<Op<'_>>>> = group.iter().map(|b| batch::parse(&b.bytes)).collect();
-    let mut units = Vec::new();
-    for (i, ops) in parsed.iter().enumerate() {
-        if let Ok(ops) = ops {
-            units.extend(ops.chunk_by(|a, b| a.unit == b.unit).map(|ops| Unit { batch: i, ops }));
-        }
-    }
-    let mut results: Vec<Result<Outcome>> = Vec::with_capacity(units.len());
-    for segment in units.chunk_by(|a, b| !a.needs_dbis() && !b.needs_dbis()) {
-        if segment[0].needs_dbis() {
-            let db = segment[0].ops[0].db;
-            let mut names = shared.dbis.lock();
-            let checked = shared.dbis.check(db);
-            let outcome = run_segment(shared, segment);
-            if checked.is_ok() && segment[0].deletes_db() && outcome[0].is_ok() {
-                shared.dbis.retire(&mut names, db.dbi);
-            }
-            results.extend(outcome);
-        } else {
-            results.extend(run_segment(shared, segment));
-        }
-    }
-    let mut results = results.into_iter();
-    let mut per_batch: Vec<Vec<Result<Outcome>>> = group.iter().map(|_| Vec::new()).collect();
-    for unit in &units {
-        per_batch[unit.batch].push(results.next().expect("one result per unit"));
-    }
-    drop(units);
-    let parsed: Vec<Result<()>> = parsed.into_iter().map(|p| p.map(|_| ())).collect();
-    for ((batch, parsed), outcomes) in group.into_iter().zip(parsed).zip(per_batch) {
-        batch.finish(parsed.map(|_| outcomes));
-    }
-}
-
-/// Runs units in one transaction; units that fail alone are left out.
-fn run_segment(shared: &Shared, units: &[Unit<'_>]) -> Vec<Result<Outcome>> {
-    let mut failed: Vec<Option<Error>> = units.iter().map(|_| None).collect();
-    let applied = transact(shared, |txn| {
-        let mut outcomes = Vec::with_capacity(units.len());
-        for (i, unit) in units.iter().enumerate() {
-            if failed[i].is_some() {
-                outcomes.push(None);
-                continue;
-            }
-            match apply_unit(shared, txn, unit.ops) {
-                Ok(outcome) => outcomes.push(Some(outcome)),
-                Err((e, wrote)) if e.is_local() => {
-                    failed[i] = Some(e);
-                    if wrote {
-                        return Ok(None); // undo its partial writes: replay without it
-                    }
-                    outcomes.push(None);
-                }
-                Err((e, _)) => return Err(e),
-            }
-        }
-        Ok(Some(outcomes))
-    });
-    match applied {
-        Ok(outcomes) => outcomes
-            .into_iter()
-            .zip(failed)
-            .map(|(outcome, failure)| match failure {
-                Some(e) => Err(e),
-                None => Ok(outcome.expect("a unit that did not fail has an outcome")),
-            })
-            .collect(),
-        // A group too big for the map (or one transaction) as a whole: each
-        // unit on its own, so only the ones that cannot fit fail.
-        Err(Error::Lmdb(ffi::MDB_MAP_FULL | ffi::MDB_TXN_FULL)) if units.len() > 1 => units
-            .iter()
-            .zip(failed)
-            .map(|(unit, failure)| match failure {
-                Some(e) => Err(e),
-                None => run_segment(shared, std::slice::from_ref(unit)).remove(0),
-            })
-            .collect(),
-        Err(e) => failed.into_iter().map(|f| Err(f.unwrap_or_else(|| e.clone()))).collect(),
-    }
-}
-
-/// Runs `body` in a write transaction and commits; `body` returning
-/// `Ok(None)` asks for the transaction to be aborted and run again. Adopts a
-/// map grown by another process, and grows a full map when allowed.
-fn transact<T>(shared: &Shared, mut body: impl FnMut(&RawTxn) -> Result<Option<T>>) -> Result<T> {
-    loop {
-        let gate = shared.enter()?;
-        // SAFETY: the gate is held, and write transactions only live on this thread.
-        let txn = match unsafe { RawTxn::begin(shared.raw(), None, 0) } {
-            Ok(txn) => txn,
-            Err(Error::Lmdb(ffi::MDB_MAP_RESIZED)) => {
-                drop(gate);
-                shared.adopt_map_size()?;
-                continue;
-            }
-            Err(e) => return Err(e),
-        };
-        let result = match body(&txn) {
-            Ok(Some(value)) => txn.commit().map(|_| Some(value)),
-            other => {
-                drop(txn); // aborted while the gate is still held
-                other
-            }
-        };
-        drop(gate);
-        match result {
-            Ok(Some(value)) => return Ok(value),
-            Ok(None) => continue,
-            Err(Error::Lmdb(ffi::MDB_MAP_FULL)) if grow(shared)? => continue,
-            Err(e) => return Err(e),
-        }
-    }
-}
-
-/// Doubles the map, up to `max_map_size`; false when growing is off or capped.
-fn grow(shared: &Shared) -> Result<bool> {
-    if !shared.options.auto_grow {
-        return Ok(false);
-    }
-    let current = shared.map_size()?;
-    let cap = shared.options.max_map_size.unwrap_or(usize::MAX);
-    if current >= cap {
-        return Ok(false);
-    }
-    let page = 1 << 16;
-    let doubled = current.saturating_mul(2).div_ceil(page).saturating_mul(page);
-    shared.resize(doubled.min(cap))?;
-    Ok(true)
 }

@@ -1,0 +1,169 @@
+//! Group commit: the batches the writer found waiting, applied in one
+//! transaction. A unit that fails alone (a bad value size, a deleted
+//! database) is left out and the rest replayed, so it rejects alone and the
+//! others commit. On MDB_MAP_FULL with `auto_grow` the map is doubled and the
+//! whole transaction retried; a group too big for the map as a whole is run
+//! unit by unit, so only what cannot fit fails.
+
+use lmdb_master_sys as ffi;
+
+use crate::batch::{self, op, Op};
+use crate::dbi::MAIN_DBI;
+use crate::env::Shared;
+use crate::error::{Error, Result};
+use crate::ops::{apply_unit, Outcome};
+use crate::options::put_flags;
+use crate::txn::RawTxn;
+use crate::writer::Batch;
+
+/// One unit: consecutive operations of one batch sharing a unit number.
+struct Unit<'a> {
+    batch: usize,
+    ops: &'a [Op<'a>],
+}
+
+impl Unit<'_> {
+    /// A drop that needs the handle table: deleting a named database closes
+    /// its handle at once, even if the transaction is later aborted, and
+    /// emptying the main database lists the named ones. Such a unit runs in a
+    /// transaction of its own, with the table locked before the gate is
+    /// entered (the order every other path takes them in).
+    fn needs_dbis(&self) -> bool {
+        matches!(self.ops, [op] if op.kind == op::DROP && (op.flags & put_flags::DELETE_DB != 0 || op.db.dbi == MAIN_DBI))
+    }
+
+    fn deletes_db(&self) -> bool {
+        matches!(self.ops, [op] if op.kind == op::DROP && op.flags & put_flags::DELETE_DB != 0)
+    }
+}
+
+pub(crate) fn commit_group(shared: &Shared, group: Vec<Batch>) {
+    let parsed: Vec<Result<Vec<Op<'_>>>> = group.iter().map(|b| batch::parse(b.bytes())).collect();
+    let mut units = Vec::new();
+    for (i, ops) in parsed.iter().enumerate() {
+        if let Ok(ops) = ops {
+            units.extend(ops.chunk_by(|a, b| a.unit == b.unit).map(|ops| Unit { batch: i, ops }));
+        }
+    }
+    let mut results: Vec<Result<Outcome>> = Vec::with_capacity(units.len());
+    for segment in units.chunk_by(|a, b| !a.needs_dbis() && !b.needs_dbis()) {
+        if segment[0].needs_dbis() {
+            let db = segment[0].ops[0].db;
+            let mut names = shared.dbis.lock();
+            let checked = shared.dbis.check(db);
+            let outcome = run_segment(shared, segment);
+            if checked.is_ok() && segment[0].deletes_db() && outcome[0].is_ok() {
+                shared.dbis.retire(&mut names, db.dbi);
+            }
+            results.extend(outcome);
+        } else {
+            results.extend(run_segment(shared, segment));
+        }
+    }
+    let mut results = results.into_iter();
+    let mut per_batch: Vec<Vec<Result<Outcome>>> = group.iter().map(|_| Vec::new()).collect();
+    for unit in &units {
+        per_batch[unit.batch].push(results.next().expect("one result per unit"));
+    }
+    drop(units);
+    let parsed: Vec<Result<()>> = parsed.into_iter().map(|p| p.map(|_| ())).collect();
+    for ((batch, parsed), outcomes) in group.into_iter().zip(parsed).zip(per_batch) {
+        batch.finish(parsed.map(|_| outcomes));
+    }
+}
+
+/// Runs units in one transaction; units that fail alone are left out.
+fn run_segment(shared: &Shared, units: &[Unit<'_>]) -> Vec<Result<Outcome>> {
+    let mut failed: Vec<Option<Error>> = units.iter().map(|_| None).collect();
+    let applied = transact(shared, |txn| {
+        let mut outcomes = Vec::with_capacity(units.len());
+        for (i, unit) in units.iter().enumerate() {
+            if failed[i].is_some() {
+                outcomes.push(None);
+                continue;
+            }
+            match apply_unit(shared, txn, unit.ops) {
+                Ok(outcome) => outcomes.push(Some(outcome)),
+                Err((e, wrote)) if e.is_local() => {
+                    failed[i] = Some(e);
+                    if wrote {
+                        return Ok(None); // undo its partial writes: replay without it
+                    }
+                    outcomes.push(None);
+                }
+                Err((e, _)) => return Err(e),
+            }
+        }
+        Ok(Some(outcomes))
+    });
+    match applied {
+        Ok(outcomes) => outcomes
+            .into_iter()
+            .zip(failed)
+            .map(|(outcome, failure)| match failure {
+                Some(e) => Err(e),
+                None => Ok(outcome.expect("a unit that did not fail has an outcome")),
+            })
+            .collect(),
+        // A group too big for the map (or one transaction) as a whole: each
+        // unit on its own, so only the ones that cannot fit fail.
+        Err(Error::Lmdb(ffi::MDB_MAP_FULL | ffi::MDB_TXN_FULL)) if units.len() > 1 => units
+            .iter()
+            .zip(failed)
+            .map(|(unit, failure)| match failure {
+                Some(e) => Err(e),
+                None => run_segment(shared, std::slice::from_ref(unit)).remove(0),
+            })
+            .collect(),
+        Err(e) => failed.into_iter().map(|f| Err(f.unwrap_or_else(|| e.clone()))).collect(),
+    }
+}
+
+/// Runs `body` in a write transaction and commits; `body` returning
+/// `Ok(None)` asks for the transaction to be aborted and run again. Adopts a
+/// map grown by another process, and grows a full map when allowed.
+pub(crate) fn transact<T>(shared: &Shared, mut body: impl FnMut(&RawTxn) -> Result<Option<T>>) -> Result<T> {
+    loop {
+        let gate = shared.enter()?;
+        // SAFETY: the gate is held, and write transactions only live on this thread.
+        let txn = match unsafe { RawTxn::begin(shared.raw(), None, 0) } {
+            Ok(txn) => txn,
+            Err(Error::Lmdb(ffi::MDB_MAP_RESIZED)) => {
+                drop(gate);
+                shared.adopt_map_size()?;
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        let result = match body(&txn) {
+            Ok(Some(value)) => txn.commit().map(|_| Some(value)),
+            other => {
+                drop(txn); // aborted while the gate is still held
+                other
+            }
+        };
+        drop(gate);
+        match result {
+            Ok(Some(value)) => return Ok(value),
+            Ok(None) => continue,
+            Err(Error::Lmdb(ffi::MDB_MAP_FULL)) if grow(shared)? => continue,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Doubles the map, up to `max_map_size`; false when growing is off or capped.
+pub(crate) fn grow(shared: &Shared) -> Result<bool> {
+    if !shared.options.auto_grow {
+        return Ok(false);
+    }
+    let current = shared.map_size()?;
+    let cap = shared.options.max_map_size.unwrap_or(usize::MAX);
+    if current >= cap {
+        return Ok(false);
+    }
+    let page = 1 << 16;
+    let doubled = current.saturating_mul(2).div_ceil(page).saturating_mul(page);
+    shared.resize(doubled.min(cap))?;
+    Ok(true)
+}

@@ -1,0 +1,483 @@
+//! Explicit write transactions: `env.transaction(fn)` and `transactionSync`.
+//!
+//! An explicit transaction takes a turn in the order of writes. When its
+//! turn comes, the writer thread begins it and serves its messages (batches
+//! of operations, reads included, nested transactions, the end) until it
+//! commits or aborts; later turns wait. JavaScript drives it between
+//! messages, so the gate is held per message, not across them: LMDB itself
+//! refuses to resize the map while a write transaction is open.
+//!
+//! `Exclusive` (for `transactionSync`) takes a turn that makes the writer
+//! step aside, and runs the transaction on the calling thread instead.
+//!
+//! A database created inside a transaction that then aborts is closed by
+//! LMDB; its handle is retired here so that no one uses a dead handle.
+
+use std::collections::HashSet;
+use std::ops::ControlFlow;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Sender};
+use std::sync::{Arc, Weak};
+
+use lmdb_master_sys as ffi;
+use parking_lot::Mutex;
+
+use crate::batch::{self, DbRef};
+use crate::env::{Busy, Env, Shared};
+use crate::error::{Error, Result};
+use crate::group::grow;
+use crate::ops::apply_unit;
+use crate::txn::RawTxn;
+use crate::writer::{create, BatchResult, Done, Inbox, Msg, Turn};
+
+/// Called once when a nested transaction or a transaction ends.
+pub type Ended = Box<dyn FnOnce(Result<()>) + Send>;
+
+/// The turn of an explicit transaction.
+pub(crate) struct Begin {
+    id: u64,
+}
+
+/// A message to an explicit transaction.
+pub(crate) enum TxnMsg {
+    /// A batch of operations (reads and writes) in the transaction.
+    Exec { bytes: Vec<u8>, done: Done, busy: Busy },
+    /// Begin, commit or abort a nested transaction.
+    Nested { action: Nest, done: Ended },
+    /// Commit or abort the transaction.
+    End { commit: bool, done: Ended },
+}
+
+/// What to do with a nested transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Nest {
+    /// Begin one inside the innermost open transaction.
+    Begin,
+    /// Merge the innermost one into its parent.
+    Commit,
+    /// Throw the innermost one away.
+    Abort,
+}
+
+impl TxnMsg {
+    /// Settles the message without running it.
+    fn refuse(self, e: Error) {
+        match self {
+            TxnMsg::Exec { done, .. } => done(Err(e)),
+            TxnMsg::Nested { done, .. } | TxnMsg::End { done, .. } => done(Err(e)),
+        }
+    }
+}
+
+/// What a handle knows of its open transactions, to abort them on close.
+pub(crate) struct TxnLink {
+    id: u64,
+    tx: Sender<Msg>,
+    ended: AtomicBool,
+}
+
+impl TxnLink {
+    /// Aborts the transaction unless it has ended (close of its handle).
+    pub(crate) fn abort(&self) {
+        if !self.ended.swap(true, Ordering::AcqRel) {
+            let _ = self.tx.send(Msg::Txn(self.id, TxnMsg::End { commit: false, done: Box::new(|_| {}) }));
+        }
+    }
+}
+
+/// An explicit write transaction, run by the writer thread.
+pub struct WriteTxn {
+    env: Env,
+    link: Arc<TxnLink>,
+}
+
+impl Env {
+    /// Begins an explicit write transaction in the next place in the order
+    /// of writes. It starts when the turns ahead of it are done; messages
+    /// sent meanwhile wait for it.
+    pub fn begin_write(&self) -> Result<WriteTxn> {
+        let ticket = self.ticket()?;
+        let id = ticket.sender_seq();
+        let link = Arc::new(TxnLink { id, tx: ticket.sender().clone(), ended: AtomicBool::new(false) });
+        // The turn holds no `Busy`: a transaction left hanging must not keep
+        // `close` waiting (close aborts it instead).
+        ticket.take(|_busy| Turn::Begin(Begin { id }))?;
+        self.track(Arc::downgrade(&link));
+        Ok(WriteTxn { env: self.clone(), link })
+    }
+}
+
+impl WriteTxn {
+    /// The handle the transaction belongs to.
+    pub fn env(&self) -> &Env {
+        &self.env
+    }
+
+    /// Runs a batch (see `batch.rs`; reads too) in the innermost open
+    /// transaction. `busy` is an operation of the transaction's handle, taken
+    /// when the call was made.
+    pub fn exec(&self, busy: Busy, bytes: Vec<u8>, done: impl FnOnce(BatchResult) + Send + 'static) {
+        self.send(TxnMsg::Exec { bytes, done: Box::new(done), busy });
+    }
+
+    /// Begins, commits or aborts a nested transaction.
+    pub fn nested(&self, action: Nest, done: impl FnOnce(Result<()>) + Send + 'static) {
+        self.send(TxnMsg::Nested { action, done: Box::new(done) });
+    }
+
+    /// Commits or aborts the transaction. Later messages fail with `Closed`.
+    pub fn end(&self, commit: bool, done: impl FnOnce(Result<()>) + Send + 'static) {
+        if self.link.ended.swap(true, Ordering::AcqRel) {
+            return done(Err(Error::Closed("transaction")));
+        }
+        self.send(TxnMsg::End { commit, done: Box::new(done) });
+    }
+
+    fn send(&self, msg: TxnMsg) {
+        if let Err(mpsc::SendError(Msg::Txn(_, msg))) = self.link.tx.send(Msg::Txn(self.link.id, msg)) {
+            msg.refuse(Error::Closed("environment"));
+        }
+    }
+}
+
+impl Drop for WriteTxn {
+    /// A transaction dropped unended aborts.
+    fn drop(&mut self) {
+        self.link.abort();
+    }
+}
+
+/// Open transactions of a handle, aborted when it closes.
+#[derive(Default)]
+pub(crate) struct Txns(Mutex<Vec<Weak<TxnLink>>>);
+
+impl Txns {
+    pub(crate) fn add(&self, link: Weak<TxnLink>) {
+        let mut links = self.0.lock();
+        links.retain(|l| l.strong_count() > 0);
+        links.push(link);
+    }
+
+    pub(crate) fn abort_all(&self) {
+        for link in self.0.lock().drain(..) {
+            if let Some(link) = link.upgrade() {
+                link.abort();
+            }
+        }
+    }
+}
+
+/// The state of an open transaction and its nested ones.
+struct Open {
+    /// The root first, the innermost nested transaction last.
+    stack: Vec<RawTxn>,
+    /// Databases created in it, with the depth they were created at.
+    created: Vec<(u32, usize)>,
+    /// A failure that poisoned it: it can only abort now.
+    failed: Option<Error>,
+    /// Whether the map filled up (to grow it once the transaction is over).
+    full: bool,
+}
+
+impl Open {
+    fn begin(shared: &Shared) -> Result<Open> {
+        loop {
+            let gate = shared.enter()?;
+            // SAFETY: the gate is held; the transaction stays on this thread.
+            match unsafe { RawTxn::begin(shared.raw(), None, 0) } {
+                Ok(txn) => return Ok(Open { stack: vec![txn], created: Vec::new(), failed: None, full: false }),
+                Err(Error::Lmdb(ffi::MDB_MAP_RESIZED)) => {
+                    drop(gate);
+                    shared.adopt_map_size()?;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    fn top(&self) -> &RawTxn {
+        self.stack.last().expect("an open transaction has a root")
+    }
+
+    fn poison(&mut self, e: &Error) {
+        self.full |= matches!(e, Error::Lmdb(ffi::MDB_MAP_FULL));
+        self.failed.get_or_insert_with(|| e.clone());
+    }
+
+    /// Runs a batch: each unit atomically (a multi-operation unit in a
+    /// nested transaction, unless the map is writable, where LMDB has none).
+    fn exec(&mut self, shared: &Shared, bytes: &[u8]) -> BatchResult {
+        if let Some(e) = &self.failed {
+            return Err(e.clone());
+        }
+        let ops = batch::parse(bytes)?;
+        let _gate = shared.enter()?;
+        let mut results = Vec::new();
+        for unit in ops.chunk_by(|a, b| a.unit == b.unit) {
+            let result = if unit.len() > 1 && !shared.options.writemap {
+                // SAFETY: the gate is held and the parent is live on this thread.
+                unsafe { RawTxn::begin(shared.raw(), Some(self.top()), 0) }.and_then(|child| {
+                    match apply_unit(shared, &child, unit) {
+                        Ok(outcome) => child.commit().map(|_| outcome),
+                        Err((e, _)) => Err(e), // the child aborts on drop
+                    }
+                })
+            } else {
+                apply_unit(shared, self.top(), unit).map_err(|(e, wrote)| {
+                    if wrote {
+                        // partial writes that cannot be undone: the transaction is spoiled
+                        Error::Lmdb(ffi::MDB_BAD_TXN)
+                    } else {
+                        e
+                    }
+                })
+            };
+            if let Err(e) = &result {
+                if !e.is_local() {
+                    self.poison(e);
+                }
+            }
+            results.push(result);
+        }
+        Ok(results)
+    }
+
+    fn nested(&mut self, shared: &Shared, action: Nest) -> Result<()> {
+        if let Some(e) = &self.failed {
+            return Err(e.clone());
+        }
+        match action {
+            Nest::Begin if shared.options.writemap => {
+                Err(Error::Invalid("nested transactions need writemap: false (an LMDB limit)".into()))
+            }
+            Nest::Begin => {
+                let _gate = shared.enter()?;
+                // SAFETY: the gate is held and the parent is live on this thread.
+                let child = unsafe { RawTxn::begin(shared.raw(), Some(self.top()), 0)? };
+                self.stack.push(child);
+                Ok(())
+            }
+            _ if self.stack.len() < 2 => Err(Error::Invalid("no nested transaction is open".into())),
+            Nest::Commit => {
+                let depth = self.stack.len() - 1;
+                let _gate = shared.enter()?;
+                let result = self.stack.pop().expect("checked").commit();
+                match &result {
+                    // its databases now belong to the parent
+                    Ok(()) => self.created.iter_mut().filter(|(_, d)| *d == depth).for_each(|(_, d)| *d -= 1),
+                    Err(e) => {
+                        self.forget_created(shared, depth);
+                        self.poison(e);
+                    }
+                }
+                result
+            }
+            Nest::Abort => {
+                let depth = self.stack.len() - 1;
+                drop(self.stack.pop());
+                self.forget_created(shared, depth);
+                Ok(())
+            }
+        }
+    }
+
+    /// Commits (or aborts) the whole transaction.
+    fn end(mut self, shared: &Shared, commit: bool) -> Result<()> {
+        let failed = self.failed.take();
+        let result = match (commit, failed) {
+            (true, None) => {
+                let _gate = shared.enter();
+                // nested transactions left open are thrown away first
+                self.stack.truncate(1);
+                let root = self.stack.pop().expect("an open transaction has a root");
+                let result = root.commit();
+                if let Err(e) = &result {
+                    self.full |= matches!(e, Error::Lmdb(ffi::MDB_MAP_FULL));
+                }
+                result
+            }
+            (true, Some(e)) => Err(e),
+            (false, _) => Ok(()),
+        };
+        if !self.stack.is_empty() || result.is_err() {
+            self.stack.clear();
+            self.forget_created(shared, 0);
+        }
+        if self.full {
+            // the next attempt finds room
+            let _ = grow(shared);
+        }
+        result
+    }
+
+    /// Retires the databases created at `depth` or deeper (LMDB closed them).
+    fn forget_created(&mut self, shared: &Shared, depth: usize) {
+        let mut names = shared.dbis.lock();
+        self.created.retain(|&(dbi, d)| {
+            if d >= depth {
+                shared.dbis.retire(&mut names, dbi);
+            }
+            d < depth
+        });
+    }
+
+    /// Creates (or finds) a database inside the transaction.
+    fn create_db(&mut self, shared: &Shared, name: Option<&str>, flags: crate::options::DbFlags) -> Result<DbRef> {
+        let mut names = shared.dbis.lock();
+        if let Some(&dbi) = names.get(&name.map(str::to_owned)) {
+            return Ok(shared.remember_db(&mut names, name, dbi));
+        }
+        let _gate = shared.enter()?;
+        let dbi = shared.create_db(self.top(), name, flags)?;
+        self.created.push((dbi, self.stack.len() - 1));
+        Ok(shared.remember_db(&mut names, name, dbi))
+    }
+}
+
+/// Serves a message that came while no explicit transaction is open.
+pub(crate) fn serve_outside(shared: &Shared, inbox: &mut Inbox, msg: Msg) -> ControlFlow<()> {
+    match msg {
+        Msg::Stop => return ControlFlow::Break(()),
+        Msg::CreateDb { name, flags, reply } => {
+            let _ = reply.send(create(shared, name.as_deref(), flags));
+        }
+        Msg::Txn(id, msg) => early(inbox, id, msg),
+        Msg::Turn(..) => unreachable!("turns are kept in the inbox"),
+    }
+    ControlFlow::Continue(())
+}
+
+/// A message to a transaction whose turn has not come: an abort cancels it
+/// (it will not begin), anything else waits for it.
+fn early(inbox: &mut Inbox, id: u64, msg: TxnMsg) {
+    match msg {
+        TxnMsg::End { commit: false, done } => {
+            inbox.cancelled.insert(id);
+            for waiting in inbox.stash.remove(&id).unwrap_or_default() {
+                waiting.refuse(Error::Closed("transaction"));
+            }
+            done(Ok(()));
+        }
+        msg if inbox.cancelled.contains(&id) => msg.refuse(Error::Closed("transaction")),
+        msg => inbox.stash.entry(id).or_default().push(msg),
+    }
+}
+
+/// Runs an explicit transaction whose turn has come, until it ends.
+pub(crate) fn serve(shared: &Shared, inbox: &mut Inbox, begin: Begin) -> ControlFlow<()> {
+    let id = begin.id;
+    let waiting = inbox.stash.remove(&id).unwrap_or_default();
+    if inbox.cancelled.remove(&id) {
+        return ControlFlow::Continue(());
+    }
+    let mut open = match Open::begin(shared) {
+        Ok(open) => Some(open),
+        Err(e) => {
+            // fails every message of the transaction, up to its end
+            for msg in waiting {
+                msg.refuse(e.clone());
+            }
+            inbox.cancelled.insert(id);
+            return ControlFlow::Continue(());
+        }
+    };
+    let handle = |msg: TxnMsg, open: &mut Option<Open>| match msg {
+        TxnMsg::Exec { bytes, done, busy } => {
+            let result = open.as_mut().expect("open").exec(shared, &bytes);
+            drop(busy);
+            done(result);
+            false
+        }
+        TxnMsg::Nested { action, done } => {
+            done(open.as_mut().expect("open").nested(shared, action));
+            false
+        }
+        TxnMsg::End { commit, done } => {
+            done(open.take().expect("open").end(shared, commit));
+            true
+        }
+    };
+    for msg in waiting {
+        if handle(msg, &mut open) {
+            return ControlFlow::Continue(());
+        }
+    }
+    loop {
+        match inbox.other(true) {
+            None | Some(Some(Msg::Stop)) => {
+                if let Some(open) = open.take() {
+                    let _ = open.end(shared, false);
+                }
+                return ControlFlow::Break(());
+            }
+            Some(None) => {} // a turn: it waits
+            Some(Some(Msg::Txn(tid, msg))) if tid == id => {
+                if handle(msg, &mut open) {
+                    return ControlFlow::Continue(());
+                }
+            }
+            Some(Some(Msg::Txn(tid, msg))) => early(inbox, tid, msg),
+            Some(Some(Msg::CreateDb { name, flags, reply })) => {
+                let _ = reply.send(open.as_mut().expect("open").create_db(shared, name.as_deref(), flags));
+            }
+            Some(Some(Msg::Turn(..))) => unreachable!("turns are kept in the inbox"),
+        }
+    }
+}
+
+/// A write transaction run on the calling thread while the writer steps
+/// aside (`transactionSync`). Dropped unended, it aborts.
+pub struct Exclusive {
+    open: Option<Open>,
+    env: Env,
+    _busy: Busy,
+    /// Dropped after the transaction ended: the writer goes on.
+    _resume: Sender<()>,
+}
+
+impl Env {
+    /// Waits (blocking) for the writer to reach this turn, then begins a
+    /// write transaction on the calling thread. Never call it from a thread
+    /// that an open explicit transaction of this environment waits on.
+    pub fn exclusive(&self) -> Result<Exclusive> {
+        let ticket = self.ticket()?;
+        let (ready, is_ready) = mpsc::channel();
+        let (resume, resumed) = mpsc::channel();
+        ticket.take(|_busy| Turn::Pause { ready, resume: resumed })?;
+        is_ready.recv().map_err(|_| Error::Closed("environment"))?;
+        let busy = self.busy()?;
+        let open = Open::begin(busy.shared())?;
+        Ok(Exclusive { open: Some(open), env: self.clone(), _busy: busy, _resume: resume })
+    }
+}
+
+impl Exclusive {
+    /// Runs a batch (reads too) in the innermost open transaction.
+    pub fn exec(&mut self, bytes: &[u8]) -> BatchResult {
+        let shared = self.env.shared_ref();
+        self.open.as_mut().ok_or(Error::Closed("transaction"))?.exec(shared, bytes)
+    }
+
+    /// Begins, commits or aborts a nested transaction.
+    pub fn nested(&mut self, action: Nest) -> Result<()> {
+        let shared = self.env.shared_ref();
+        self.open.as_mut().ok_or(Error::Closed("transaction"))?.nested(shared, action)
+    }
+
+    /// Commits or aborts; the writer goes on once this is dropped.
+    pub fn end(&mut self, commit: bool) -> Result<()> {
+        let shared = self.env.shared_ref();
+        self.open.take().ok_or(Error::Closed("transaction"))?.end(shared, commit)
+    }
+}
+
+impl Drop for Exclusive {
+    fn drop(&mut self) {
+        if let Some(open) = self.open.take() {
+            let _ = open.end(self.env.shared_ref(), false);
+        }
+    }
+}
+
+/// Ids of transactions aborted before their turn (see `early`).
+pub(crate) type Cancelled = HashSet<u64>;
