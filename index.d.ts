@@ -54,12 +54,32 @@ export declare class NativeEnv {
   copyToFd(fd: number, compact: boolean): Promise<void>
   /** Flushes to disk. Off the JS thread. */
   sync(force: boolean): Promise<void>
+  /**
+   * Begins an explicit write transaction in the next place in the order of
+   * writes (it starts once the writes before it are done).
+   */
+  beginWrite(): NativeTxn
+  /**
+   * Waits, blocking the JS thread, for the writes before it, then begins a
+   * write transaction on the JS thread (`transactionSync`).
+   */
+  exclusive(): NativeExclusive
   /** A consistent read view, taken now. */
   snapshot(): NativeSnapshot
   /** A range over one database in a snapshot of its own, taken now. */
   range(dbi: number, gen: number, options: RangeOptionsJs): NativeRange
   /** Closes this handle after its work in progress. Off the JS thread. */
   close(): Promise<void>
+}
+
+/** A write transaction on the JS thread; the writer waits until it ends. */
+export declare class NativeExclusive {
+  /** Runs a batch (reads too) in the innermost open transaction. */
+  exec(batch: Uint8Array): Array<boolean | number | Buffer | null | string>
+  /** Begins, commits or aborts a nested transaction. */
+  nested(action: 'begin' | 'commit' | 'abort'): void
+  /** Commits or aborts; the writer goes on. */
+  end(commit: boolean): void
 }
 
 /** An ordered iteration handed over in chunks. */
@@ -83,6 +103,16 @@ export declare class NativeSnapshot {
   range(dbi: number, gen: number, options: RangeOptionsJs): NativeRange
   /** Ends the snapshot once the reads in flight are done. Idempotent. */
   close(): void
+}
+
+/** An explicit write transaction. Every call is a message to the writer thread. */
+export declare class NativeTxn {
+  /** Runs a batch (reads too) in the innermost open transaction. */
+  exec(batch: Uint8Array): Promise<Array<boolean | number | Buffer | null | string>>
+  /** Begins (`'begin'`), commits (`'commit'`) or aborts (`'abort'`) a nested transaction. */
+  nested(action: 'begin' | 'commit' | 'abort'): Promise<void>
+  /** Commits or aborts the transaction. */
+  end(commit: boolean): Promise<void>
 }
 
 /**

@@ -836,7 +836,9 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.NativeEnv = nativeBinding.NativeEnv
+module.exports.NativeExclusive = nativeBinding.NativeExclusive
 module.exports.NativeRange = nativeBinding.NativeRange
 module.exports.NativeSnapshot = nativeBinding.NativeSnapshot
+module.exports.NativeTxn = nativeBinding.NativeTxn
 module.exports.compress = nativeBinding.compress
 module.exports.decompress = nativeBinding.decompress

@@ -19,6 +19,20 @@ export interface ReadVia<K, V> {
   range(options?: RangeOptions<K>): RangeIterable<[K, V]>
 }
 
+/** @internal Key of `Database[codec]`. */
+export const codec = Symbol('lmdb-napi.codec')
+
+/** @internal How a database's keys and values cross to native code (for transactions). */
+export interface DbCodec<K, V> {
+  readonly ref: DbRef
+  readonly env: Environment
+  writable(): void
+  key(key: K): Uint8Array
+  wire(): Wire<V>
+  value(value: V, wire: Wire<V>): Uint8Array
+  decode(answer: Buffer | Error, wire: Wire<V>): V
+}
+
 /** What a database needs of its environment. @internal */
 export interface EnvLink {
   readonly native: NativeEnv
@@ -120,6 +134,19 @@ export class Database<K = Buffer, V = Buffer> {
   /** The values of `range(options)`. */
   values(options: RangeOptions<K> = {}): RangeIterable<V> {
     return this.#range(options, (o) => this.#link.native.range(this.#ref.dbi, this.#ref.gen, o), 'values')
+  }
+
+  /** @internal The encoding and decoding of this database (for transactions). */
+  [codec](): DbCodec<K, V> {
+    return {
+      ref: this.#ref,
+      env: this.env,
+      writable: () => this.#writable(),
+      key: (key) => this.#key(key),
+      wire: () => this.#wire(),
+      value: (value, wire) => this.#value(value, wire),
+      decode: (answer, wire) => this.#decode(answer, wire),
+    }
   }
 
   /** @internal The read members through another read source (a snapshot). */
@@ -385,8 +412,8 @@ export class Database<K = Buffer, V = Buffer> {
 
 const EMPTY = new Uint8Array(0)
 
-/** See `Database.#wire`. */
-interface Wire<V> {
+/** See `Database.#wire`. @internal */
+export interface Wire<V> {
   coder: Coder<V>
   codec: number
   level: number
@@ -398,17 +425,17 @@ function found([answer]: ReadAnswer[]): boolean {
   return answer !== undefined
 }
 
-function isAsyncIterable<T>(value: Iterable<T> | AsyncIterable<T>): value is AsyncIterable<T> {
+export function isAsyncIterable<T>(value: Iterable<T> | AsyncIterable<T>): value is AsyncIterable<T> {
   return typeof (value as AsyncIterable<T>)?.[Symbol.asyncIterator] === 'function'
 }
 
 /** `value` if it is iterable; else a TypeError (Array.from would take `42` as empty). */
-function iterable<T>(value: Iterable<T>): Iterable<T> {
+export function iterable<T>(value: Iterable<T>): Iterable<T> {
   if (typeof value?.[Symbol.iterator] !== 'function') throw new TypeError('expected an iterable')
   return value
 }
 
-function putFlags(options: PutOptions | undefined): number {
+export function putFlags(options: PutOptions | undefined): number {
   if (!options) return 0
   return (
     (options.noOverwrite ? OpFlag.NoOverwrite : 0) |
@@ -418,6 +445,6 @@ function putFlags(options: PutOptions | undefined): number {
 }
 
 /** A unit of one operation answers `true`/`false`; of several, a count. */
-function count(result: UnitResult): number {
+export function count(result: UnitResult): number {
   return typeof result === 'boolean' ? Number(result) : (result as number)
 }

@@ -1,12 +1,22 @@
 import type { Coder } from './coder.js'
 import { resolveCoder, type CoderName, type CoderNameFor, type CoderType, type IdentityCoder } from './coders/index.js'
-import { Database, type EnvLink } from './database.js'
-import { ClosedError, transformNativeError } from './errors.js'
+import { codec, Database, iterable, type EnvLink } from './database.js'
+import { Op } from './batch.js'
+import { BadTxnError, ClosedError, ReadonlyError, transformNativeError } from './errors.js'
 import { NativeEnv } from './native.js'
 import { ReadQueue } from './read-queue.js'
 import { Snapshot } from './snapshot.js'
+import { Transaction, TransactionSync } from './transaction.js'
 import type { CopyOptions, DbOptions, EnvFlags, EnvInfo, EnvOptions, EnvStat } from './types.js'
 import { WriteQueue } from './write-queue.js'
+
+/** One operation of `env.batch()`. */
+export type BatchOp =
+  | { type: 'put'; db: Database<any, any>; key: unknown; value: unknown }
+  | { type: 'delete'; db: Database<any, any>; key: unknown }
+
+/** Async transactions open on this thread, by environment path (see `transactionSync`). */
+const openAsync = new Map<string, number>()
 
 const OPTION_NAMES = [
   'mapSize', 'autoGrow', 'maxMapSize', 'subdir', 'readonly', 'metasync', 'sync', 'mapAsync', 'mode',
@@ -196,11 +206,104 @@ export class Environment {
   close(): Promise<void> {
     if (!this.#closing) {
       this.#closed = true
+      this.#closedSignal?.reject(new ClosedError())
       this.#link.writes.flushAll()
       this.#link.reads.flush()
       this.#closing = callAsync(() => this.#native.close())
     }
     return this.#closing
+  }
+
+  /**
+   * Runs `fn` in one write transaction across any databases. It commits when
+   * `fn` resolves and every call it made on `txn` has completed, awaited or
+   * not; when `fn` throws (or a commit fails) it aborts, nothing of it is
+   * visible, and the error is rethrown. Writes issued before it commit
+   * first; the process's other writes wait while it runs. A callback that
+   * never settles keeps them waiting until `close()`, which aborts it.
+   *
+   * @example
+   * await env.transaction(async (txn) => {
+   *   const balance = (await txn.get(accounts, 'ada')) ?? 0
+   *   await txn.put(accounts, 'ada', balance - 10)
+   *   await txn.put(ledger, Date.now(), { from: 'ada', amount: 10 })
+   * })
+   */
+  async transaction<T>(fn: (txn: Transaction) => Promise<T> | T): Promise<T> {
+    this.#writable()
+    const txn = new Transaction(call(() => this.#native.beginWrite()))
+    const path = this.path
+    openAsync.set(path, (openAsync.get(path) ?? 0) + 1)
+    try {
+      let result: T
+      try {
+        // close() aborts a transaction whose callback never settles
+        result = await Promise.race([fn(txn), this.#whenClosed()])
+      } catch (error) {
+        await txn.end(false).catch(() => {})
+        throw error
+      }
+      await txn.end(true)
+      return result
+    } finally {
+      const left = (openAsync.get(path) ?? 1) - 1
+      if (left === 0) openAsync.delete(path)
+      else openAsync.set(path, left)
+    }
+  }
+
+  /**
+   * Runs `fn` in one write transaction on this thread, blocking it (for
+   * tight read-modify-write loops). It waits for the writes issued before
+   * it; commits when `fn` returns, aborts when it throws. Not allowed while
+   * an async `transaction` of this environment is open on this thread
+   * (it would wait for that one for ever).
+   */
+  transactionSync<T>(fn: (txn: TransactionSync) => T): T {
+    this.#writable()
+    if (openAsync.has(this.path)) {
+      throw new BadTxnError('transactionSync() would wait for an open async transaction of this environment')
+    }
+    this.#link.writes.flush() // writes issued before it go first
+    const txn = new TransactionSync(call(() => this.#native.exclusive()))
+    let result: T
+    try {
+      result = fn(txn)
+      if (result instanceof Promise) throw new TypeError('transactionSync() takes a synchronous function')
+    } catch (error) {
+      try {
+        txn.end(false)
+      } catch {
+        // already ended: the first error is the one that matters
+      }
+      throw error
+    }
+    txn.end(true)
+    return result
+  }
+
+  /**
+   * Applies puts and deletes across databases atomically, in one transaction.
+   *
+   * @example
+   * await env.batch([{ type: 'put', db: users, key: 1, value: ada }, { type: 'delete', db: users, key: 2 }])
+   */
+  async batch(ops: BatchOp[]): Promise<void> {
+    this.#writable()
+    const packed = Array.from(iterable(ops), (op) => {
+      if (op === null || typeof op !== 'object') throw new TypeError('a batch operation is an object')
+      const c = op.db[codec]()
+      c.writable()
+      const wire = c.wire()
+      const key = c.key(op.key)
+      if (op.type === 'put') return { kind: Op.Put, c, key, value: c.value(op.value, wire), wire }
+      if (op.type === 'delete') return { kind: Op.Delete, c, key, value: undefined, wire }
+      throw new TypeError(`unknown batch operation type '${(op as { type: unknown }).type}'`)
+    })
+    if (packed.length === 0) return
+    await this.#link.writes.unit((b, unit) => {
+      for (const { kind, c, key, value, wire } of packed) b.push(kind, 0, unit, c.ref, key, value, wire.codec, wire.level)
+    })
   }
 
   /**
@@ -234,6 +337,24 @@ export class Environment {
 
   #open(): void {
     if (this.#closed) throw new ClosedError()
+  }
+
+  #closedSignal: { promise: Promise<never>; reject: (e: Error) => void } | undefined
+
+  /** A promise that rejects with `ClosedError` when `close()` is called. */
+  #whenClosed(): Promise<never> {
+    if (!this.#closedSignal) {
+      let reject!: (e: Error) => void
+      const promise = new Promise<never>((_, r) => (reject = r))
+      promise.catch(() => {})
+      this.#closedSignal = { promise, reject }
+    }
+    return this.#closedSignal.promise
+  }
+
+  #writable(): void {
+    this.#open()
+    if (this.#link.readonly) throw new ReadonlyError('the environment is read-only')
   }
 }
 

@@ -4,6 +4,8 @@
  * ends in `Sync`.
  */
 export { open, Environment } from './environment.js'
+export type { BatchOp } from './environment.js'
+export { Transaction, TransactionSync } from './transaction.js'
 export { Database } from './database.js'
 export { Snapshot } from './snapshot.js'
 export { RangeIterable } from './range.js'

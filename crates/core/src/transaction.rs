@@ -27,6 +27,7 @@ use crate::env::{Busy, Env, Shared};
 use crate::error::{Error, Result};
 use crate::group::grow;
 use crate::ops::apply_unit;
+use crate::options::put_flags;
 use crate::txn::RawTxn;
 use crate::writer::{create, BatchResult, Done, Inbox, Msg, Turn};
 
@@ -167,6 +168,10 @@ impl Txns {
     }
 }
 
+fn needs_dbis(op: &batch::Op<'_>) -> bool {
+    op.kind == batch::op::DROP && (op.flags & put_flags::DELETE_DB != 0 || op.db.dbi == crate::dbi::MAIN_DBI)
+}
+
 /// The state of an open transaction and its nested ones.
 struct Open {
     /// The root first, the innermost nested transaction last.
@@ -210,7 +215,18 @@ impl Open {
         if let Some(e) = &self.failed {
             return Err(e.clone());
         }
+        // compressed values are compressed here: the transaction holds the writer anyway
+        let compressed;
+        let bytes = if batch::needs_compression(bytes) {
+            compressed = batch::compress_values(bytes)?;
+            &compressed[..]
+        } else {
+            bytes
+        };
         let ops = batch::parse(bytes)?;
+        // Drops that need the handle table take it before the gate, in the
+        // order every path takes them (see `group.rs`).
+        let mut names = ops.iter().any(needs_dbis).then(|| shared.dbis.lock());
         let _gate = shared.enter()?;
         let mut results = Vec::new();
         for unit in ops.chunk_by(|a, b| a.unit == b.unit) {
@@ -232,10 +248,15 @@ impl Open {
                     }
                 })
             };
-            if let Err(e) = &result {
-                if !e.is_local() {
-                    self.poison(e);
+            match (&result, unit) {
+                (Err(e), _) if !e.is_local() => self.poison(e),
+                // LMDB closed the deleted database's handle: retire it
+                (Ok(_), [op]) if op.kind == batch::op::DROP && op.flags & put_flags::DELETE_DB != 0 => {
+                    if let Some(names) = names.as_mut() {
+                        shared.dbis.retire(names, op.db.dbi);
+                    }
                 }
+                _ => {}
             }
             results.push(result);
         }

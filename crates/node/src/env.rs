@@ -5,14 +5,15 @@
 //! queued to the environment's writer thread and settle a promise when their
 //! group commits, so no pool thread waits for a commit.
 
-use lmdb_napi_core::{compress_values, needs_compression, BatchResult, Busy, DbRef, Env as CoreEnv, ReadOutput, Stat};
+use lmdb_napi_core::{compress_values, needs_compression, Busy, DbRef, Env as CoreEnv, ReadOutput, Stat};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::convert::unit_result;
-use crate::error::{to_napi, OrThrow};
+use crate::error::OrThrow;
+use crate::promise::batch_promise;
 use crate::read_views::{NativeRange, NativeSnapshot};
 use crate::task::{Job, ToJs};
+use crate::transaction::{NativeExclusive, NativeTxn};
 use crate::types::*;
 
 /// A handle on a shared native environment.
@@ -61,11 +62,7 @@ impl NativeEnv {
     /// Queues a write batch; resolves with one result per unit after the commit.
     #[napi(ts_return_type = "Promise<Array<boolean | number | Buffer | null | string>>")]
     pub fn write<'env>(&self, env: &'env Env, batch: &[u8]) -> Result<Object<'env>> {
-        let (deferred, promise) = env.create_deferred()?;
-        let done = move |result: BatchResult| match result {
-            Ok(units) => deferred.resolve(move |_| Ok(units.into_iter().map(unit_result).collect::<Vec<_>>())),
-            Err(e) => deferred.reject(to_napi(e)),
-        };
+        let (promise, done) = batch_promise(env)?;
         let ticket = match self.env.ticket() {
             Ok(ticket) => ticket,
             Err(e) => {
@@ -176,6 +173,20 @@ impl NativeEnv {
     pub fn sync(&self, force: bool) -> Result<AsyncTask<Job<()>>> {
         let busy = self.busy()?;
         Ok(Job::new(move || busy.sync(force)))
+    }
+
+    /// Begins an explicit write transaction in the next place in the order of
+    /// writes (it starts once the writes before it are done).
+    #[napi]
+    pub fn begin_write(&self) -> Result<NativeTxn> {
+        self.env.begin_write().map(NativeTxn::new).or_throw()
+    }
+
+    /// Waits, blocking the JS thread, for the writes before it, then begins a
+    /// write transaction on the JS thread (`transactionSync`).
+    #[napi]
+    pub fn exclusive(&self) -> Result<NativeExclusive> {
+        self.env.exclusive().map(NativeExclusive::new).or_throw()
     }
 
     /// A consistent read view, taken now.

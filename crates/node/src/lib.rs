@@ -7,6 +7,8 @@
 //! - `task.rs`: the one async task type;
 //! - `env.rs`: the `NativeEnv` class;
 //! - `read_views.rs`: `NativeSnapshot` and `NativeRange`;
+//! - `transaction.rs`: `NativeTxn` and `NativeExclusive`;
+//! - `promise.rs`: promises settled by the writer thread;
 //! - `codecs.rs`: compression on the calling thread, for coders used directly;
 //! - `codec_bench.rs` (feature `codec-bench`): Rust codecs to measure against JS.
 #![deny(clippy::all)]
@@ -17,10 +19,13 @@ mod codecs;
 mod convert;
 mod env;
 mod error;
+mod promise;
 mod read_views;
 mod task;
+mod transaction;
 mod types;
 
 pub use codecs::{compress, decompress};
 pub use env::NativeEnv;
 pub use read_views::{NativeRange, NativeSnapshot};
+pub use transaction::{NativeExclusive, NativeTxn};

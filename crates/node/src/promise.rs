@@ -1,0 +1,28 @@
+//! Promises settled from any thread (the writer's) with a core result, with
+//! no libuv thread waiting for it.
+
+use lmdb_napi_core::BatchResult;
+use napi::bindgen_prelude::*;
+
+use crate::convert::unit_result;
+use crate::error::to_napi;
+
+/// A promise of a batch's unit results, and the completion that settles it.
+pub fn batch_promise(env: &Env) -> Result<(Object<'_>, impl FnOnce(BatchResult) + Send + 'static)> {
+    let (deferred, promise) = env.create_deferred()?;
+    let done = move |result: BatchResult| match result {
+        Ok(units) => deferred.resolve(move |_| Ok(units.into_iter().map(unit_result).collect::<Vec<_>>())),
+        Err(e) => deferred.reject(to_napi(e)),
+    };
+    Ok((promise, done))
+}
+
+/// A promise of nothing but success, and the completion that settles it.
+pub fn void_promise(env: &Env) -> Result<(Object<'_>, impl FnOnce(lmdb_napi_core::Result<()>) + Send + 'static)> {
+    let (deferred, promise) = env.create_deferred()?;
+    let done = move |result: lmdb_napi_core::Result<()>| match result {
+        Ok(()) => deferred.resolve(|_| Ok(())),
+        Err(e) => deferred.reject(to_napi(e)),
+    };
+    Ok((promise, done))
+}

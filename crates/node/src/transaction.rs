@@ -1,0 +1,97 @@
+//! `NativeTxn` (an explicit write transaction run by the writer thread) and
+//! `NativeExclusive` (one run on the JS thread, for `transactionSync`).
+
+use lmdb_napi_core::{Exclusive, Nest, WriteTxn};
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+use parking_lot::Mutex;
+
+use crate::convert::unit_result;
+use crate::error::OrThrow;
+use crate::promise::{batch_promise, void_promise};
+use crate::types::UnitResultJs;
+
+fn nest(action: String) -> Result<Nest> {
+    match action.as_str() {
+        "begin" => Ok(Nest::Begin),
+        "commit" => Ok(Nest::Commit),
+        "abort" => Ok(Nest::Abort),
+        _ => Err(Error::from_reason(format!("unknown nested action {action}"))),
+    }
+}
+
+/// An explicit write transaction. Every call is a message to the writer thread.
+#[napi]
+pub struct NativeTxn {
+    txn: WriteTxn,
+}
+
+impl NativeTxn {
+    pub(crate) fn new(txn: WriteTxn) -> Self {
+        NativeTxn { txn }
+    }
+}
+
+#[napi]
+impl NativeTxn {
+    /// Runs a batch (reads too) in the innermost open transaction.
+    #[napi(ts_return_type = "Promise<Array<boolean | number | Buffer | null | string>>")]
+    pub fn exec<'env>(&self, env: &'env Env, batch: &[u8]) -> Result<Object<'env>> {
+        let (promise, done) = batch_promise(env)?;
+        match self.txn.env().busy() {
+            Ok(busy) => self.txn.exec(busy, batch.to_vec(), done),
+            Err(e) => done(Err(e)),
+        }
+        Ok(promise)
+    }
+
+    /// Begins (`'begin'`), commits (`'commit'`) or aborts (`'abort'`) a nested transaction.
+    #[napi(ts_args_type = "action: 'begin' | 'commit' | 'abort'", ts_return_type = "Promise<void>")]
+    pub fn nested<'env>(&self, env: &'env Env, action: String) -> Result<Object<'env>> {
+        let (promise, done) = void_promise(env)?;
+        self.txn.nested(nest(action)?, done);
+        Ok(promise)
+    }
+
+    /// Commits or aborts the transaction.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn end<'env>(&self, env: &'env Env, commit: bool) -> Result<Object<'env>> {
+        let (promise, done) = void_promise(env)?;
+        self.txn.end(commit, done);
+        Ok(promise)
+    }
+}
+
+/// A write transaction on the JS thread; the writer waits until it ends.
+#[napi]
+pub struct NativeExclusive {
+    txn: Mutex<Exclusive>,
+}
+
+impl NativeExclusive {
+    pub(crate) fn new(txn: Exclusive) -> Self {
+        NativeExclusive { txn: Mutex::new(txn) }
+    }
+}
+
+#[napi]
+impl NativeExclusive {
+    /// Runs a batch (reads too) in the innermost open transaction.
+    #[napi(ts_return_type = "Array<boolean | number | Buffer | null | string>")]
+    pub fn exec(&self, batch: &[u8]) -> Result<Vec<UnitResultJs>> {
+        let units = self.txn.lock().exec(batch).or_throw()?;
+        Ok(units.into_iter().map(unit_result).collect())
+    }
+
+    /// Begins, commits or aborts a nested transaction.
+    #[napi(ts_args_type = "action: 'begin' | 'commit' | 'abort'")]
+    pub fn nested(&self, action: String) -> Result<()> {
+        self.txn.lock().nested(nest(action)?).or_throw()
+    }
+
+    /// Commits or aborts; the writer goes on.
+    #[napi]
+    pub fn end(&self, commit: bool) -> Result<()> {
+        self.txn.lock().end(commit).or_throw()
+    }
+}

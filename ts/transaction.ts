@@ -1,0 +1,343 @@
+/**
+ * Write transactions across databases: `env.transaction(fn)` (run by the
+ * writer thread, driven from here call by call) and `env.transactionSync(fn)`
+ * (run on this thread). Both take the database as the first argument of
+ * every member, and see their own writes.
+ */
+import { BatchBuilder, Op, OpFlag } from './batch.js'
+import { codec, count, iterable, putFlags, type Database } from './database.js'
+import { BadTxnError, ClosedError, transformNativeError } from './errors.js'
+import type { NativeExclusive, NativeTxn } from './native.js'
+import type { PutOptions } from './types.js'
+import type { UnitResult } from './write-queue.js'
+
+type Result = UnitResult | string
+
+/** One member's work: the operations it packs, and how it reads their results. */
+interface Step<T> {
+  build(builder: BatchBuilder): void
+  read(results: Result[]): T
+}
+
+function unwrap(result: Result): UnitResult {
+  if (typeof result === 'string') throw transformNativeError(result)
+  return result
+}
+
+const EMPTY = new Uint8Array(0)
+
+/** The members' steps, shared by the async and the sync transaction. */
+const steps = {
+  get<K, V>(db: Database<K, V>, key: K, defaultValue: unknown): Step<unknown> {
+    const c = db[codec]()
+    const wire = c.wire()
+    const k = c.key(key)
+    return {
+      build: (b) => b.push(Op.Get, 0, 0, c.ref, k, undefined, wire.codec),
+      read: ([r]) => {
+        const value = unwrap(r)
+        return value === null ? defaultValue : c.decode(value as Buffer, wire)
+      },
+    }
+  },
+  getMany<K, V>(db: Database<K, V>, keys: Iterable<K>): Step<(V | undefined)[]> {
+    const c = db[codec]()
+    const wire = c.wire()
+    const encoded = Array.from(iterable(keys), (k) => c.key(k))
+    return {
+      build: (b) => encoded.forEach((k, unit) => b.push(Op.Get, 0, unit, c.ref, k, undefined, wire.codec)),
+      read: (results) =>
+        results.map((r) => {
+          const value = unwrap(r)
+          return value === null ? undefined : c.decode(value as Buffer, wire)
+        }),
+    }
+  },
+  has<K, V>(db: Database<K, V>, key: K): Step<boolean> {
+    const c = db[codec]()
+    const k = c.key(key)
+    return { build: (b) => b.push(Op.Has, 0, 0, c.ref, k), read: ([r]) => unwrap(r) as boolean }
+  },
+  put<K, V>(db: Database<K, V>, key: K, value: V, options?: PutOptions): Step<boolean> {
+    const c = db[codec]()
+    c.writable()
+    const wire = c.wire()
+    const k = c.key(key)
+    const v = c.value(value, wire)
+    const flags = putFlags(options)
+    return { build: (b) => b.push(Op.Put, flags, 0, c.ref, k, v, wire.codec, wire.level), read: ([r]) => unwrap(r) as boolean }
+  },
+  putMany<K, V>(db: Database<K, V>, entries: Iterable<[K, V]>, options?: PutOptions): Step<number> {
+    const c = db[codec]()
+    c.writable()
+    const wire = c.wire()
+    const flags = putFlags(options)
+    const encoded = Array.from(iterable(entries), ([k, v]) => [c.key(k), c.value(v, wire)] as const)
+    return {
+      build: (b) => encoded.forEach(([k, v]) => b.push(Op.Put, flags, 0, c.ref, k, v, wire.codec, wire.level)),
+      read: ([r]) => (encoded.length === 0 ? 0 : count(unwrap(r))),
+    }
+  },
+  delete<K, V>(db: Database<K, V>, key: K, value?: V): Step<boolean> {
+    const c = db[codec]()
+    c.writable()
+    const wire = c.wire()
+    const k = c.key(key)
+    const v = value === undefined ? undefined : c.value(value, wire)
+    return { build: (b) => b.push(Op.Delete, 0, 0, c.ref, k, v, wire.codec, wire.level), read: ([r]) => unwrap(r) as boolean }
+  },
+  deleteMany<K, V>(db: Database<K, V>, keys: Iterable<K>): Step<number> {
+    const c = db[codec]()
+    c.writable()
+    const encoded = Array.from(iterable(keys), (k) => c.key(k))
+    return {
+      build: (b) => encoded.forEach((k) => b.push(Op.Delete, 0, 0, c.ref, k)),
+      read: ([r]) => (encoded.length === 0 ? 0 : count(unwrap(r))),
+    }
+  },
+  replace<K, V>(db: Database<K, V>, key: K, value: V): Step<V | undefined> {
+    const c = db[codec]()
+    c.writable()
+    const wire = c.wire()
+    const k = c.key(key)
+    const v = c.value(value, wire)
+    return {
+      build: (b) => b.push(Op.Replace, 0, 0, c.ref, k, v, wire.codec, wire.level),
+      read: ([r]) => {
+        const old = unwrap(r)
+        return old === null ? undefined : c.decode(old as Buffer, wire)
+      },
+    }
+  },
+  pop<K, V>(db: Database<K, V>, key: K): Step<V | undefined> {
+    const c = db[codec]()
+    c.writable()
+    const wire = c.wire()
+    const k = c.key(key)
+    return {
+      build: (b) => b.push(Op.Pop, 0, 0, c.ref, k, undefined, wire.codec),
+      read: ([r]) => {
+        const old = unwrap(r)
+        return old === null ? undefined : c.decode(old as Buffer, wire)
+      },
+    }
+  },
+  drop<K, V>(db: Database<K, V>, options?: { delete?: boolean }): Step<void> {
+    const c = db[codec]()
+    c.writable()
+    const flags = options?.delete ? OpFlag.DeleteDb : 0
+    return { build: (b) => b.push(Op.Drop, flags, 0, c.ref, EMPTY), read: ([r]) => void unwrap(r) }
+  },
+}
+
+/** Packs a step's operations into a batch of their own. */
+function pack(step: Step<unknown>): Buffer {
+  const builder = new BatchBuilder()
+  step.build(builder)
+  return builder.take()
+}
+
+/**
+ * A write transaction across databases, given to `env.transaction(fn)`. It
+ * commits when `fn` resolves and every call made on it has completed
+ * (awaited or not), and aborts when `fn` throws: then nothing of it is
+ * visible. While it is open, other writes of the process wait.
+ */
+export class Transaction {
+  readonly #native: NativeTxn
+  readonly #pending = new Set<Promise<unknown>>()
+  #ended = false
+  #child: Transaction | undefined
+
+  /** @internal Use `env.transaction(fn)`. */
+  constructor(native: NativeTxn) {
+    this.#native = native
+  }
+
+  /** The value of `key` in `db`, as this transaction sees it. */
+  get<K, V>(db: Database<K, V>, key: K): Promise<V | undefined>
+  get<K, V, D>(db: Database<K, V>, key: K, defaultValue: D): Promise<V | D>
+  get<K, V>(db: Database<K, V>, key: K, defaultValue?: unknown): Promise<unknown> {
+    return this.#run(() => steps.get(db, key, defaultValue))
+  }
+  getMany<K, V>(db: Database<K, V>, keys: Iterable<K>): Promise<(V | undefined)[]> {
+    return this.#run(() => steps.getMany(db, keys))
+  }
+  has<K, V>(db: Database<K, V>, key: K): Promise<boolean> {
+    return this.#run(() => steps.has(db, key))
+  }
+  put<K, V>(db: Database<K, V>, key: K, value: V, options?: PutOptions): Promise<boolean> {
+    return this.#run(() => steps.put(db, key, value, options))
+  }
+  putMany<K, V>(db: Database<K, V>, entries: Iterable<[K, V]>, options?: PutOptions): Promise<number> {
+    return this.#run(() => steps.putMany(db, entries, options))
+  }
+  delete<K, V>(db: Database<K, V>, key: K, value?: V): Promise<boolean> {
+    return this.#run(() => steps.delete(db, key, value))
+  }
+  deleteMany<K, V>(db: Database<K, V>, keys: Iterable<K>): Promise<number> {
+    return this.#run(() => steps.deleteMany(db, keys))
+  }
+  replace<K, V>(db: Database<K, V>, key: K, value: V): Promise<V | undefined> {
+    return this.#run(() => steps.replace(db, key, value))
+  }
+  pop<K, V>(db: Database<K, V>, key: K): Promise<V | undefined> {
+    return this.#run(() => steps.pop(db, key))
+  }
+  drop<K, V>(db: Database<K, V>, options?: { delete?: boolean }): Promise<void> {
+    return this.#run(() => steps.drop(db, options))
+  }
+
+  /**
+   * Runs `fn` in a nested transaction: if it throws, only what it did is
+   * undone (and the error rethrown); else its writes join this transaction.
+   * This transaction cannot be used until `fn` has settled.
+   */
+  async nested<T>(fn: (txn: Transaction) => Promise<T> | T): Promise<T> {
+    this.#usable()
+    const child = new Transaction(this.#native)
+    this.#child = child
+    try {
+      await this.#call(this.#native.nested('begin'))
+      let result: T
+      try {
+        result = await fn(child)
+        await child.#settle()
+      } catch (error) {
+        await child.#settle()
+        child.#ended = true
+        await this.#call(this.#native.nested('abort'))
+        throw error
+      }
+      child.#ended = true
+      await this.#call(this.#native.nested('commit'))
+      return result
+    } finally {
+      child.#ended = true
+      this.#child = undefined
+    }
+  }
+
+  /** @internal Waits for every call made so far, then commits or aborts. */
+  async end(commit: boolean): Promise<void> {
+    await this.#settle()
+    this.#ended = true
+    await this.#call(this.#native.end(commit))
+  }
+
+  async #settle(): Promise<void> {
+    while (this.#pending.size > 0) await Promise.allSettled([...this.#pending])
+  }
+
+  #usable(): void {
+    if (this.#ended) throw new ClosedError('transaction')
+    if (this.#child) throw new BadTxnError('a nested transaction is open: use it until it ends')
+  }
+
+  #run<T>(make: () => Step<T>): Promise<T> {
+    const done = (async () => {
+      this.#usable()
+      const step = make()
+      return step.read(await this.#call(this.#native.exec(pack(step))))
+    })()
+    this.#pending.add(done)
+    const forget = () => this.#pending.delete(done)
+    done.then(forget, forget)
+    return done
+  }
+
+  async #call<T>(promise: Promise<T>): Promise<T> {
+    try {
+      return await promise
+    } catch (error) {
+      throw transformNativeError(error)
+    }
+  }
+}
+
+/** The same members as {@link Transaction}, synchronous, for `env.transactionSync(fn)`. */
+export class TransactionSync {
+  readonly #native: NativeExclusive
+  #ended = false
+  #nested = 0
+
+  /** @internal Use `env.transactionSync(fn)`. */
+  constructor(native: NativeExclusive) {
+    this.#native = native
+  }
+
+  get<K, V>(db: Database<K, V>, key: K): V | undefined
+  get<K, V, D>(db: Database<K, V>, key: K, defaultValue: D): V | D
+  get<K, V>(db: Database<K, V>, key: K, defaultValue?: unknown): unknown {
+    return this.#run(steps.get(db, key, defaultValue))
+  }
+  getMany<K, V>(db: Database<K, V>, keys: Iterable<K>): (V | undefined)[] {
+    return this.#run(steps.getMany(db, keys))
+  }
+  has<K, V>(db: Database<K, V>, key: K): boolean {
+    return this.#run(steps.has(db, key))
+  }
+  put<K, V>(db: Database<K, V>, key: K, value: V, options?: PutOptions): boolean {
+    return this.#run(steps.put(db, key, value, options))
+  }
+  putMany<K, V>(db: Database<K, V>, entries: Iterable<[K, V]>, options?: PutOptions): number {
+    return this.#run(steps.putMany(db, entries, options))
+  }
+  delete<K, V>(db: Database<K, V>, key: K, value?: V): boolean {
+    return this.#run(steps.delete(db, key, value))
+  }
+  deleteMany<K, V>(db: Database<K, V>, keys: Iterable<K>): number {
+    return this.#run(steps.deleteMany(db, keys))
+  }
+  replace<K, V>(db: Database<K, V>, key: K, value: V): V | undefined {
+    return this.#run(steps.replace(db, key, value))
+  }
+  pop<K, V>(db: Database<K, V>, key: K): V | undefined {
+    return this.#run(steps.pop(db, key))
+  }
+  drop<K, V>(db: Database<K, V>, options?: { delete?: boolean }): void {
+    this.#run(steps.drop(db, options))
+  }
+
+  /** Runs `fn` in a nested transaction; a throw undoes only what it did. */
+  nested<T>(fn: (txn: TransactionSync) => T): T {
+    this.#check()
+    this.#call(() => this.#native.nested('begin'))
+    this.#nested++
+    let result: T
+    try {
+      result = fn(this)
+    } catch (error) {
+      this.#nested--
+      this.#call(() => this.#native.nested('abort'))
+      throw error
+    }
+    this.#nested--
+    this.#call(() => this.#native.nested('commit'))
+    return result
+  }
+
+  /** @internal Commits or aborts. */
+  end(commit: boolean): void {
+    this.#check()
+    this.#ended = true
+    this.#call(() => this.#native.end(commit))
+  }
+
+  #check(): void {
+    if (this.#ended) throw new ClosedError('transaction')
+  }
+
+  #run<T>(step: Step<T>): T {
+    this.#check()
+    return step.read(this.#call(() => this.#native.exec(pack(step))))
+  }
+
+  #call<T>(fn: () => T): T {
+    try {
+      return fn()
+    } catch (error) {
+      throw transformNativeError(error)
+    }
+  }
+}
