@@ -207,8 +207,8 @@ export interface InfoJs {
 }
 
 /**
- * Bounds and shape of a range; bounds are encoded keys. With both a
- * bound's inclusive and exclusive form, the exclusive one wins.
+ * Bounds and shape of a range; bounds are encoded keys. With both forms of
+ * a bound (`gt` and `gte`), the stricter one (bytewise) holds.
  */
 export interface RangeOptionsJs {
   gt?: Buffer

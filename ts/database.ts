@@ -150,12 +150,16 @@ export class Database<K = Buffer, V = Buffer> {
   }
 
   /** @internal The read members through another read source (a snapshot). */
-  [readVia](reads: ReadQueue, open: (ref: DbRef, options: NativeRangeOptions) => NativeRange): ReadVia<K, V> {
+  [readVia](
+    reads: ReadQueue,
+    open: (ref: DbRef, options: NativeRangeOptions) => NativeRange,
+    check: () => void,
+  ): ReadVia<K, V> {
     return {
       get: (key, defaultValue) => this.#get(reads, key, defaultValue),
       getMany: (keys) => this.#getMany(reads, keys),
       has: (key) => this.#has(reads, key),
-      range: (options = {}) => this.#range(options, (o) => open(this.#ref, o), 'entries'),
+      range: (options = {}) => this.#range(options, (o) => open(this.#ref, o), 'entries', check),
     }
   }
 
@@ -175,10 +179,10 @@ export class Database<K = Buffer, V = Buffer> {
     return found(await reads.read(Op.Has, this.#ref, [this.#key(key)]))
   }
 
-  #range(options: RangeOptions<K>, open: (o: NativeRangeOptions) => NativeRange, shape: 'entries'): RangeIterable<[K, V]>
-  #range(options: RangeOptions<K>, open: (o: NativeRangeOptions) => NativeRange, shape: 'keys'): RangeIterable<K>
-  #range(options: RangeOptions<K>, open: (o: NativeRangeOptions) => NativeRange, shape: 'values'): RangeIterable<V>
-  #range(options: RangeOptions<K>, open: (o: NativeRangeOptions) => NativeRange, shape: string): RangeIterable<unknown> {
+  #range(options: RangeOptions<K>, open: RangeOpener, shape: 'entries', check?: () => void): RangeIterable<[K, V]>
+  #range(options: RangeOptions<K>, open: RangeOpener, shape: 'keys', check?: () => void): RangeIterable<K>
+  #range(options: RangeOptions<K>, open: RangeOpener, shape: 'values', check?: () => void): RangeIterable<V>
+  #range(options: RangeOptions<K>, open: RangeOpener, shape: string, check = () => this.#open()): RangeIterable<unknown> {
     let wire: Wire<V>
     // Options are encoded when the iteration starts, so bad ones reject it.
     const start = () => {
@@ -188,9 +192,9 @@ export class Database<K = Buffer, V = Buffer> {
     }
     const key = (bytes: Buffer | undefined) => this.#decodeKey(bytes as Buffer)
     const value = (bytes: Buffer | undefined) => this.#decode(bytes as Buffer, wire)
-    if (shape === 'keys') return new RangeIterable(start, (k) => key(k))
-    if (shape === 'values') return new RangeIterable(start, (_, v) => value(v))
-    return new RangeIterable(start, (k, v) => [key(k), value(v)])
+    if (shape === 'keys') return new RangeIterable(start, (k) => key(k), check)
+    if (shape === 'values') return new RangeIterable(start, (_, v) => value(v), check)
+    return new RangeIterable(start, (k, v) => [key(k), value(v)], check)
   }
 
   #rangeOptions(options: RangeOptions<K>, wire: Wire<V>, shape: string): NativeRangeOptions {
@@ -411,6 +415,8 @@ export class Database<K = Buffer, V = Buffer> {
 }
 
 const EMPTY = new Uint8Array(0)
+
+type RangeOpener = (options: NativeRangeOptions) => NativeRange
 
 /** See `Database.#wire`. @internal */
 export interface Wire<V> {

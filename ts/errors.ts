@@ -120,7 +120,7 @@ export function transformNativeError(failure: unknown): Error {
   const match = NATIVE.exec(message)
   if (!match) return failure instanceof Error ? failure : new LmdbError(message)
   const [, code, errno, text] = match
-  if (code === 'CLOSED') return new ClosedError()
+  if (code === 'CLOSED') return new ClosedError(/^(.*) is closed$/.exec(text)?.[1] ?? 'environment')
   // the database that called renames the coder (see `Database.#decode`)
   if (code === 'CODER') return new CoderError('native decoding', undefined, new Error(text))
   const cls = byCode.get(code)

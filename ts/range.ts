@@ -37,15 +37,20 @@ export type EntryDecoder<T> = (key: Buffer | undefined, value: Buffer | undefine
 export class RangeIterable<T> implements AsyncIterable<T> {
   readonly #open: () => NativeRange
   readonly #decode: EntryDecoder<T>
+  readonly #check: () => void
 
-  /** @internal Use `db.range()`, `db.keys()`, `db.values()` or `snapshot.range()`. */
-  constructor(open: () => NativeRange, decode: EntryDecoder<T>) {
+  /**
+   * @internal Use `db.range()`, `db.keys()`, `db.values()` or `snapshot.range()`.
+   * `check` throws `ClosedError` once what the range reads through is closed.
+   */
+  constructor(open: () => NativeRange, decode: EntryDecoder<T>, check: () => void) {
     this.#open = open
     this.#decode = decode
+    this.#check = check
   }
 
   [Symbol.asyncIterator](): AsyncIterator<T> {
-    return new RangeIterator(this.#open, this.#decode)
+    return new RangeIterator(this.#open, this.#decode, this.#check)
   }
 
   /** Every entry, in order. */
@@ -59,6 +64,7 @@ export class RangeIterable<T> implements AsyncIterable<T> {
 class RangeIterator<T> implements AsyncIterator<T> {
   readonly #open: () => NativeRange
   readonly #decode: EntryDecoder<T>
+  readonly #check: () => void
   #native: NativeRange | undefined
   #data: Buffer = Buffer.alloc(0)
   #lens: Float64Array = new Float64Array(0)
@@ -68,13 +74,16 @@ class RangeIterator<T> implements AsyncIterator<T> {
   #last = false
   #finished = false
 
-  constructor(open: () => NativeRange, decode: EntryDecoder<T>) {
+  constructor(open: () => NativeRange, decode: EntryDecoder<T>, check: () => void) {
     this.#open = open
     this.#decode = decode
+    this.#check = check
   }
 
   async next(): Promise<IteratorResult<T>> {
+    if (this.#finished) return { value: undefined, done: true }
     try {
+      this.#check() // entries already fetched are not handed out after a close
       while (this.#at >= this.#lens.length) {
         if (this.#last || this.#finished) return this.#end()
         await this.#fetch()
@@ -126,6 +135,8 @@ class RangeIterator<T> implements AsyncIterator<T> {
 
   #close(): void {
     this.#finished = true
+    this.#lens = new Float64Array(0)
+    this.#data = Buffer.alloc(0)
     this.#native?.close()
   }
 }

@@ -49,12 +49,10 @@ export class Snapshot {
     return this.#via(db, (r) => r.has(key))
   }
 
-  /** `db.range` in this snapshot (which stays open while the iteration runs). */
+  /** `db.range` in this snapshot. Closing the snapshot ends its ranges too. */
   range<K, V>(db: Database<K, V>, options?: RangeOptions<K>): RangeIterable<[K, V]> {
-    return db[readVia](this.#reads, (ref, o) => {
-      this.#check()
-      return this.#native.range(ref.dbi, ref.gen, o)
-    }).range(options)
+    const check = () => this.#check()
+    return db[readVia](this.#reads, (ref, o) => this.#native.range(ref.dbi, ref.gen, o), check).range(options)
   }
 
   /** Ends the snapshot and frees its reader slot. Idempotent. */
@@ -73,9 +71,10 @@ export class Snapshot {
   async #via<K, V, R>(db: Database<K, V>, read: (via: ReturnType<Database<K, V>[typeof readVia]>) => Promise<R>): Promise<R> {
     this.#check()
     try {
-      return await read(db[readVia](this.#reads, () => {
+      const unused = () => {
         throw new ClosedError('snapshot')
-      }))
+      }
+      return await read(db[readVia](this.#reads, unused, unused))
     } catch (error) {
       throw transformNativeError(error)
     }

@@ -115,14 +115,22 @@ impl NativeRange {
 
 impl From<RangeOptionsJs> for RangeOptions {
     fn from(js: RangeOptionsJs) -> Self {
-        let bound = |inclusive: Option<Buffer>, exclusive: Option<Buffer>| match (inclusive, exclusive) {
-            (_, Some(b)) => Bound::Excluded(b.to_vec()),
-            (Some(b), None) => Bound::Included(b.to_vec()),
+        // With both forms of a bound given, the stricter one holds.
+        let lower = match (js.gte, js.gt) {
+            (Some(gte), Some(gt)) if gte.as_ref() > gt.as_ref() => Bound::Included(gte.to_vec()),
+            (_, Some(gt)) => Bound::Excluded(gt.to_vec()),
+            (Some(gte), None) => Bound::Included(gte.to_vec()),
+            (None, None) => Bound::Unbounded,
+        };
+        let upper = match (js.lte, js.lt) {
+            (Some(lte), Some(lt)) if lte.as_ref() < lt.as_ref() => Bound::Included(lte.to_vec()),
+            (_, Some(lt)) => Bound::Excluded(lt.to_vec()),
+            (Some(lte), None) => Bound::Included(lte.to_vec()),
             (None, None) => Bound::Unbounded,
         };
         RangeOptions {
-            start: bound(js.gte, js.gt),
-            end: bound(js.lte, js.lt),
+            start: lower,
+            end: upper,
             prefix: js.prefix.map(|p| p.to_vec()),
             reverse: js.reverse.unwrap_or(false),
             offset: js.offset.unwrap_or(0.0) as u64,

@@ -119,8 +119,8 @@ pub struct ReadResultJs {
 /// `[CODE errno] text` when the unit failed.
 pub type UnitResultJs = Either5<bool, u32, Buffer, Null, String>;
 
-/// Bounds and shape of a range; bounds are encoded keys. With both a
-/// bound's inclusive and exclusive form, the exclusive one wins.
+/// Bounds and shape of a range; bounds are encoded keys. With both forms of
+/// a bound (`gt` and `gte`), the stricter one (bytewise) holds.
 #[napi(object)]
 #[derive(Default)]
 pub struct RangeOptionsJs {
