@@ -36,6 +36,8 @@ pub mod op {
     pub const POP: u8 = 6;
     /// Empty the database (and delete it with `DELETE_DB`).
     pub const DROP: u8 = 7;
+    /// A cursor move (see `cursor.rs`; the move is in the flags byte).
+    pub const CURSOR: u8 = 8;
 }
 
 const HEADER: usize = 24;

@@ -21,6 +21,7 @@
 
 mod batch;
 mod compression;
+mod cursor;
 mod dbi;
 mod env;
 mod error;
@@ -37,6 +38,7 @@ mod writer;
 
 pub use batch::{compress_values, needs_compression, op, parse as parse_batch, Builder as BatchBuilder, DbRef, Op};
 pub use compression::{algorithm, compress, decompress};
+pub use cursor::moves;
 pub use env::{Busy, Env, Info, Stat};
 pub use error::{code_name, Error, Result};
 pub use ops::Outcome;

@@ -55,6 +55,7 @@ fn apply(shared: &Shared, txn: &RawTxn, op: &Op<'_>) -> Result<Outcome> {
     unsafe {
         match op.kind {
             op::GET => previous(txn, op).map(Outcome::Value),
+            op::CURSOR => crate::cursor::run(txn, op).map(Outcome::Value),
             op::HAS => txn::get(txn, dbi, op.key).map(|v| Outcome::Done(v.is_some())),
             op::PUT => txn::put(txn, dbi, op.key, value()?, lmdb_put_flags(op.flags)).map(Outcome::Done),
             op::DELETE => txn::del(txn, dbi, op.key, op.value).map(Outcome::Done),

@@ -8,6 +8,7 @@ use std::borrow::Cow;
 
 use crate::batch::{self, op, Op};
 use crate::compression::decompress;
+use crate::cursor;
 use crate::env::{Busy, Shared};
 use crate::error::{Error, Result};
 use crate::txn;
@@ -45,19 +46,17 @@ impl Busy {
 pub(crate) fn read_ops(shared: &Shared, t: &RawTxn, ops: &[Op<'_>]) -> Result<ReadOutput> {
     let mut out = ReadOutput { lens: Vec::with_capacity(ops.len()), ..Default::default() };
     for (i, op) in ops.iter().enumerate() {
-        let found = shared.dbis.check(op.db).and_then(|_| {
-            if op.kind != op::GET && op.kind != op::HAS {
-                return Err(Error::Invalid(format!("unknown read operation {}", op.kind)));
-            }
-            // SAFETY: `t` is live; the value is copied before it ends.
-            unsafe { txn::get(t, op.db.dbi, op.key) }
-        });
-        let found = found.and_then(|value| match value {
-            Some(stored) if op.kind == op::GET && op.codec != 0 => decompress(stored).map(Some),
-            other => Ok(other.map(Cow::Borrowed)),
+        let found = shared.dbis.check(op.db).and_then(|_| match op.kind {
+            // SAFETY: `t` is live and the gate held; values are copied before it ends.
+            op::GET | op::HAS => match unsafe { txn::get(t, op.db.dbi, op.key) }? {
+                Some(stored) if op.kind == op::GET && op.codec != 0 => decompress(stored).map(Some),
+                other => Ok(other.map(Cow::Borrowed)),
+            },
+            op::CURSOR => unsafe { cursor::run(t, op) }.map(|entry| entry.map(Cow::Owned)),
+            kind => Err(Error::Invalid(format!("unknown read operation {kind}"))),
         });
         let len = match found {
-            Ok(Some(value)) if op.kind == op::GET => {
+            Ok(Some(value)) if op.kind != op::HAS => {
                 out.data.extend_from_slice(&value);
                 value.len() as i64
             }

@@ -572,3 +572,69 @@ fn an_exclusive_transaction_runs_on_the_calling_thread_after_the_writes_before_i
     assert!(get(&env, db, b"mine").is_some());
     write(&env, put(db, b"later", b"3")).unwrap()[0].as_ref().unwrap();
 }
+
+fn packed(k: &str, v: &str) -> Vec<u8> {
+    let mut out = (k.len() as u32).to_le_bytes().to_vec();
+    out.extend_from_slice(k.as_bytes());
+    out.extend_from_slice(v.as_bytes());
+    out
+}
+
+/// Runs one cursor move from `at` with `arg`; the entry as "kv", or None.
+fn mv(env: &Env, db: DbRef, m: u8, at: Option<(&str, &str)>, arg: Option<(&str, &str)>) -> Option<String> {
+    let at = at.map(|(k, v)| packed(k, v)).unwrap_or_default();
+    let arg = arg.map(|(k, v)| packed(k, v));
+    let mut b = BatchBuilder::new();
+    b.push_op(&Op { kind: op::CURSOR, flags: m, codec: 0, level: 0, unit: 0, db, key: &at, value: arg.as_deref() });
+    let out = env.busy().unwrap().read_batch(&b.finish()).unwrap();
+    assert!(out.errors.is_empty(), "{:?}", out.errors);
+    if out.lens[0] < 0 {
+        return None;
+    }
+    if m == moves::COUNT {
+        return Some(u64::from_le_bytes(out.data[..8].try_into().unwrap()).to_string());
+    }
+    let klen = u32::from_le_bytes(out.data[..4].try_into().unwrap()) as usize;
+    Some(
+        String::from_utf8(out.data[4..].to_vec()).unwrap().split_at(klen).0.to_owned()
+            + &String::from_utf8(out.data[4 + klen..].to_vec()).unwrap(),
+    )
+}
+
+#[test]
+fn cursor_moves_follow_lmdb_from_a_remembered_position() {
+    use moves::*;
+    let dir = temp();
+    let env = Env::open(dir.path(), &EnvOptions::default()).unwrap();
+    let db = env.open_db(Some("d"), DbFlags { dup_sort: true, ..Default::default() }, true).unwrap();
+    let mut b = BatchBuilder::new();
+    for (k, v) in [("a", "1"), ("a", "2"), ("a", "3"), ("b", "1")] {
+        b.push(op::PUT, 0, 0, db, k.as_bytes(), Some(v.as_bytes()));
+    }
+    write(&env, b.finish()).unwrap();
+    let m = |mv_: u8, at, arg| mv(&env, db, mv_, at, arg);
+    assert_eq!(m(FIRST, None, None).as_deref(), Some("a1"));
+    assert_eq!(m(LAST, None, None).as_deref(), Some("b1"));
+    assert_eq!(m(NEXT, None, None).as_deref(), Some("a1"), "an unpositioned next starts at the first");
+    assert_eq!(m(NEXT, Some(("a", "1")), None).as_deref(), Some("a2"));
+    assert_eq!(m(NEXT_NODUP, Some(("a", "2")), None).as_deref(), Some("b1"));
+    assert_eq!(m(PREV, Some(("b", "1")), None).as_deref(), Some("a3"));
+    assert_eq!(m(NEXT_DUP, Some(("a", "3")), None), None);
+    assert_eq!(m(LAST_DUP, Some(("a", "1")), None).as_deref(), Some("a3"));
+    assert_eq!(m(FIRST_DUP, Some(("a", "3")), None).as_deref(), Some("a1"));
+    assert_eq!(m(COUNT, Some(("a", "2")), None).as_deref(), Some("3"));
+    assert_eq!(m(COUNT, None, Some(("b", ""))).as_deref(), Some("1"));
+    assert_eq!(m(SEEK, None, Some(("b", ""))).as_deref(), Some("b1"));
+    assert_eq!(m(SEEK, None, Some(("ab", ""))), None);
+    assert_eq!(m(SEEK_RANGE, None, Some(("ab", ""))).as_deref(), Some("b1"));
+    assert_eq!(m(SEEK_DUP, None, Some(("a", "2"))).as_deref(), Some("a2"));
+    assert_eq!(m(SEEK_RANGE_DUP, None, Some(("a", "15"))).as_deref(), Some("a2"));
+    // the remembered entry is gone: next lands on what followed it
+    let mut b = BatchBuilder::new();
+    b.push(op::DELETE, 0, 0, db, b"a", Some(b"2"));
+    write(&env, b.finish()).unwrap();
+    assert_eq!(m(NEXT, Some(("a", "2")), None).as_deref(), Some("a3"));
+    assert_eq!(m(PREV, Some(("a", "2")), None).as_deref(), Some("a1"));
+    assert_eq!(m(CURRENT, Some(("a", "2")), None).as_deref(), Some("a3"));
+    assert_eq!(m(NEXT, Some(("b", "1")), None), None);
+}

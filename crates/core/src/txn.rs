@@ -205,6 +205,14 @@ impl<'t> Cursor<'t> {
         }
     }
 
+    /// How many values the current key has (dupSort databases).
+    pub(crate) fn count(&self) -> Result<usize> {
+        let mut n = 0;
+        // SAFETY: the cursor is live and positioned.
+        Error::check(unsafe { ffi::mdb_cursor_count(self.ptr, &mut n) })?;
+        Ok(n)
+    }
+
     /// Deletes the entry under the cursor.
     pub(crate) fn delete_current(&mut self) -> Result<()> {
         // SAFETY: the cursor is live and positioned.
