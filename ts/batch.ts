@@ -16,6 +16,7 @@ export const enum Op {
   Replace = 5,
   Pop = 6,
   Drop = 7,
+  Cursor = 8,
 }
 
 /** Operation flags, as `put_flags` in the core. */

@@ -3,7 +3,7 @@ import { CompressedCoder, type Coder } from './coder.js'
 import { BadValsizeError, ClosedError, CoderError, ReadonlyError, transformNativeError } from './errors.js'
 import type { Environment } from './environment.js'
 import type { DbRef, NativeEnv, NativeRange, NativeRangeOptions } from './native.js'
-import { RangeIterable, type RangeOptions } from './range.js'
+import { nativeRange, type RangeIterable, type RangeOptions } from './range.js'
 import type { ReadAnswer, ReadQueue } from './read-queue.js'
 import type { DbStat, PutOptions } from './types.js'
 import type { Build, UnitResult, WriteQueue } from './write-queue.js'
@@ -136,6 +136,19 @@ export class Database<K = Buffer, V = Buffer> {
     return this.#range(options, (o) => this.#link.native.range(this.#ref.dbi, this.#ref.gen, o), 'values')
   }
 
+  /** Every value of `key`, in order (dupSort databases; otherwise its one value). */
+  async getDuplicates(key: K): Promise<V[]> {
+    return this.values({ gte: key, lte: key }).toArray()
+  }
+
+  /** How many values `key` has (dupSort databases; otherwise 0 or 1). */
+  async countDuplicates(key: K): Promise<number> {
+    return this.env.read(async (snapshot) => {
+      const cursor = snapshot.cursor(this)
+      return (await cursor.seek(key)) ? cursor.countDuplicates() : 0
+    })
+  }
+
   /** @internal The encoding and decoding of this database (for transactions). */
   [codec](): DbCodec<K, V> {
     return {
@@ -192,9 +205,9 @@ export class Database<K = Buffer, V = Buffer> {
     }
     const key = (bytes: Buffer | undefined) => this.#decodeKey(bytes as Buffer)
     const value = (bytes: Buffer | undefined) => this.#decode(bytes as Buffer, wire)
-    if (shape === 'keys') return new RangeIterable(start, (k) => key(k), check)
-    if (shape === 'values') return new RangeIterable(start, (_, v) => value(v), check)
-    return new RangeIterable(start, (k, v) => [key(k), value(v)], check)
+    if (shape === 'keys') return nativeRange(start, (k) => key(k), check)
+    if (shape === 'values') return nativeRange(start, (_, v) => value(v), check)
+    return nativeRange(start, (k, v) => [key(k), value(v)], check)
   }
 
   #rangeOptions(options: RangeOptions<K>, wire: Wire<V>, shape: string): NativeRangeOptions {

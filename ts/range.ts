@@ -35,22 +35,15 @@ export type EntryDecoder<T> = (key: Buffer | undefined, value: Buffer | undefine
 
 /** An `AsyncIterable` of a range's entries, with `toArray()`. Each iteration takes its own snapshot. */
 export class RangeIterable<T> implements AsyncIterable<T> {
-  readonly #open: () => NativeRange
-  readonly #decode: EntryDecoder<T>
-  readonly #check: () => void
+  readonly #iterate: () => AsyncIterator<T>
 
-  /**
-   * @internal Use `db.range()`, `db.keys()`, `db.values()` or `snapshot.range()`.
-   * `check` throws `ClosedError` once what the range reads through is closed.
-   */
-  constructor(open: () => NativeRange, decode: EntryDecoder<T>, check: () => void) {
-    this.#open = open
-    this.#decode = decode
-    this.#check = check
+  /** @internal Use `db.range()`, `db.keys()`, `db.values()`, `snapshot.range()` or `txn.range()`. */
+  constructor(iterate: () => AsyncIterator<T>) {
+    this.#iterate = iterate
   }
 
   [Symbol.asyncIterator](): AsyncIterator<T> {
-    return new RangeIterator(this.#open, this.#decode, this.#check)
+    return this.#iterate()
   }
 
   /** Every entry, in order. */
@@ -59,6 +52,14 @@ export class RangeIterable<T> implements AsyncIterable<T> {
     for await (const entry of this) out.push(entry)
     return out
   }
+}
+
+/**
+ * A range read from native code in chunks. `check` throws `ClosedError`
+ * once what the range reads through is closed.
+ */
+export function nativeRange<T>(open: () => NativeRange, decode: EntryDecoder<T>, check: () => void): RangeIterable<T> {
+  return new RangeIterable(() => new RangeIterator(open, decode, check))
 }
 
 class RangeIterator<T> implements AsyncIterator<T> {

@@ -92,7 +92,7 @@ export class ReadQueue {
 }
 
 /** Splits the end-to-end values into one answer per operation. */
-function unpack({ data, lens, errors }: ReadResult): ReadAnswer[] {
+export function unpack({ data, lens, errors }: ReadResult): ReadAnswer[] {
   const answers = new Array<ReadAnswer>(lens.length)
   let offset = 0
   for (let i = 0; i < lens.length; i++) {

@@ -2,7 +2,8 @@ import { readVia, type Database } from './database.js'
 import { ClosedError, transformNativeError } from './errors.js'
 import type { NativeSnapshot } from './native.js'
 import type { RangeIterable, RangeOptions } from './range.js'
-import { ReadQueue } from './read-queue.js'
+import { ReadQueue, unpack } from './read-queue.js'
+import { Cursor } from './cursor.js'
 
 /**
  * A consistent read view: every read through it sees the environment as it
@@ -53,6 +54,15 @@ export class Snapshot {
   range<K, V>(db: Database<K, V>, options?: RangeOptions<K>): RangeIterable<[K, V]> {
     const check = () => this.#check()
     return db[readVia](this.#reads, (ref, o) => this.#native.range(ref.dbi, ref.gen, o), check).range(options)
+  }
+
+  /** A cursor over `db` in this snapshot. */
+  cursor<K, V>(db: Database<K, V>): Cursor<K, V> {
+    this.#check()
+    return new Cursor(db, async (batch) => {
+      this.#check()
+      return unpack(await this.#native.read(batch))
+    }, false)
   }
 
   /** Ends the snapshot and frees its reader slot. Idempotent. */

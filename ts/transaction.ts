@@ -7,6 +7,8 @@
 import { BatchBuilder, Op, OpFlag } from './batch.js'
 import { codec, count, iterable, putFlags, type Database } from './database.js'
 import { BadTxnError, ClosedError, transformNativeError } from './errors.js'
+import { Cursor, CursorSync } from './cursor.js'
+import { RangeIterable, type RangeOptions } from './range.js'
 import type { NativeExclusive, NativeTxn } from './native.js'
 import type { PutOptions } from './types.js'
 import type { UnitResult } from './write-queue.js'
@@ -189,6 +191,23 @@ export class Transaction {
   }
 
   /**
+   * `db.range` as this transaction sees it (its own writes included). It
+   * walks a cursor, one step per entry: for big scans prefer `db.range`.
+   */
+  range<K, V>(db: Database<K, V>, options: RangeOptions<K> = {}): RangeIterable<[K, V]> {
+    return new RangeIterable(() => walk(this.cursor(db), db, options))
+  }
+
+  /** A cursor over `db` in this transaction (it sees and makes its writes). */
+  cursor<K, V>(db: Database<K, V>): Cursor<K, V> {
+    this.#usable()
+    return new Cursor(db, (batch) => this.#track(async () => {
+      this.#usable()
+      return this.#call(this.#native.exec(batch))
+    }), true)
+  }
+
+  /**
    * Runs `fn` in a nested transaction: if it throws, only what it did is
    * undone (and the error rethrown); else its writes join this transaction.
    * This transaction cannot be used until `fn` has settled.
@@ -235,11 +254,16 @@ export class Transaction {
   }
 
   #run<T>(make: () => Step<T>): Promise<T> {
-    const done = (async () => {
+    return this.#track(async () => {
       this.#usable()
       const step = make()
       return step.read(await this.#call(this.#native.exec(pack(step))))
-    })()
+    })
+  }
+
+  /** Runs `work`, counted among the calls the commit waits for. */
+  #track<T>(work: () => Promise<T>): Promise<T> {
+    const done = work()
     this.#pending.add(done)
     const forget = () => this.#pending.delete(done)
     done.then(forget, forget)
@@ -299,6 +323,15 @@ export class TransactionSync {
     this.#run(steps.drop(db, options))
   }
 
+  /** A cursor over `db` in this transaction. */
+  cursor<K, V>(db: Database<K, V>): CursorSync<K, V> {
+    this.#check()
+    return new CursorSync(db, (batch) => {
+      this.#check()
+      return this.#call(() => this.#native.exec(batch))
+    })
+  }
+
   /** Runs `fn` in a nested transaction; a throw undoes only what it did. */
   nested<T>(fn: (txn: TransactionSync) => T): T {
     this.#check()
@@ -339,5 +372,52 @@ export class TransactionSync {
     } catch (error) {
       throw transformNativeError(error)
     }
+  }
+}
+
+/** A range walked with a cursor (inside a write transaction). */
+async function* walk<K, V>(cursor: Cursor<K, V>, db: Database<K, V>, options: RangeOptions<K>): AsyncGenerator<[K, V]> {
+  const c = db[codec]()
+  const enc = (k: K | undefined) => (k === undefined ? undefined : Buffer.from(c.key(k)))
+  const prefix = options.prefix === undefined ? undefined : Buffer.from(db.keyCoder.serialize(options.prefix))
+  const [gt, gte, lt, lte] = [enc(options.gt), enc(options.gte), enc(options.lt), enc(options.lte)]
+  const reverse = options.reverse === true
+  const inside = (key: Buffer) =>
+    (gt === undefined || Buffer.compare(key, gt) > 0) &&
+    (gte === undefined || Buffer.compare(key, gte) >= 0) &&
+    (lt === undefined || Buffer.compare(key, lt) < 0) &&
+    (lte === undefined || Buffer.compare(key, lte) <= 0) &&
+    (prefix === undefined || key.subarray(0, prefix.length).equals(prefix))
+  // past the far bound (or prefix) in the walking direction: stop
+  const beyond = (key: Buffer) =>
+    reverse
+      ? (gt !== undefined && Buffer.compare(key, gt) <= 0) ||
+        (gte !== undefined && Buffer.compare(key, gte) < 0) ||
+        (prefix !== undefined && Buffer.compare(key.subarray(0, prefix.length), prefix) < 0)
+      : (lt !== undefined && Buffer.compare(key, lt) >= 0) ||
+        (lte !== undefined && Buffer.compare(key, lte) > 0) ||
+        (prefix !== undefined && Buffer.compare(key.subarray(0, prefix.length), prefix) > 0)
+  const start = reverse ? (lte ?? lt) : (gte ?? gt ?? prefix)
+  let found = start === undefined
+    ? await (reverse ? cursor.last() : cursor.first())
+    : await cursor.seekRange(db.keyCoder.deserialize(start))
+  if (reverse && start !== undefined && !found) found = await cursor.last()
+  let skip = options.offset ?? 0
+  let left = options.limit ?? Infinity
+  try {
+    while (found && left > 0) {
+      const key = Buffer.from(c.key(cursor.key as K))
+      if (beyond(key)) break
+      if (inside(key)) {
+        if (skip > 0) skip--
+        else {
+          left--
+          yield cursor.item as [K, V]
+        }
+      }
+      found = await (reverse ? cursor.prev() : cursor.next())
+    }
+  } finally {
+    cursor.close()
   }
 }

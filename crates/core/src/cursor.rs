@@ -38,6 +38,8 @@ pub mod moves {
     pub const COUNT: u8 = 14;
     /// The entry at the position, or the first after it when it is gone.
     pub const CURRENT: u8 = 15;
+    /// The argument's exact pair on a dupSort database, else its key.
+    pub const SEEK_DUP_OR_KEY: u8 = 16;
 }
 
 fn unpack(packed: &[u8]) -> Result<(&[u8], &[u8])> {
@@ -115,6 +117,14 @@ pub(crate) unsafe fn run<'t>(t: &'t RawTxn, op: &Op<'_>) -> Result<Option<Vec<u8
         moves::LAST_DUP => c.step(ffi::MDB_LAST_DUP).and_then(|_| c.step(ffi::MDB_GET_CURRENT))?,
         moves::SEEK => c.seek(ffi::MDB_SET_KEY, arg.ok_or_else(bad)?.0, None)?,
         moves::SEEK_RANGE => c.seek(ffi::MDB_SET_RANGE, arg.ok_or_else(bad)?.0, None)?,
+        moves::SEEK_DUP_OR_KEY => {
+            let (k, v) = arg.ok_or_else(bad)?;
+            if dupsort {
+                c.seek(ffi::MDB_GET_BOTH, k, Some(v))?
+            } else {
+                c.seek(ffi::MDB_SET_KEY, k, None)?
+            }
+        }
         moves::SEEK_DUP | moves::SEEK_RANGE_DUP if !dupsort => return Err(Error::Lmdb(ffi::MDB_INCOMPATIBLE)),
         moves::SEEK_DUP => {
             let (k, v) = arg.ok_or_else(bad)?;

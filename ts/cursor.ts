@@ -1,0 +1,366 @@
+/**
+ * Cursors (py-lmdb's, async): a position in one database of a snapshot or a
+ * write transaction, moved one step per call. The cursor remembers the raw
+ * key and value it stands on; each move runs natively from there (see
+ * `crates/core/src/cursor.rs`), so it stays right while the transaction
+ * writes. `key`, `value` and `item` decode the current entry.
+ */
+import { BatchBuilder, Op } from './batch.js'
+import { codec, putFlags, type Database, type DbCodec } from './database.js'
+import { ClosedError, CoderError, transformNativeError } from './errors.js'
+import type { PutOptions } from './types.js'
+import type { UnitResult } from './write-queue.js'
+
+/** The moves, as `cursor::moves` in the core. */
+const enum Move {
+  First = 0,
+  Last = 1,
+  Next = 2,
+  Prev = 3,
+  Seek = 4,
+  SeekRange = 5,
+  FirstDup = 6,
+  LastDup = 7,
+  NextDup = 8,
+  PrevDup = 9,
+  NextNoDup = 10,
+  PrevNoDup = 11,
+  SeekDup = 12,
+  SeekRangeDup = 13,
+  Count = 14,
+  Current = 15,
+  /** The exact pair on a dupSort database, else the key. */
+  SeekDupOrKey = 16,
+}
+
+/** What one unit of a batch gave: a result, a failure (message or error), or nothing. */
+type Answer = UnitResult | string | Error | undefined
+/** Runs one batch in the cursor's transaction; one answer per unit. */
+export type Runner = (batch: Buffer) => Promise<Answer[]>
+/** The same, synchronously. */
+export type RunnerSync = (batch: Buffer) => Answer[]
+
+function pack(key: Uint8Array, value: Uint8Array = EMPTY): Buffer {
+  const out = Buffer.allocUnsafe(4 + key.length + value.length)
+  out.writeUInt32LE(key.length, 0)
+  out.set(key, 4)
+  out.set(value, 4 + key.length)
+  return out
+}
+
+const EMPTY = new Uint8Array(0)
+
+/** Where a cursor stands, and the encoding of its database; packs its batches. */
+class Position<K, V> {
+  readonly c: DbCodec<K, V>
+  readonly db: Database<K, V>
+  /** The last entry stood on: moves start from it. */
+  key: Buffer | undefined
+  value: Buffer | undefined
+  /**
+   * Whether the cursor stands on that entry. A step that finds nothing
+   * (past the end, no more duplicates) leaves it unpositioned but keeps the
+   * entry, as LMDB does, so stepping back works; a failed seek forgets it.
+   */
+  on = false
+  closed = false
+
+  constructor(db: Database<K, V>) {
+    this.db = db
+    this.c = db[codec]()
+  }
+
+  #builder(): BatchBuilder {
+    if (this.closed) throw new ClosedError('cursor')
+    return new BatchBuilder()
+  }
+
+  #here(): Uint8Array {
+    return this.key === undefined ? EMPTY : pack(this.key, this.value)
+  }
+
+  /** One move from here. */
+  move(move: Move, arg?: Buffer): Buffer {
+    const b = this.#builder()
+    b.push(Op.Cursor, move, 0, this.c.ref, this.#here(), arg)
+    return b.take()
+  }
+
+  /** A put, then a move onto what it wrote (the exact pair where the value is stored as given). */
+  put(_writable: true, key: K, value: V, options?: PutOptions): Buffer {
+    const b = this.#builder()
+    const wire = this.c.wire()
+    const k = this.c.key(key)
+    const v = this.c.value(value, wire)
+    b.push(Op.Put, putFlags(options), 0, this.c.ref, k, v, wire.codec, wire.level)
+    this.#standOn(b, k, wire.codec === 0 ? v : undefined)
+    return b.take()
+  }
+
+  /** A delete of the current entry (or of its key's every value), then a move onto what followed. */
+  delete(_writable: true, allValues: boolean): Buffer | undefined {
+    if (!this.on || this.key === undefined) {
+      if (this.closed) throw new ClosedError('cursor')
+      return undefined
+    }
+    const b = this.#builder()
+    // the raw stored value: a dupSort database deletes just this pair
+    b.push(Op.Delete, 0, 0, this.c.ref, this.key, allValues ? undefined : this.value)
+    b.push(Op.Cursor, Move.Current, 1, this.c.ref, this.#here())
+    return b.take()
+  }
+
+  /** A replace, then a move onto what it wrote. */
+  replace(_writable: true, key: K, value: V): Buffer {
+    const b = this.#builder()
+    const wire = this.c.wire()
+    const k = this.c.key(key)
+    const v = this.c.value(value, wire)
+    b.push(Op.Replace, 0, 0, this.c.ref, k, v, wire.codec, wire.level)
+    this.#standOn(b, k, wire.codec === 0 ? v : undefined)
+    return b.take()
+  }
+
+  #standOn(b: BatchBuilder, key: Uint8Array, value: Uint8Array | undefined): void {
+    // a dupSort database has many values under the key: stand on this one
+    b.push(Op.Cursor, value === undefined ? Move.Seek : Move.SeekDupOrKey, 1, this.c.ref, EMPTY, pack(key, value))
+  }
+
+  /** The results of a batch, failures thrown. */
+  unwrap(results: Answer[]): (Buffer | null | boolean | number)[] {
+    return results.map((r) => {
+      if (typeof r === 'string' || r instanceof Error) throw transformNativeError(r)
+      return r === undefined ? null : r
+    })
+  }
+
+  /** Takes the answer of a move: stands on its entry, or (see `on`) on none. */
+  land(answer: unknown, step = false): boolean {
+    if (!(answer instanceof Uint8Array)) {
+      this.on = false
+      if (!step) this.key = this.value = undefined
+      return false
+    }
+    const bytes = answer as Buffer
+    const len = bytes.readUInt32LE(0)
+    this.key = bytes.subarray(4, 4 + len)
+    this.value = bytes.subarray(4 + len)
+    this.on = true
+    return true
+  }
+
+  count([answer]: unknown[]): number {
+    return answer instanceof Uint8Array ? Number((answer as Buffer).readBigUInt64LE(0)) : 0
+  }
+
+  decodeKey(): K | undefined {
+    if (!this.on || this.key === undefined) return undefined
+    try {
+      return this.db.keyCoder.deserialize(this.key)
+    } catch (error) {
+      throw new CoderError(this.db.keyCoder.name, this.db.name, error)
+    }
+  }
+
+  /** The current value: the raw stored bytes, through the whole value coder. */
+  decodeValue(): V | undefined {
+    return !this.on || this.value === undefined ? undefined : this.c.decode(this.value, { coder: this.db.valueCoder, codec: 0, level: 0 })
+  }
+
+  /** A value a write returned (already decompressed natively). */
+  decodeStored(old: unknown): V | undefined {
+    return old instanceof Uint8Array ? this.c.decode(old as Buffer, this.c.wire()) : undefined
+  }
+
+  arg(key: K, value?: V): Buffer {
+    const wire = this.c.wire()
+    return pack(this.c.key(key), value === undefined ? EMPTY : this.c.value(value, wire))
+  }
+}
+
+/**
+ * A cursor over one database. Each move resolves whether it found an entry
+ * (then `key`, `value`, `item` describe it); a move that finds none leaves
+ * the cursor unpositioned, and `next()`/`prev()` from there start at the
+ * first/last entry. In a write transaction it also writes (`put`, `delete`,
+ * `replace`, `pop`), standing on what it wrote.
+ */
+export class Cursor<K, V> {
+  readonly #at: Position<K, V>
+  readonly #run: Runner
+  readonly #writable: boolean
+
+  /** @internal Use `snapshot.cursor(db)` or `txn.cursor(db)`. */
+  constructor(db: Database<K, V>, run: Runner, writable: boolean) {
+    this.#at = new Position(db)
+    this.#run = run
+    this.#writable = writable
+  }
+
+  /** The current key, or `undefined` when not positioned. */
+  get key(): K | undefined {
+    return this.#at.decodeKey()
+  }
+  /** The current value, or `undefined` when not positioned. */
+  get value(): V | undefined {
+    return this.#at.decodeValue()
+  }
+  /** `[key, value]` of the current entry, or `undefined`. */
+  get item(): [K, V] | undefined {
+    return this.#at.on ? [this.key as K, this.value as V] : undefined
+  }
+
+  first(): Promise<boolean> { return this.#go(Move.First) }
+  last(): Promise<boolean> { return this.#go(Move.Last) }
+  next(): Promise<boolean> { return this.#go(Move.Next) }
+  prev(): Promise<boolean> { return this.#go(Move.Prev) }
+  firstDup(): Promise<boolean> { return this.#go(Move.FirstDup) }
+  lastDup(): Promise<boolean> { return this.#go(Move.LastDup) }
+  nextDup(): Promise<boolean> { return this.#go(Move.NextDup) }
+  prevDup(): Promise<boolean> { return this.#go(Move.PrevDup) }
+  nextNoDup(): Promise<boolean> { return this.#go(Move.NextNoDup) }
+  prevNoDup(): Promise<boolean> { return this.#go(Move.PrevNoDup) }
+  /** To `key` exactly (its first value). */
+  seek(key: K): Promise<boolean> { return this.#go(Move.Seek, () => this.#at.arg(key)) }
+  /** To the first key ≥ `key`. */
+  seekRange(key: K): Promise<boolean> { return this.#go(Move.SeekRange, () => this.#at.arg(key)) }
+  /** To the pair `key`/`value` exactly (dupSort). */
+  seekDup(key: K, value: V): Promise<boolean> { return this.#go(Move.SeekDup, () => this.#at.arg(key, value)) }
+  /** To `key`'s first value ≥ `value` (dupSort). */
+  seekRangeDup(key: K, value: V): Promise<boolean> { return this.#go(Move.SeekRangeDup, () => this.#at.arg(key, value)) }
+
+  /** How many values the current key has (0 when not positioned). */
+  async countDuplicates(): Promise<number> {
+    return this.#at.count(await this.#exec(() => this.#at.move(Move.Count)))
+  }
+
+  /** Stores `value` under `key` and stands on it. Resolves as `db.put` does. */
+  async put(key: K, value: V, options?: PutOptions): Promise<boolean> {
+    const [written, stand] = await this.#exec(() => this.#at.put(this.#writer(), key, value, options))
+    this.#at.land(stand)
+    return written as boolean
+  }
+
+  /**
+   * Deletes the current entry (with `dupData`, every value of its key) and
+   * stands on the entry after it. Resolves whether there was one.
+   */
+  async delete(options?: { dupData?: boolean }): Promise<boolean> {
+    const batch = this.#at.delete(this.#writer(), options?.dupData === true)
+    if (!batch) return false
+    const [deleted, stand] = await this.#exec(() => batch)
+    this.#at.land(stand)
+    return deleted as boolean
+  }
+
+  /** Stores `value` under `key`, stands on it, and resolves with the value it replaced. */
+  async replace(key: K, value: V): Promise<V | undefined> {
+    const [old, stand] = await this.#exec(() => this.#at.replace(this.#writer(), key, value))
+    this.#at.land(stand)
+    return this.#at.decodeStored(old)
+  }
+
+  /** Deletes the current entry, stands on the one after, and resolves with its value. */
+  async pop(): Promise<V | undefined> {
+    const value = this.value
+    return (await this.delete()) ? value : undefined
+  }
+
+  /** Ends the cursor; later moves reject with `ClosedError`. */
+  close(): void {
+    this.#at.closed = true
+  }
+
+  #writer(): true {
+    if (!this.#writable) throw new TypeError('this cursor reads a snapshot: writes need a write transaction')
+    return true
+  }
+
+  async #go(move: Move, arg?: () => Buffer): Promise<boolean> {
+    const [answer] = await this.#exec(() => this.#at.move(move, arg?.()))
+    return this.#at.land(answer, arg === undefined)
+  }
+
+  async #exec(batch: () => Buffer): Promise<(Buffer | null | boolean | number)[]> {
+    const results = await this.#run(batch())
+    return this.#at.unwrap(results)
+  }
+}
+
+/** The same cursor, synchronous, for `transactionSync`. */
+export class CursorSync<K, V> {
+  readonly #at: Position<K, V>
+  readonly #run: RunnerSync
+
+  /** @internal Use `txn.cursor(db)` in `transactionSync`. */
+  constructor(db: Database<K, V>, run: RunnerSync) {
+    this.#at = new Position(db)
+    this.#run = run
+  }
+
+  get key(): K | undefined {
+    return this.#at.decodeKey()
+  }
+  get value(): V | undefined {
+    return this.#at.decodeValue()
+  }
+  get item(): [K, V] | undefined {
+    return this.#at.on ? [this.key as K, this.value as V] : undefined
+  }
+
+  first(): boolean { return this.#go(Move.First) }
+  last(): boolean { return this.#go(Move.Last) }
+  next(): boolean { return this.#go(Move.Next) }
+  prev(): boolean { return this.#go(Move.Prev) }
+  firstDup(): boolean { return this.#go(Move.FirstDup) }
+  lastDup(): boolean { return this.#go(Move.LastDup) }
+  nextDup(): boolean { return this.#go(Move.NextDup) }
+  prevDup(): boolean { return this.#go(Move.PrevDup) }
+  nextNoDup(): boolean { return this.#go(Move.NextNoDup) }
+  prevNoDup(): boolean { return this.#go(Move.PrevNoDup) }
+  seek(key: K): boolean { return this.#go(Move.Seek, this.#at.arg(key)) }
+  seekRange(key: K): boolean { return this.#go(Move.SeekRange, this.#at.arg(key)) }
+  seekDup(key: K, value: V): boolean { return this.#go(Move.SeekDup, this.#at.arg(key, value)) }
+  seekRangeDup(key: K, value: V): boolean { return this.#go(Move.SeekRangeDup, this.#at.arg(key, value)) }
+
+  countDuplicates(): number {
+    return this.#at.count(this.#exec(this.#at.move(Move.Count)))
+  }
+
+  put(key: K, value: V, options?: PutOptions): boolean {
+    const [written, stand] = this.#exec(this.#at.put(true, key, value, options))
+    this.#at.land(stand)
+    return written as boolean
+  }
+
+  delete(options?: { dupData?: boolean }): boolean {
+    const batch = this.#at.delete(true, options?.dupData === true)
+    if (!batch) return false
+    const [deleted, stand] = this.#exec(batch)
+    this.#at.land(stand)
+    return deleted as boolean
+  }
+
+  replace(key: K, value: V): V | undefined {
+    const [old, stand] = this.#exec(this.#at.replace(true, key, value))
+    this.#at.land(stand)
+    return this.#at.decodeStored(old)
+  }
+
+  pop(): V | undefined {
+    const value = this.value
+    return this.delete() ? value : undefined
+  }
+
+  close(): void {
+    this.#at.closed = true
+  }
+
+  #go(move: Move, arg?: Buffer): boolean {
+    return this.#at.land(this.#exec(this.#at.move(move, arg))[0], arg === undefined)
+  }
+
+  #exec(batch: Buffer): (Buffer | null | boolean | number)[] {
+    return this.#at.unwrap(this.#run(batch))
+  }
+}
