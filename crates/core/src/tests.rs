@@ -594,11 +594,8 @@ fn mv(env: &Env, db: DbRef, m: u8, at: Option<(&str, &str)>, arg: Option<(&str, 
     if m == moves::COUNT {
         return Some(u64::from_le_bytes(out.data[..8].try_into().unwrap()).to_string());
     }
-    let klen = u32::from_le_bytes(out.data[..4].try_into().unwrap()) as usize;
-    Some(
-        String::from_utf8(out.data[4..].to_vec()).unwrap().split_at(klen).0.to_owned()
-            + &String::from_utf8(out.data[4 + klen..].to_vec()).unwrap(),
-    )
+    // after the key's length come the key and the value: "kv"
+    Some(std::str::from_utf8(&out.data[4..]).unwrap().to_owned())
 }
 
 #[test]
