@@ -30,6 +30,8 @@ export declare class NativeEnv {
   stat(): StatJs
   /** Statistics of one database. Off the JS thread. */
   dbStat(dbi: number, gen: number): Promise<StatJs>
+  /** The flags a database was created with. */
+  dbFlags(dbi: number, gen: number): DbFlagsJs
   /** `mdb_env_info`. */
   info(): InfoJs
   /** The environment's flags. */

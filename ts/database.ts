@@ -5,7 +5,7 @@ import type { Environment } from './environment.js'
 import type { DbRef, NativeEnv, NativeRange, NativeRangeOptions } from './native.js'
 import { nativeRange, type RangeIterable, type RangeOptions } from './range.js'
 import type { ReadAnswer, ReadQueue } from './read-queue.js'
-import type { DbStat, PutOptions } from './types.js'
+import type { DbOptions, DbStat, PutOptions } from './types.js'
 import type { Build, UnitResult, WriteQueue } from './write-queue.js'
 
 /** @internal Key of `Database[readVia]`. */
@@ -18,6 +18,12 @@ export interface ReadVia<K, V> {
   has(key: K): Promise<boolean>
   range(options?: RangeOptions<K>): RangeIterable<[K, V]>
 }
+
+/** @internal Key of `Database[dbFlags]`. */
+export const dbFlags = Symbol('lmdb-napi.dbFlags')
+
+/** The flags a database was created with. */
+export type DbFlags = Required<Pick<DbOptions, 'dupSort' | 'dupFixed' | 'integerKey' | 'integerDup' | 'reverseKey' | 'reverseDup'>>
 
 /** @internal Key of `Database[codec]`. */
 export const codec = Symbol('lmdb-napi.codec')
@@ -147,6 +153,24 @@ export class Database<K = Buffer, V = Buffer> {
       const cursor = snapshot.cursor(this)
       return (await cursor.seek(key)) ? cursor.countDuplicates() : 0
     })
+  }
+
+  /** @internal The flags LMDB created the database with (for the command line's dump). */
+  [dbFlags](): DbFlags {
+    this.#open()
+    try {
+      const f = this.#link.native.dbFlags(this.#ref.dbi, this.#ref.gen)
+      return {
+        dupSort: f.dupSort === true,
+        dupFixed: f.dupFixed === true,
+        integerKey: f.integerKey === true,
+        integerDup: f.integerDup === true,
+        reverseKey: f.reverseKey === true,
+        reverseDup: f.reverseDup === true,
+      }
+    } catch (error) {
+      throw transformNativeError(error)
+    }
   }
 
   /** @internal The encoding and decoding of this database (for transactions). */

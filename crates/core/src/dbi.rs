@@ -173,6 +173,15 @@ impl Busy {
         shared.named_databases()
     }
 
+    /// The flags the database was created with.
+    pub fn db_flags(&self, db: DbRef) -> Result<DbFlags> {
+        let shared = self.shared();
+        shared.dbis.check(db)?;
+        // SAFETY: the pooled transaction is live inside `read`.
+        let bits = shared.read(|txn| unsafe { crate::txn::dbi_flags(txn, db.dbi) })?;
+        Ok(DbFlags::from_bits(bits))
+    }
+
     /// `mdb_stat` of one database.
     pub fn db_stat(&self, db: DbRef) -> Result<crate::env::Stat> {
         let shared = self.shared();

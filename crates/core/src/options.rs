@@ -130,6 +130,18 @@ pub struct DbFlags {
 }
 
 impl DbFlags {
+    pub(crate) fn from_bits(bits: u32) -> Self {
+        let has = |flag: u32| bits & flag != 0;
+        DbFlags {
+            reverse_key: has(ffi::MDB_REVERSEKEY),
+            dup_sort: has(ffi::MDB_DUPSORT),
+            integer_key: has(ffi::MDB_INTEGERKEY),
+            dup_fixed: has(ffi::MDB_DUPFIXED),
+            integer_dup: has(ffi::MDB_INTEGERDUP),
+            reverse_dup: has(ffi::MDB_REVERSEDUP),
+        }
+    }
+
     pub(crate) fn bits(&self) -> u32 {
         let mut bits = 0;
         for (on, flag) in [

@@ -44,6 +44,19 @@ impl From<DbFlagsJs> for DbFlags {
     }
 }
 
+impl From<DbFlags> for DbFlagsJs {
+    fn from(f: DbFlags) -> Self {
+        DbFlagsJs {
+            reverse_key: Some(f.reverse_key),
+            dup_sort: Some(f.dup_sort),
+            integer_key: Some(f.integer_key),
+            dup_fixed: Some(f.dup_fixed),
+            integer_dup: Some(f.integer_dup),
+            reverse_dup: Some(f.reverse_dup),
+        }
+    }
+}
+
 impl From<DbRef> for DbRefJs {
     fn from(db: DbRef) -> Self {
         DbRefJs { dbi: db.dbi, gen: db.gen }

@@ -99,6 +99,12 @@ impl NativeEnv {
         Ok(Job::new(move || busy.db_stat(DbRef { dbi, gen })))
     }
 
+    /// The flags a database was created with.
+    #[napi]
+    pub fn db_flags(&self, dbi: u32, gen: u32) -> Result<DbFlagsJs> {
+        self.busy()?.db_flags(DbRef { dbi, gen }).map(Into::into).or_throw()
+    }
+
     /// `mdb_env_info`.
     #[napi]
     pub fn info(&self) -> Result<InfoJs> {
