@@ -18,16 +18,21 @@ function tool(name: string, args: string[], input?: string): string {
   return execFileSync(name, args, { encoding: 'utf8', input })
 }
 
-/** An environment with binary keys/values in the main db, a named db and a dupSort db. */
-async function sample(dir: string): Promise<void> {
+/**
+ * An environment with binary keys/values in the main db, a named db and a
+ * dupSort db. mdb_dump 0.9.24 does not escape a backslash in its printable
+ * format (its own mdb_load then misreads it), so printable runs of mdb_dump
+ * use a sample without one.
+ */
+async function sample(dir: string, { backslash = true } = {}): Promise<void> {
   await using env = open(dir)
   await env.defaultDb.putMany([
-    [Buffer.from([0, 1, 2, 255]), Buffer.from([10, 13, 0x5c, 0x7f, 0x80])],
+    [Buffer.from([0, 1, 2, 255]), Buffer.from([10, 13, ...(backslash ? [0x5c] : []), 0x7f, 0x80])],
     [Buffer.from('plain'), Buffer.from('text value')],
   ])
   await env.openDb('named', { keyCoder: 'string', valueCoder: 'string' }).putMany([
     ['a', 'x'],
-    ['b', 'back\\slash and \u00e9'],
+    ['b', backslash ? 'back\\slash and \u00e9' : 'no slash and \u00e9'],
   ])
   await env.openDb('dups', { keyCoder: 'string', valueCoder: 'string', dupSort: true }).putMany([
     ['k', '1'],
@@ -54,13 +59,14 @@ describe('dump and load move data both ways with lmdb-utils', () => {
   for (const printable of [false, true]) {
     it(`our ${printable ? 'printable ' : ''}dump loads with mdb_load`, async () => {
       const src = tempDir()
-      await sample(src)
+      // lmdb-utils 0.9.24 mishandles backslashes in printable dumps both ways
+      await sample(src, { backslash: !printable })
       for (const db of [null, 'named', 'dups']) {
         const args = ['dump', '-e', src, ...(db ? ['-d', db] : []), ...(printable ? ['-p'] : [])]
         const dumped = cli(args)
         expect(dumped.status, dumped.stderr).toBe(0)
         const dest = tempDir()
-        tool('mdb_load', ['-f', '/dev/stdin', ...(db ? ['-s', db] : []), dest], dumped.stdout)
+        tool('mdb_load', [...(db ? ['-s', db] : []), dest], dumped.stdout)
         const mdbDump = tool('mdb_dump', [...(db ? ['-s', db] : []), ...(printable ? ['-p'] : []), dest])
         expect(mdbDump.split('DATA=END')[0].split('HEADER=END')[1]).toBe(dumped.stdout.split('DATA=END')[0].split('HEADER=END')[1])
       }
@@ -68,9 +74,9 @@ describe('dump and load move data both ways with lmdb-utils', () => {
   }
 
   it('a dump made by mdb_dump loads with our load, binary, named and dupSort alike', async () => {
-    const src = tempDir()
-    await sample(src)
     for (const flags of [['-a'], ['-a', '-p']]) {
+      const src = tempDir()
+      await sample(src, { backslash: !flags.includes('-p') })
       const dumped = tool('mdb_dump', [...flags, src])
       const dest = tempDir()
       const loaded = cli(['load', '-e', dest], dumped)
@@ -83,6 +89,8 @@ describe('dump and load move data both ways with lmdb-utils', () => {
       expect(await env.openDb('dups', { create: false }).countDuplicates(Buffer.from('k'))).toBe(2)
     }
     // the main database's own records, through a main-database dump
+    const src = tempDir()
+    await sample(src)
     const main = tool('mdb_dump', [src])
     const dest = tempDir()
     expect(cli(['load', '-e', dest], main).status).toBe(0)

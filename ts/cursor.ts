@@ -49,6 +49,8 @@ function pack(key: Uint8Array, value: Uint8Array = EMPTY): Buffer {
 }
 
 const EMPTY = new Uint8Array(0)
+const FORWARD = new Set([Move.Next, Move.NextDup, Move.NextNoDup])
+const BACKWARD = new Set([Move.Prev, Move.PrevDup, Move.PrevNoDup])
 
 /** Where a cursor stands, and the encoding of its database; packs its batches. */
 class Position<K, V> {
@@ -63,6 +65,8 @@ class Position<K, V> {
    * entry, as LMDB does, so stepping back works; a failed seek forgets it.
    */
   on = false
+  /** After a failed step: 1 it went forward past the entry, 2 back; else 0. */
+  past = 0
   closed = false
 
   constructor(db: Database<K, V>) {
@@ -82,7 +86,7 @@ class Position<K, V> {
   /** One move from here. */
   move(move: Move, arg?: Buffer): Buffer {
     const b = this.#builder()
-    b.push(Op.Cursor, move, 0, this.c.ref, this.#here(), arg)
+    b.push(Op.Cursor, move, 0, this.c.ref, this.#here(), arg, 0, this.past)
     return b.take()
   }
 
@@ -135,12 +139,14 @@ class Position<K, V> {
   }
 
   /** Takes the answer of a move: stands on its entry, or (see `on`) on none. */
-  land(answer: unknown, step = false): boolean {
+  land(answer: unknown, move?: Move): boolean {
     if (!(answer instanceof Uint8Array)) {
       this.on = false
-      if (!step) this.key = this.value = undefined
+      this.past = move === undefined ? 0 : FORWARD.has(move) ? 1 : BACKWARD.has(move) ? 2 : this.past
+      if (move === undefined) this.key = this.value = undefined
       return false
     }
+    this.past = 0
     const bytes = answer as Buffer
     const len = bytes.readUInt32LE(0)
     this.key = bytes.subarray(4, 4 + len)
@@ -231,6 +237,7 @@ export class Cursor<K, V> {
 
   /** How many values the current key has (0 when not positioned). */
   async countDuplicates(): Promise<number> {
+    if (!this.#at.on) return 0
     return this.#at.count(await this.#exec(() => this.#at.move(Move.Count)))
   }
 
@@ -278,7 +285,7 @@ export class Cursor<K, V> {
 
   async #go(move: Move, arg?: () => Buffer): Promise<boolean> {
     const [answer] = await this.#exec(() => this.#at.move(move, arg?.()))
-    return this.#at.land(answer, arg === undefined)
+    return this.#at.land(answer, arg === undefined ? move : undefined)
   }
 
   async #exec(batch: () => Buffer): Promise<(Buffer | null | boolean | number)[]> {
@@ -324,6 +331,7 @@ export class CursorSync<K, V> {
   seekRangeDup(key: K, value: V): boolean { return this.#go(Move.SeekRangeDup, this.#at.arg(key, value)) }
 
   countDuplicates(): number {
+    if (!this.#at.on) return 0
     return this.#at.count(this.#exec(this.#at.move(Move.Count)))
   }
 
@@ -357,7 +365,7 @@ export class CursorSync<K, V> {
   }
 
   #go(move: Move, arg?: Buffer): boolean {
-    return this.#at.land(this.#exec(this.#at.move(move, arg))[0], arg === undefined)
+    return this.#at.land(this.#exec(this.#at.move(move, arg))[0], arg === undefined ? move : undefined)
   }
 
   #exec(batch: Buffer): (Buffer | null | boolean | number)[] {

@@ -231,6 +231,7 @@ export class Environment {
    */
   async transaction<T>(fn: (txn: Transaction) => Promise<T> | T): Promise<T> {
     this.#writable()
+    this.#link.writes.flush() // writes issued before it go first
     const txn = new Transaction(call(() => this.#native.beginWrite()))
     const path = this.path
     openAsync.set(path, (openAsync.get(path) ?? 0) + 1)

@@ -9,7 +9,10 @@
 //!
 //! The operation's key field holds the position (empty: not positioned), its
 //! value field the move's argument; both, and the answer, are packed as
-//! `[key length: u32 LE][key][value]`. `COUNT` answers a u64 LE.
+//! `[key length: u32 LE][key][value]`. `COUNT` answers a u64 LE. The level
+//! byte says whether the last step from the position failed (1 going
+//! forward, 2 going back): a step the other way then lands on the position
+//! itself, as stepping back from past the end lands on the last entry.
 
 use lmdb_master_sys as ffi;
 
@@ -89,8 +92,12 @@ pub(crate) unsafe fn run<'t>(t: &'t RawTxn, op: &Op<'_>) -> Result<Option<Vec<u8
             };
         }
     }
+    let past = op.level;
     let step = |c: &mut Cursor<'t>, op| -> Result<Entry<'t>> {
+        let back = matches!(op, ffi::MDB_PREV | ffi::MDB_PREV_DUP | ffi::MDB_PREV_NODUP);
         match (placed, exact) {
+            // back onto the entry a failed step went past
+            (Some(e), true) if (past == 1 && back) || (past == 2 && !back) => Ok(Some(e)),
             // unpositioned: LMDB starts NEXT at the first entry and PREV at the last
             (None, _) if at.is_none() => c.step(op),
             (None, _) => Ok(None), // stood past the end

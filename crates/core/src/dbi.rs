@@ -78,7 +78,7 @@ unsafe fn dbi_open(txn: &RawTxn, name: &Option<CString>, flags: u32) -> Result<u
 
 impl Shared {
     /// Opens an existing database in a read transaction; `None` if it does not exist.
-    fn open_existing(
+    pub(crate) fn open_existing(
         &self,
         names: &mut HashMap<Option<String>, u32>,
         name: Option<&str>,

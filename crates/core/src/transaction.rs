@@ -178,6 +178,9 @@ struct Open {
     stack: Vec<RawTxn>,
     /// Databases created in it, with the depth they were created at.
     created: Vec<(u32, usize)>,
+    /// Named databases deleted in it (LMDB closed their handles at once),
+    /// with the depth they were deleted at.
+    deleted: Vec<(u32, String, usize)>,
     /// A failure that poisoned it: it can only abort now.
     failed: Option<Error>,
     /// Whether the map filled up (to grow it once the transaction is over).
@@ -190,7 +193,15 @@ impl Open {
             let gate = shared.enter()?;
             // SAFETY: the gate is held; the transaction stays on this thread.
             match unsafe { RawTxn::begin(shared.raw(), None, 0) } {
-                Ok(txn) => return Ok(Open { stack: vec![txn], created: Vec::new(), failed: None, full: false }),
+                Ok(txn) => {
+                    return Ok(Open {
+                        stack: vec![txn],
+                        created: Vec::new(),
+                        deleted: Vec::new(),
+                        failed: None,
+                        full: false,
+                    })
+                }
                 Err(Error::Lmdb(ffi::MDB_MAP_RESIZED)) => {
                     drop(gate);
                     shared.adopt_map_size()?;
@@ -250,10 +261,15 @@ impl Open {
             };
             match (&result, unit) {
                 (Err(e), _) if !e.is_local() => self.poison(e),
-                // LMDB closed the deleted database's handle: retire it
+                // LMDB closed the deleted database's handle: it is retired at
+                // commit, or opened again if the deletion is undone
                 (Ok(_), [op]) if op.kind == batch::op::DROP && op.flags & put_flags::DELETE_DB != 0 => {
                     if let Some(names) = names.as_mut() {
-                        shared.dbis.retire(names, op.db.dbi);
+                        let name = names.iter().find(|(_, &d)| d == op.db.dbi).and_then(|(n, _)| n.clone());
+                        if let Some(name) = name {
+                            names.remove(&Some(name.clone()));
+                            self.deleted.push((op.db.dbi, name, self.stack.len() - 1));
+                        }
                     }
                 }
                 _ => {}
@@ -281,13 +297,18 @@ impl Open {
             _ if self.stack.len() < 2 => Err(Error::Invalid("no nested transaction is open".into())),
             Nest::Commit => {
                 let depth = self.stack.len() - 1;
-                let _gate = shared.enter()?;
-                let result = self.stack.pop().expect("checked").commit();
+                let result = {
+                    let _gate = shared.enter()?;
+                    self.stack.pop().expect("checked").commit()
+                };
                 match &result {
-                    // its databases now belong to the parent
-                    Ok(()) => self.created.iter_mut().filter(|(_, d)| *d == depth).for_each(|(_, d)| *d -= 1),
+                    // what it created and deleted now belongs to the parent
+                    Ok(()) => {
+                        self.created.iter_mut().filter(|(_, d)| *d == depth).for_each(|(_, d)| *d -= 1);
+                        self.deleted.iter_mut().filter(|(.., d)| *d == depth).for_each(|(.., d)| *d -= 1);
+                    }
                     Err(e) => {
-                        self.forget_created(shared, depth);
+                        self.undo_handles(shared, depth);
                         self.poison(e);
                     }
                 }
@@ -296,7 +317,7 @@ impl Open {
             Nest::Abort => {
                 let depth = self.stack.len() - 1;
                 drop(self.stack.pop());
-                self.forget_created(shared, depth);
+                self.undo_handles(shared, depth);
                 Ok(())
             }
         }
@@ -320,9 +341,14 @@ impl Open {
             (true, Some(e)) => Err(e),
             (false, _) => Ok(()),
         };
-        if !self.stack.is_empty() || result.is_err() {
-            self.stack.clear();
-            self.forget_created(shared, 0);
+        self.stack.clear();
+        if commit && result.is_ok() {
+            let mut names = shared.dbis.lock();
+            for (dbi, ..) in self.deleted.drain(..) {
+                shared.dbis.retire(&mut names, dbi);
+            }
+        } else {
+            self.undo_handles(shared, 0);
         }
         if self.full {
             // the next attempt finds room
@@ -331,8 +357,11 @@ impl Open {
         result
     }
 
-    /// Retires the databases created at `depth` or deeper (LMDB closed them).
-    fn forget_created(&mut self, shared: &Shared, depth: usize) {
+    /// The handle bookkeeping of undone work at `depth` or deeper: databases
+    /// created there are closed by LMDB (retire their handles); databases
+    /// deleted there exist again (open them again, keeping the handle number
+    /// when LMDB gives the same one back).
+    fn undo_handles(&mut self, shared: &Shared, depth: usize) {
         let mut names = shared.dbis.lock();
         self.created.retain(|&(dbi, d)| {
             if d >= depth {
@@ -340,6 +369,14 @@ impl Open {
             }
             d < depth
         });
+        let (undone, kept): (Vec<_>, Vec<_>) = self.deleted.drain(..).partition(|(.., d)| *d >= depth);
+        self.deleted = kept;
+        for (dbi, name, _) in undone {
+            let again = shared.open_existing(&mut names, Some(&name), Default::default());
+            if !matches!(again, Ok(Some(db)) if db.dbi == dbi) {
+                shared.dbis.retire(&mut names, dbi);
+            }
+        }
     }
 
     /// Creates (or finds) a database inside the transaction.
@@ -451,9 +488,9 @@ pub(crate) fn serve(shared: &Shared, inbox: &mut Inbox, begin: Begin) -> Control
 pub struct Exclusive {
     open: Option<Open>,
     env: Env,
-    _busy: Busy,
-    /// Dropped after the transaction ended: the writer goes on.
-    _resume: Sender<()>,
+    busy: Option<Busy>,
+    /// Dropped once the transaction has ended: the writer goes on.
+    resume: Option<Sender<()>>,
 }
 
 impl Env {
@@ -468,7 +505,7 @@ impl Env {
         is_ready.recv().map_err(|_| Error::Closed("environment"))?;
         let busy = self.busy()?;
         let open = Open::begin(busy.shared())?;
-        Ok(Exclusive { open: Some(open), env: self.clone(), _busy: busy, _resume: resume })
+        Ok(Exclusive { open: Some(open), env: self.clone(), busy: Some(busy), resume: Some(resume) })
     }
 }
 
@@ -485,17 +522,20 @@ impl Exclusive {
         self.open.as_mut().ok_or(Error::Closed("transaction"))?.nested(shared, action)
     }
 
-    /// Commits or aborts; the writer goes on once this is dropped.
+    /// Commits or aborts; then the writer goes on.
     pub fn end(&mut self, commit: bool) -> Result<()> {
         let shared = self.env.shared_ref();
-        self.open.take().ok_or(Error::Closed("transaction"))?.end(shared, commit)
+        let result = self.open.take().ok_or(Error::Closed("transaction"))?.end(shared, commit);
+        self.resume.take();
+        self.busy.take();
+        result
     }
 }
 
 impl Drop for Exclusive {
     fn drop(&mut self) {
-        if let Some(open) = self.open.take() {
-            let _ = open.end(self.env.shared_ref(), false);
+        if self.open.is_some() {
+            let _ = self.end(false);
         }
     }
 }
