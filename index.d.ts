@@ -24,8 +24,16 @@ export declare class NativeEnv {
   read(batch: Uint8Array): Promise<ReadResultJs>
   /** Runs a read batch on the calling (JS) thread. */
   readSync(batch: Uint8Array): ReadResultJs
-  /** Queues a write batch; resolves with one result per unit after the commit. */
-  write(batch: Uint8Array): Promise<Array<boolean | number | Buffer | null | string>>
+  /**
+   * One get on the JS thread, with no batch: the value's bytes copied once
+   * into a new Buffer, or `null`.
+   */
+  getSync(dbi: number, gen: number, key: Uint8Array, codec: number): Buffer | null
+  /**
+   * Queues a write batch; resolves with one result per unit after the
+   * commit (as a `Uint8Array` of 1/0 when every unit answered a flag).
+   */
+  write(batch: Uint8Array): Promise<Uint8Array | Array<boolean | number | Buffer | null | string>>
   /** Statistics of the main database. */
   stat(): StatJs
   /** Statistics of one database. Off the JS thread. */

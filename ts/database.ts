@@ -104,8 +104,14 @@ export class Database<K = Buffer, V = Buffer> {
   /** `get` on the calling thread: no hop to the pool, but it blocks for the read. */
   getSync(key: K): V | undefined {
     const wire = this.#wire()
-    const [answer] = this.#link.reads.readSync(Op.Get, this.#ref, [this.#key(key)], wire.codec)
-    return answer === undefined ? undefined : this.#decode(answer, wire)
+    const k = this.#key(key)
+    let bytes: Buffer | null
+    try {
+      bytes = this.#link.native.getSync(this.#ref.dbi, this.#ref.gen, k, wire.codec)
+    } catch (error) {
+      throw transformNativeError(error)
+    }
+    return bytes === null ? undefined : this.#decode(bytes, wire)
   }
 
   /** `getMany` on the calling thread. */

@@ -116,7 +116,7 @@ export class WriteQueue {
 
   #send({ builder, pending }: Segment): void {
     if (pending.length === 0) return
-    let sent: Promise<(UnitResult | string)[]>
+    let sent: Promise<Uint8Array | (UnitResult | string)[]>
     try {
       sent = this.#native.write(builder.take())
     } catch (error) {
@@ -125,6 +125,11 @@ export class WriteQueue {
     this.#spare.push(builder)
     sent.then(
       (results) => {
+        if (results instanceof Uint8Array) {
+          // every unit answered a flag
+          for (let i = 0; i < pending.length; i++) pending[i].resolve(results[i] === 1)
+          return
+        }
         for (let i = 0; i < pending.length; i++) {
           const result = results[i]
           if (typeof result === 'string') pending[i].reject(transformNativeError(result))

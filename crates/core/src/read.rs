@@ -6,7 +6,7 @@
 
 use std::borrow::Cow;
 
-use crate::batch::{self, op, Op};
+use crate::batch::{self, op, DbRef, Op};
 use crate::compression::decompress;
 use crate::cursor;
 use crate::env::{Busy, Shared};
@@ -39,6 +39,21 @@ impl Busy {
         let shared = self.shared();
         let ops = batch::parse(bytes)?;
         shared.read(|t| read_ops(shared, t, &ops))
+    }
+
+    /// One get, with no batch: `f` sees the value (decompressed when
+    /// `codec` says it is stored compressed) while the read transaction is
+    /// open, so the caller copies it once, straight to where it goes.
+    pub fn get_with<R>(&self, db: DbRef, key: &[u8], codec: u8, f: impl FnOnce(Option<&[u8]>) -> R) -> Result<R> {
+        let shared = self.shared();
+        shared.dbis.check(db)?;
+        shared.read(|t| {
+            // SAFETY: `t` is live and the gate held while `f` runs.
+            match unsafe { txn::get(t, db.dbi, key) }? {
+                Some(stored) if codec != 0 => Ok(f(Some(&decompress(stored)?))),
+                found => Ok(f(found)),
+            }
+        })
     }
 }
 

@@ -10,7 +10,7 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use crate::error::OrThrow;
-use crate::promise::batch_promise;
+use crate::promise::write_promise;
 use crate::read_views::{NativeRange, NativeSnapshot};
 use crate::task::{Job, ToJs};
 use crate::transaction::{NativeExclusive, NativeTxn};
@@ -59,10 +59,27 @@ impl NativeEnv {
         self.busy()?.read_batch(batch).or_throw()?.to_js()
     }
 
-    /// Queues a write batch; resolves with one result per unit after the commit.
-    #[napi(ts_return_type = "Promise<Array<boolean | number | Buffer | null | string>>")]
+    /// One get on the JS thread, with no batch: the value's bytes copied once
+    /// into a new Buffer, or `null`.
+    #[napi(ts_return_type = "Buffer | null")]
+    pub fn get_sync<'env>(
+        &self,
+        env: &'env Env,
+        dbi: u32,
+        gen: u32,
+        key: &[u8],
+        codec: u8,
+    ) -> Result<Option<BufferSlice<'env>>> {
+        let busy = self.busy()?;
+        let copied = busy.get_with(DbRef { dbi, gen }, key, codec, |value| value.map(|v| BufferSlice::copy_from(env, v)));
+        copied.or_throw()?.transpose()
+    }
+
+    /// Queues a write batch; resolves with one result per unit after the
+    /// commit (as a `Uint8Array` of 1/0 when every unit answered a flag).
+    #[napi(ts_return_type = "Promise<Uint8Array | Array<boolean | number | Buffer | null | string>>")]
     pub fn write<'env>(&self, env: &'env Env, batch: &[u8]) -> Result<Object<'env>> {
-        let (promise, done) = batch_promise(env)?;
+        let (promise, done) = write_promise(env)?;
         let ticket = match self.env.ticket() {
             Ok(ticket) => ticket,
             Err(e) => {

@@ -1,7 +1,7 @@
 //! Promises settled from any thread (the writer's) with a core result, with
 //! no libuv thread waiting for it.
 
-use lmdb_napi_core::BatchResult;
+use lmdb_napi_core::{BatchResult, Outcome};
 use napi::bindgen_prelude::*;
 
 use crate::convert::unit_result;
@@ -12,6 +12,25 @@ pub fn batch_promise(env: &Env) -> Result<(Object<'_>, impl FnOnce(BatchResult) 
     let (deferred, promise) = env.create_deferred()?;
     let done = move |result: BatchResult| match result {
         Ok(units) => deferred.resolve(move |_| Ok(units.into_iter().map(unit_result).collect::<Vec<_>>())),
+        Err(e) => deferred.reject(to_napi(e)),
+    };
+    Ok((promise, done))
+}
+
+/// Like `batch_promise`, but when every unit answered `true`/`false` (all
+/// puts and deletes: the common case) they come as one `Uint8Array` of 1/0
+/// instead of an array of JS values.
+pub fn write_promise(env: &Env) -> Result<(Object<'_>, impl FnOnce(BatchResult) + Send + 'static)> {
+    let (deferred, promise) = env.create_deferred()?;
+    let done = move |result: BatchResult| match result {
+        Ok(units) => deferred.resolve(move |_| {
+            let flags: Option<Vec<u8>> =
+                units.iter().map(|u| if let Ok(Outcome::Done(b)) = u { Some(*b as u8) } else { None }).collect();
+            Ok(match flags {
+                Some(flags) => Either::A(Uint8Array::new(flags)),
+                None => Either::B(units.into_iter().map(unit_result).collect::<Vec<_>>()),
+            })
+        }),
         Err(e) => deferred.reject(to_napi(e)),
     };
     Ok((promise, done))
