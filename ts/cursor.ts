@@ -91,7 +91,7 @@ class Position<K, V> {
   }
 
   /** A put, then a move onto what it wrote (the exact pair where the value is stored as given). */
-  put(_writable: true, key: K, value: V, options?: PutOptions): Buffer {
+  put(key: K, value: V, options?: PutOptions): Buffer {
     const b = this.#builder()
     const wire = this.c.wire()
     const k = this.c.key(key)
@@ -102,7 +102,7 @@ class Position<K, V> {
   }
 
   /** A delete of the current entry (or of its key's every value), then a move onto what followed. */
-  delete(_writable: true, allValues: boolean): Buffer | undefined {
+  delete(allValues: boolean): Buffer | undefined {
     if (!this.on || this.key === undefined) {
       if (this.closed) throw new ClosedError('cursor')
       return undefined
@@ -115,7 +115,7 @@ class Position<K, V> {
   }
 
   /** A replace, then a move onto what it wrote. */
-  replace(_writable: true, key: K, value: V): Buffer {
+  replace(key: K, value: V): Buffer {
     const b = this.#builder()
     const wire = this.c.wire()
     const k = this.c.key(key)
@@ -243,7 +243,8 @@ export class Cursor<K, V> {
 
   /** Stores `value` under `key` and stands on it. Resolves as `db.put` does. */
   async put(key: K, value: V, options?: PutOptions): Promise<boolean> {
-    const [written, stand] = await this.#exec(() => this.#at.put(this.#writer(), key, value, options))
+    this.#writer()
+    const [written, stand] = await this.#exec(() => this.#at.put(key, value, options))
     this.#at.land(stand)
     return written as boolean
   }
@@ -253,7 +254,8 @@ export class Cursor<K, V> {
    * stands on the entry after it. Resolves whether there was one.
    */
   async delete(options?: { dupData?: boolean }): Promise<boolean> {
-    const batch = this.#at.delete(this.#writer(), options?.dupData === true)
+    this.#writer()
+    const batch = this.#at.delete(options?.dupData === true)
     if (!batch) return false
     const [deleted, stand] = await this.#exec(() => batch)
     this.#at.land(stand)
@@ -262,7 +264,8 @@ export class Cursor<K, V> {
 
   /** Stores `value` under `key`, stands on it, and resolves with the value it replaced. */
   async replace(key: K, value: V): Promise<V | undefined> {
-    const [old, stand] = await this.#exec(() => this.#at.replace(this.#writer(), key, value))
+    this.#writer()
+    const [old, stand] = await this.#exec(() => this.#at.replace(key, value))
     this.#at.land(stand)
     return this.#at.decodeStored(old)
   }
@@ -278,9 +281,9 @@ export class Cursor<K, V> {
     this.#at.closed = true
   }
 
-  #writer(): true {
+  /** Throws unless the cursor belongs to a write transaction. */
+  #writer(): void {
     if (!this.#writable) throw new TypeError('this cursor reads a snapshot: writes need a write transaction')
-    return true
   }
 
   async #go(move: Move, arg?: () => Buffer): Promise<boolean> {
@@ -336,13 +339,13 @@ export class CursorSync<K, V> {
   }
 
   put(key: K, value: V, options?: PutOptions): boolean {
-    const [written, stand] = this.#exec(this.#at.put(true, key, value, options))
+    const [written, stand] = this.#exec(this.#at.put(key, value, options))
     this.#at.land(stand)
     return written as boolean
   }
 
   delete(options?: { dupData?: boolean }): boolean {
-    const batch = this.#at.delete(true, options?.dupData === true)
+    const batch = this.#at.delete(options?.dupData === true)
     if (!batch) return false
     const [deleted, stand] = this.#exec(batch)
     this.#at.land(stand)
@@ -350,7 +353,7 @@ export class CursorSync<K, V> {
   }
 
   replace(key: K, value: V): V | undefined {
-    const [old, stand] = this.#exec(this.#at.replace(true, key, value))
+    const [old, stand] = this.#exec(this.#at.replace(key, value))
     this.#at.land(stand)
     return this.#at.decodeStored(old)
   }
