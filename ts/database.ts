@@ -206,10 +206,17 @@ export class Database<K = Buffer, V = Buffer> {
     }
   }
 
-  async #get(reads: ReadQueue, key: K, defaultValue: unknown): Promise<unknown> {
-    const wire = this.#wire()
-    const [answer] = await reads.read(Op.Get, this.#ref, [this.#key(key)], wire.codec)
-    return answer === undefined ? defaultValue : this.#decode(answer, wire)
+  #get(reads: ReadQueue, key: K, defaultValue: unknown): Promise<unknown> {
+    // not `async`: one promise per get (it still never throws)
+    try {
+      const wire = this.#wire()
+      const k = this.#key(key)
+      return reads.one(Op.Get, this.#ref, k, wire.codec, (answer) =>
+        answer === undefined ? defaultValue : this.#decode(answer, wire),
+      )
+    } catch (error) {
+      return Promise.reject(error)
+    }
   }
 
   async #getMany(reads: ReadQueue, keys: Iterable<K>): Promise<(V | undefined)[]> {
@@ -267,13 +274,17 @@ export class Database<K = Buffer, V = Buffer> {
    * Stores `value` under `key`. Resolves `false` when `noOverwrite` (or
    * `noDupData`) found the key (or pair) present, else `true`.
    */
-  async put(key: K, value: V, options?: PutOptions): Promise<boolean> {
-    this.#writable()
-    const wire = this.#wire()
-    const k = this.#key(key)
-    const v = this.#value(value, wire)
-    const flags = putFlags(options)
-    return (await this.#link.writes.unit((b, unit) => b.push(Op.Put, flags, unit, this.#ref, k, v, wire.codec, wire.level))) as boolean
+  put(key: K, value: V, options?: PutOptions): Promise<boolean> {
+    // not `async`: the hot path makes one promise, not two (still never throws)
+    try {
+      this.#writable()
+      const wire = this.#wire()
+      const k = this.#key(key)
+      const v = this.#value(value, wire)
+      return this.#link.writes.op(Op.Put, putFlags(options), this.#ref, k, v, wire.codec, wire.level) as Promise<boolean>
+    } catch (error) {
+      return Promise.reject(error)
+    }
   }
 
   /**
@@ -315,12 +326,16 @@ export class Database<K = Buffer, V = Buffer> {
    * Deletes `key` (all its values); with `value` on a dupSort database, only
    * that pair. Resolves whether anything was deleted.
    */
-  async delete(key: K, value?: V): Promise<boolean> {
-    this.#writable()
-    const wire = this.#wire()
-    const k = this.#key(key)
-    const v = value === undefined ? undefined : this.#value(value, wire)
-    return (await this.#link.writes.unit((b, unit) => b.push(Op.Delete, 0, unit, this.#ref, k, v, wire.codec, wire.level))) as boolean
+  delete(key: K, value?: V): Promise<boolean> {
+    try {
+      this.#writable()
+      const wire = this.#wire()
+      const k = this.#key(key)
+      const v = value === undefined ? undefined : this.#value(value, wire)
+      return this.#link.writes.op(Op.Delete, 0, this.#ref, k, v, wire.codec, wire.level) as Promise<boolean>
+    } catch (error) {
+      return Promise.reject(error)
+    }
   }
 
   /** Deletes every key in one transaction; resolves with how many existed. */

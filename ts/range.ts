@@ -81,24 +81,41 @@ class RangeIterator<T> implements AsyncIterator<T> {
     this.#check = check
   }
 
-  async next(): Promise<IteratorResult<T>> {
+  next(): Promise<IteratorResult<T>> {
+    // An entry already fetched comes with no async machinery: `for await`
+    // makes a promise per entry whatever we do, but no more than that.
+    if (!this.#finished && this.#at < this.#lens.length) {
+      try {
+        this.#check() // entries already fetched are not handed out after a close
+        return Promise.resolve({ value: this.#take(), done: false })
+      } catch (error) {
+        this.#close()
+        return Promise.reject(error)
+      }
+    }
+    return this.#nextChunk()
+  }
+
+  async #nextChunk(): Promise<IteratorResult<T>> {
     if (this.#finished) return { value: undefined, done: true }
     try {
-      this.#check() // entries already fetched are not handed out after a close
+      this.#check()
       while (this.#at >= this.#lens.length) {
         if (this.#last || this.#finished) return this.#end()
         await this.#fetch()
       }
-      const keyLen = this.#lens[this.#at]
-      const valueLen = this.#lens[this.#at + 1]
-      this.#at += 2
-      const key = this.#slice(keyLen)
-      const value = this.#slice(valueLen)
-      return { value: this.#decode(key, value), done: false }
+      return { value: this.#take(), done: false }
     } catch (error) {
       this.#close()
       throw error
     }
+  }
+
+  #take(): T {
+    const keyLen = this.#lens[this.#at]
+    const valueLen = this.#lens[this.#at + 1]
+    this.#at += 2
+    return this.#decode(this.#slice(keyLen), this.#slice(valueLen))
   }
 
   /** Breaking out of `for await` lands here: the read transaction goes at once. */

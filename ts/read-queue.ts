@@ -22,7 +22,9 @@ export type ReadAnswer = Buffer | undefined | Error
 
 interface Pending {
   count: number
-  resolve(answers: ReadAnswer[]): void
+  /** For a single read: turns its answer into what the promise resolves with. */
+  settle?: (answer: ReadAnswer) => unknown
+  resolve(value: unknown): void
   reject(error: unknown): void
 }
 
@@ -45,6 +47,21 @@ export class ReadQueue {
     for (const key of keys) this.#builder.push(kind, 0, 0, db, key, undefined, codec)
     return new Promise<ReadAnswer[]>((resolve, reject) => {
       this.#pending.push({ count: keys.length, resolve, reject })
+      if (!this.#scheduled) {
+        this.#scheduled = true
+        queueMicrotask(() => this.flush())
+      }
+    })
+  }
+
+  /**
+   * Queues one read whose promise resolves with `settle(answer)` (a throw
+   * rejects it): one promise per `get`, where `read` and an `await` make two.
+   */
+  one(kind: Op.Get | Op.Has, db: DbRef, key: Uint8Array, codec: number, settle: (answer: ReadAnswer) => unknown): Promise<unknown> {
+    this.#builder.push(kind, 0, 0, db, key, undefined, codec)
+    return new Promise((resolve, reject) => {
+      this.#pending.push({ count: 1, settle, resolve, reject })
       if (!this.#scheduled) {
         this.#scheduled = true
         queueMicrotask(() => this.flush())
@@ -79,7 +96,15 @@ export class ReadQueue {
         const answers = unpack(result)
         let at = 0
         for (const p of pending) {
-          p.resolve(answers.slice(at, at + p.count))
+          if (p.settle) {
+            try {
+              p.resolve(p.settle(answers[at]))
+            } catch (error) {
+              p.reject(error)
+            }
+          } else {
+            p.resolve(answers.slice(at, at + p.count))
+          }
           at += p.count
         }
       },

@@ -9,9 +9,9 @@
  * place: what is issued after it waits (already packed) until it is filled
  * or cancelled, then goes out behind it.
  */
-import { BatchBuilder } from './batch.js'
+import { BatchBuilder, type Op } from './batch.js'
 import { ClosedError, transformNativeError } from './errors.js'
-import type { NativeEnv } from './native.js'
+import type { DbRef, NativeEnv } from './native.js'
 
 /** What a unit resolved with natively: a flag, a count or a previous value. */
 export type UnitResult = boolean | number | Buffer | null
@@ -56,6 +56,22 @@ export class WriteQueue {
       this.#slots.push(segment)
     }
     return this.#add(segment, build)
+  }
+
+  /**
+   * Queues a unit of one operation (the common `put`/`delete`), packed at
+   * once with no closure to call.
+   */
+  op(kind: Op, flags: number, db: DbRef, key: Uint8Array, value: Uint8Array | undefined, codec: number, level: number): Promise<UnitResult> {
+    let segment = this.#slots.at(-1)
+    if (segment === undefined || !('builder' in segment)) {
+      segment = this.#segment()
+      this.#slots.push(segment)
+    }
+    const pending = segment.pending
+    segment.builder.push(kind, flags, pending.length, db, key, value, codec, level)
+    this.#schedule()
+    return new Promise<UnitResult>((resolve, reject) => pending.push({ resolve, reject }))
   }
 
   /** Holds the next place in the order of writes for a unit packed later. */
