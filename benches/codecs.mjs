@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { deserialize as v8Decode, serialize as v8Encode } from 'node:v8'
 import { JSONCoder, MsgPackCoder, StringCoder, UInt32Coder } from 'lmdb-napi'
+import { record } from './data.mjs'
 
 const N = Number(process.argv[2] ?? 100_000)
 const RUNS = 7
@@ -25,17 +26,6 @@ const addon = join(mkdtempSync(join(tmpdir(), 'codec-bench-')), 'codec-bench.nod
 copyFileSync(join(root, 'target/codec-bench/release/liblmdb_napi_node.so'), addon)
 const rust = createRequire(import.meta.url)(addon)
 
-/** About 200 bytes of JSON, varied per index like real records. */
-const record = (i) => ({
-  id: i,
-  name: `user number ${i}`,
-  email: `user${i}@example.com`,
-  active: i % 3 === 0,
-  score: i * 1.25,
-  tags: ['alpha', 'beta', `t${i % 10}`],
-  address: { city: 'Lisbon', zip: `${1000 + (i % 9000)}` },
-  note: 'records of this shape are about 200 bytes',
-})
 const values = Array.from({ length: N }, (_, i) => record(i))
 const json = new JSONCoder()
 const msgpack = new MsgPackCoder()

@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Packr } from 'msgpackr'
+import { record } from './data.mjs'
 
 const [library, nArg, seedArg] = process.argv.slice(2)
 const N = Number(nArg)
@@ -27,16 +28,6 @@ const bytes = (n) => Buffer.from(Array.from({ length: n }, () => Math.floor(rand
 const keys = Array.from({ length: N }, () => bytes(16))
 const values = Array.from({ length: N }, () => bytes(100))
 const order = keys.map((_, i) => i).sort(() => random() - 0.5) // random read order
-const record = (i) => ({
-  id: i,
-  name: `user number ${i}`,
-  email: `user${i}@example.com`,
-  active: i % 3 === 0,
-  score: i * 1.25,
-  tags: ['alpha', 'beta', `t${i % 10}`],
-  address: { city: 'Lisbon', zip: `${1000 + (i % 9000)}` },
-  note: 'records of this shape are about 200 bytes',
-})
 const records = keys.map((_, i) => record(i))
 const standardMsgpack = new Packr({ useRecords: false })
 

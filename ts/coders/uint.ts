@@ -1,40 +1,39 @@
 import { Coder } from '../coder.js'
 import { describe } from './identity.js'
 
-/** Checks an unsigned integer of `bits` bits, as a number. */
-function checkNumber(value: number, bits: number): void {
-  if (typeof value !== 'number') throw new TypeError(`expected a number, got ${describe(value)}`)
-  if (!Number.isInteger(value)) throw new RangeError(`${value} is not an integer`)
-  if (value < 0 || value >= 2 ** bits) throw new RangeError(`${value} is out of range for a uint${bits}`)
-}
+/** Unsigned integers of 16 or 32 bits as numbers, big-endian: byte order is numeric order. */
+abstract class UIntCoder extends Coder<number> {
+  constructor(private readonly bytes: 2 | 4) {
+    super()
+  }
 
-/** Unsigned 16-bit integers, big-endian: byte order is numeric order. */
-export class UInt16Coder extends Coder<number> {
   serialize(value: number): Uint8Array {
-    checkNumber(value, 16)
-    const out = Buffer.allocUnsafe(2)
-    out.writeUInt16BE(value)
+    const bits = this.bytes * 8
+    if (typeof value !== 'number') throw new TypeError(`expected a number, got ${describe(value)}`)
+    if (!Number.isInteger(value)) throw new RangeError(`${value} is not an integer`)
+    if (value < 0 || value >= 2 ** bits) throw new RangeError(`${value} is out of range for a uint${bits}`)
+    const out = Buffer.allocUnsafe(this.bytes)
+    out.writeUIntBE(value, 0, this.bytes)
     return out
   }
 
   deserialize(bytes: Buffer): number {
-    if (bytes.length !== 2) throw new RangeError(`a uint16 is 2 bytes, not ${bytes.length}`)
-    return bytes.readUInt16BE(0)
+    if (bytes.length !== this.bytes) throw new RangeError(`a uint${this.bytes * 8} is ${this.bytes} bytes, not ${bytes.length}`)
+    return bytes.readUIntBE(0, this.bytes)
+  }
+}
+
+/** Unsigned 16-bit integers, big-endian: byte order is numeric order. */
+export class UInt16Coder extends UIntCoder {
+  constructor() {
+    super(2)
   }
 }
 
 /** Unsigned 32-bit integers, big-endian: byte order is numeric order. */
-export class UInt32Coder extends Coder<number> {
-  serialize(value: number): Uint8Array {
-    checkNumber(value, 32)
-    const out = Buffer.allocUnsafe(4)
-    out.writeUInt32BE(value)
-    return out
-  }
-
-  deserialize(bytes: Buffer): number {
-    if (bytes.length !== 4) throw new RangeError(`a uint32 is 4 bytes, not ${bytes.length}`)
-    return bytes.readUInt32BE(0)
+export class UInt32Coder extends UIntCoder {
+  constructor() {
+    super(4)
   }
 }
 

@@ -23,8 +23,8 @@ use crate::dbi::Dbis;
 use crate::error::{Error, Result};
 use crate::options::{EnvFlags, EnvOptions};
 use crate::registry;
-use crate::snapshot::Leases;
-use crate::transaction::Txns;
+use crate::snapshot::Held;
+use crate::transaction::TxnLink;
 use crate::txn::RawTxn;
 use crate::writer::{Msg, Writer};
 
@@ -229,12 +229,35 @@ impl Shared {
     }
 }
 
+/// What a handle must end when it closes, kept weakly: the owners drop
+/// them as they finish.
+struct WeakList<T>(Mutex<Vec<std::sync::Weak<T>>>);
+
+impl<T> Default for WeakList<T> {
+    fn default() -> Self {
+        WeakList(Mutex::new(Vec::new()))
+    }
+}
+
+impl<T> WeakList<T> {
+    fn add(&self, item: std::sync::Weak<T>) {
+        let mut items = self.0.lock();
+        items.retain(|i| i.strong_count() > 0);
+        items.push(item);
+    }
+
+    /// Empties the list; the items still alive.
+    fn take_live(&self) -> Vec<Arc<T>> {
+        self.0.lock().drain(..).filter_map(|i| i.upgrade()).collect()
+    }
+}
+
 struct Handle {
     shared: Arc<Shared>,
     /// Read transactions held across calls (snapshots, ranges), ended on close.
-    leases: Leases,
+    leases: WeakList<Held>,
     /// Explicit write transactions, aborted on close.
-    txns: Txns,
+    txns: WeakList<TxnLink>,
     /// Count of operations in progress, and whether the handle is closed.
     state: Mutex<(usize, bool)>,
     idle: Condvar,
@@ -267,7 +290,7 @@ impl Busy {
     }
 
     /// Registers a held transaction to end when the handle closes.
-    pub(crate) fn lease(&self, held: std::sync::Weak<crate::snapshot::Held>) {
+    pub(crate) fn lease(&self, held: std::sync::Weak<Held>) {
         self.0.leases.add(held);
     }
 }
@@ -331,8 +354,8 @@ impl Env {
         let shared = registry::acquire(key, options)?;
         Ok(Env(Arc::new(Handle {
             shared,
-            leases: Leases::default(),
-            txns: Txns::default(),
+            leases: WeakList::default(),
+            txns: WeakList::default(),
             state: Mutex::new((0, false)),
             idle: Condvar::new(),
             released: AtomicBool::new(false),
@@ -356,18 +379,18 @@ impl Env {
         state.1 = true;
         // A transaction left hanging would otherwise keep the work behind it
         // (and so this close) waiting for ever.
-        self.0.txns.abort_all();
+        self.0.txns.take_live().iter().for_each(|link| link.abort());
         while state.0 > 0 {
             self.0.idle.wait(&mut state);
         }
         drop(state);
         if let Ok(_gate) = self.0.shared.enter() {
-            self.0.leases.end_all();
+            self.0.leases.take_live().iter().for_each(|held| held.abort());
         }
         self.0.release();
     }
 
-    pub(crate) fn track(&self, link: std::sync::Weak<crate::transaction::TxnLink>) {
+    pub(crate) fn track(&self, link: std::sync::Weak<TxnLink>) {
         self.0.txns.add(link);
     }
 

@@ -6,7 +6,7 @@
 //! transactions). Between calls a held transaction keeps no page pointers,
 //! so growing the map under it is safe.
 
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 
 use parking_lot::Mutex;
 
@@ -109,26 +109,5 @@ impl Snapshot {
 impl Drop for Snapshot {
     fn drop(&mut self) {
         self.close();
-    }
-}
-
-/// The transactions a handle holds, ended when it closes.
-#[derive(Default)]
-pub(crate) struct Leases(Mutex<Vec<Weak<Held>>>);
-
-impl Leases {
-    pub(crate) fn add(&self, held: Weak<Held>) {
-        let mut leases = self.0.lock();
-        leases.retain(|l| l.strong_count() > 0);
-        leases.push(held);
-    }
-
-    /// Ends every transaction still held.
-    pub(crate) fn end_all(&self) {
-        for held in self.0.lock().drain(..) {
-            if let Some(held) = held.upgrade() {
-                held.abort();
-            }
-        }
     }
 }

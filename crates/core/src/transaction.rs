@@ -17,10 +17,9 @@ use std::collections::HashSet;
 use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Sender};
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 
 use lmdb_master_sys as ffi;
-use parking_lot::Mutex;
 
 use crate::batch::{self, DbRef};
 use crate::env::{Busy, Env, Shared};
@@ -145,26 +144,6 @@ impl Drop for WriteTxn {
     /// A transaction dropped unended aborts.
     fn drop(&mut self) {
         self.link.abort();
-    }
-}
-
-/// Open transactions of a handle, aborted when it closes.
-#[derive(Default)]
-pub(crate) struct Txns(Mutex<Vec<Weak<TxnLink>>>);
-
-impl Txns {
-    pub(crate) fn add(&self, link: Weak<TxnLink>) {
-        let mut links = self.0.lock();
-        links.retain(|l| l.strong_count() > 0);
-        links.push(link);
-    }
-
-    pub(crate) fn abort_all(&self) {
-        for link in self.0.lock().drain(..) {
-            if let Some(link) = link.upgrade() {
-                link.abort();
-            }
-        }
     }
 }
 

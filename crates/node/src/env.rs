@@ -71,7 +71,8 @@ impl NativeEnv {
         codec: u8,
     ) -> Result<Option<BufferSlice<'env>>> {
         let busy = self.busy()?;
-        let copied = busy.get_with(DbRef { dbi, gen }, key, codec, |value| value.map(|v| BufferSlice::copy_from(env, v)));
+        let copied =
+            busy.get_with(DbRef { dbi, gen }, key, codec, |value| value.map(|v| BufferSlice::copy_from(env, v)));
         copied.or_throw()?.transpose()
     }
 
