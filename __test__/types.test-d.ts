@@ -3,7 +3,7 @@ import {
   open, Coder, Database, IdentityCoder, JSONCoder, MsgPackCoder, StringCoder, UInt16Coder, UInt32Coder, UInt64Coder,
   V8Coder, errors,
 } from 'lmdb-napi'
-import type { DbStat, EnvFlags, EnvInfo, EnvOptions, EnvStat } from 'lmdb-napi'
+import type { Cursor, CursorSync, DbStat, EnvFlags, EnvInfo, EnvOptions, EnvStat, RangeIterable, Snapshot } from 'lmdb-napi'
 
 const env = open('/tmp/never-opened-in-type-tests')
 
@@ -111,5 +111,36 @@ describe('Database and Environment signatures', () => {
     expectTypeOf(env.close()).resolves.toBeVoid()
     expectTypeOf(new errors.MapFullError()).toMatchTypeOf<errors.LmdbError>()
     expectTypeOf<errors.MapFullError['code']>().toEqualTypeOf<string>()
+  })
+})
+
+describe('transactions, snapshots, ranges and cursors carry the database types', () => {
+  const users = env.openDb('users', { keyCoder: new UInt32Coder(), valueCoder: new JSONCoder<{ name: string }>() })
+  it('types ranges', () => {
+    expectTypeOf(users.range()).toEqualTypeOf<RangeIterable<[number, { name: string }]>>()
+    expectTypeOf(users.keys({ gte: 1 }).toArray()).resolves.toEqualTypeOf<number[]>()
+    expectTypeOf(users.values().toArray()).resolves.toEqualTypeOf<{ name: string }[]>()
+    // @ts-expect-error bounds have the key type
+    users.range({ gte: 'a' })
+  })
+  it('types transactions', () => {
+    expectTypeOf(env.transaction(async (txn) => txn.get(users, 1))).resolves.toEqualTypeOf<{ name: string } | undefined>()
+    expectTypeOf(env.transactionSync((txn) => txn.put(users, 1, { name: 'ada' }))).toEqualTypeOf<boolean>()
+    env.transaction(async (txn) => {
+      // @ts-expect-error the value must be a user
+      await txn.put(users, 1, { nom: 'ada' })
+      expectTypeOf(txn.cursor(users)).toEqualTypeOf<Cursor<number, { name: string }>>()
+    })
+    env.transactionSync((txn) => expectTypeOf(txn.cursor(users)).toEqualTypeOf<CursorSync<number, { name: string }>>())
+  })
+  it('types snapshots and cursors', () => {
+    expectTypeOf(env.snapshot()).toEqualTypeOf<Snapshot>()
+    const snap = env.snapshot()
+    expectTypeOf(snap.get(users, 1)).resolves.toEqualTypeOf<{ name: string } | undefined>()
+    const cursor = snap.cursor(users)
+    expectTypeOf(cursor.key).toEqualTypeOf<number | undefined>()
+    expectTypeOf(cursor.item).toEqualTypeOf<[number, { name: string }] | undefined>()
+    expectTypeOf(cursor.next()).resolves.toEqualTypeOf<boolean>()
+    expectTypeOf(users.getDuplicates(1)).resolves.toEqualTypeOf<{ name: string }[]>()
   })
 })
