@@ -7,7 +7,7 @@
 import { BatchBuilder, Op, OpFlag } from './batch.js'
 import { codec, count, iterable, putFlags, type Database } from './database.js'
 import { BadTxnError, ClosedError, transformNativeError } from './errors.js'
-import { Cursor, CursorSync } from './cursor.js'
+import { Cursor, CursorSync, rawKey, stepMany } from './cursor.js'
 import { RangeIterable, type RangeOptions } from './range.js'
 import type { NativeExclusive, NativeTxn } from './native.js'
 import type { PutOptions } from './types.js'
@@ -191,8 +191,8 @@ export class Transaction {
   }
 
   /**
-   * `db.range` as this transaction sees it (its own writes included). It
-   * walks a cursor, one step per entry: for big scans prefer `db.range`.
+   * `db.range` as this transaction sees it (its own writes included),
+   * walking a cursor that fetches entries in chunks.
    */
   range<K, V>(db: Database<K, V>, options: RangeOptions<K> = {}): RangeIterable<[K, V]> {
     return new RangeIterable(() => walk(this.cursor(db), db, options))
@@ -375,7 +375,7 @@ export class TransactionSync {
   }
 }
 
-/** A range walked with a cursor (inside a write transaction). */
+/** A range walked with a cursor inside a write transaction, fetched in chunks. */
 async function* walk<K, V>(cursor: Cursor<K, V>, db: Database<K, V>, options: RangeOptions<K>): AsyncGenerator<[K, V]> {
   const c = db[codec]()
   const enc = (k: K | undefined) => (k === undefined ? undefined : Buffer.from(c.key(k)))
@@ -402,20 +402,23 @@ async function* walk<K, V>(cursor: Cursor<K, V>, db: Database<K, V>, options: Ra
     ? await (reverse ? cursor.last() : cursor.first())
     : await cursor.seekRange(db.keyCoder.deserialize(start))
   if (reverse && start !== undefined && !found) found = await cursor.last()
+  let batch: { raw: Buffer; item: [K, V] }[] = found ? [{ raw: cursor[rawKey]() as Buffer, item: cursor.item as [K, V] }] : []
   let skip = options.offset ?? 0
   let left = options.limit ?? Infinity
+  let size = 16
   try {
-    while (found && left > 0) {
-      const key = Buffer.from(c.key(cursor.key as K))
-      if (beyond(key)) break
-      if (inside(key)) {
+    while (batch.length > 0 && left > 0) {
+      for (const { raw, item } of batch) {
+        if (beyond(raw) || left <= 0) return
+        if (!inside(raw)) continue
         if (skip > 0) skip--
         else {
           left--
-          yield cursor.item as [K, V]
+          yield item
         }
       }
-      found = await (reverse ? cursor.prev() : cursor.next())
+      batch = await cursor[stepMany](size, reverse)
+      size = Math.min(size * 4, 1024)
     }
   } finally {
     cursor.close()
