@@ -30,6 +30,21 @@ describe('worker threads', () => {
     expect(await db.get('from-worker')).toBe('hello')
   })
 
+  it('terminated inside a write transaction, gives the writer back to the other threads', async () => {
+    const dir = tempDir()
+    await using env = open(dir)
+    const db = env.openDb('shared')
+    await db.put(Buffer.from('k'), Buffer.from('v'))
+    const worker = new Worker(fixture('txn-worker.mjs'), { workerData: { dir } })
+    await new Promise((resolve) => worker.once('message', resolve))
+    const blocked = db.put(Buffer.from('from-main'), Buffer.from('waits'))
+    await worker.terminate()
+    // the worker's transaction is aborted with it; the main thread's write goes on
+    expect(await blocked).toBe(true)
+    expect(await db.get(Buffer.from('from-worker'))).toBeUndefined()
+    expect(await db.get(Buffer.from('from-main'))).toEqual(Buffer.from('waits'))
+  })
+
   it('can be terminated mid-operation without harming the process or the data', async () => {
     const dir = tempDir()
     const env = open(dir, { mapSize: 4 * 1024 * 1024 })
