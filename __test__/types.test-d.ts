@@ -43,6 +43,21 @@ describe('openDb infers the database type from its coders', () => {
     >()
   })
 
+  it('lets 64-bit keys be given as numbers, and reads them as bigint', () => {
+    const big = env.openDb('big', { keyCoder: new UInt64Coder(), valueCoder: 'string' })
+    expectTypeOf(big).toEqualTypeOf<Database<bigint, string>>()
+    big.put(5, 'five')
+    big.put(5n, 'five')
+    big.range({ gte: 1, lt: 10n })
+    expectTypeOf(big.keys().toArray()).resolves.toEqualTypeOf<bigint[]>()
+    // @ts-expect-error not a number or bigint
+    big.put('5', 'five')
+    // numbers stay numbers for 32-bit keys: no bigint there
+    const small = env.openDb('small', { keyCoder: new UInt32Coder() })
+    // @ts-expect-error a bigint is not a uint32 key
+    small.put(5n, Buffer.alloc(1))
+  })
+
   it('follows the shorthand names, or the types given', () => {
     interface User {
       name: string

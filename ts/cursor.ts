@@ -5,6 +5,7 @@
  * `crates/core/src/cursor.rs`), so it stays right while the transaction
  * writes. `key`, `value` and `item` decode the current entry.
  */
+import type { Input } from './coders/index.js'
 import { BatchBuilder, Op } from './batch.js'
 import { codec, putFlags, type Database, type DbCodec } from './database.js'
 import { ClosedError, CoderError, transformNativeError } from './errors.js'
@@ -99,7 +100,7 @@ class Position<K, V> {
   }
 
   /** A put, then a move onto what it wrote (the exact pair where the value is stored as given). */
-  put(key: K, value: V, options?: PutOptions): Buffer {
+  put(key: Input<K>, value: V, options?: PutOptions): Buffer {
     const b = this.#builder()
     const wire = this.c.wire()
     const k = this.c.key(key)
@@ -123,7 +124,7 @@ class Position<K, V> {
   }
 
   /** A replace, then a move onto what it wrote. */
-  replace(key: K, value: V): Buffer {
+  replace(key: Input<K>, value: V): Buffer {
     const b = this.#builder()
     const wire = this.c.wire()
     const k = this.c.key(key)
@@ -194,7 +195,7 @@ class Position<K, V> {
     return old instanceof Uint8Array ? this.c.decode(old as Buffer, this.c.wire()) : undefined
   }
 
-  arg(key: K, value?: V): Buffer {
+  arg(key: Input<K>, value?: V): Buffer {
     const wire = this.c.wire()
     return pack(this.c.key(key), value === undefined ? EMPTY : this.c.value(value, wire))
   }
@@ -243,13 +244,13 @@ export class Cursor<K, V> {
   nextNoDup(): Promise<boolean> { return this.#go(Move.NextNoDup) }
   prevNoDup(): Promise<boolean> { return this.#go(Move.PrevNoDup) }
   /** To `key` exactly (its first value). */
-  seek(key: K): Promise<boolean> { return this.#go(Move.Seek, () => this.#at.arg(key)) }
+  seek(key: Input<K>): Promise<boolean> { return this.#go(Move.Seek, () => this.#at.arg(key)) }
   /** To the first key ≥ `key`. */
-  seekRange(key: K): Promise<boolean> { return this.#go(Move.SeekRange, () => this.#at.arg(key)) }
+  seekRange(key: Input<K>): Promise<boolean> { return this.#go(Move.SeekRange, () => this.#at.arg(key)) }
   /** To the pair `key`/`value` exactly (dupSort). */
-  seekDup(key: K, value: V): Promise<boolean> { return this.#go(Move.SeekDup, () => this.#at.arg(key, value)) }
+  seekDup(key: Input<K>, value: V): Promise<boolean> { return this.#go(Move.SeekDup, () => this.#at.arg(key, value)) }
   /** To `key`'s first value ≥ `value` (dupSort). */
-  seekRangeDup(key: K, value: V): Promise<boolean> { return this.#go(Move.SeekRangeDup, () => this.#at.arg(key, value)) }
+  seekRangeDup(key: Input<K>, value: V): Promise<boolean> { return this.#go(Move.SeekRangeDup, () => this.#at.arg(key, value)) }
 
   /** How many values the current key has (0 when not positioned). */
   async countDuplicates(): Promise<number> {
@@ -258,7 +259,7 @@ export class Cursor<K, V> {
   }
 
   /** Stores `value` under `key` and stands on it. Resolves as `db.put` does. */
-  async put(key: K, value: V, options?: PutOptions): Promise<boolean> {
+  async put(key: Input<K>, value: V, options?: PutOptions): Promise<boolean> {
     this.#writer()
     const [written, stand] = await this.#exec(() => this.#at.put(key, value, options))
     this.#at.land(stand)
@@ -279,7 +280,7 @@ export class Cursor<K, V> {
   }
 
   /** Stores `value` under `key`, stands on it, and resolves with the value it replaced. */
-  async replace(key: K, value: V): Promise<V | undefined> {
+  async replace(key: Input<K>, value: V): Promise<V | undefined> {
     this.#writer()
     const [old, stand] = await this.#exec(() => this.#at.replace(key, value))
     this.#at.land(stand)
@@ -375,17 +376,17 @@ export class CursorSync<K, V> {
   prevDup(): boolean { return this.#go(Move.PrevDup) }
   nextNoDup(): boolean { return this.#go(Move.NextNoDup) }
   prevNoDup(): boolean { return this.#go(Move.PrevNoDup) }
-  seek(key: K): boolean { return this.#go(Move.Seek, this.#at.arg(key)) }
-  seekRange(key: K): boolean { return this.#go(Move.SeekRange, this.#at.arg(key)) }
-  seekDup(key: K, value: V): boolean { return this.#go(Move.SeekDup, this.#at.arg(key, value)) }
-  seekRangeDup(key: K, value: V): boolean { return this.#go(Move.SeekRangeDup, this.#at.arg(key, value)) }
+  seek(key: Input<K>): boolean { return this.#go(Move.Seek, this.#at.arg(key)) }
+  seekRange(key: Input<K>): boolean { return this.#go(Move.SeekRange, this.#at.arg(key)) }
+  seekDup(key: Input<K>, value: V): boolean { return this.#go(Move.SeekDup, this.#at.arg(key, value)) }
+  seekRangeDup(key: Input<K>, value: V): boolean { return this.#go(Move.SeekRangeDup, this.#at.arg(key, value)) }
 
   countDuplicates(): number {
     if (!this.#at.on) return 0
     return this.#at.count(this.#exec(this.#at.move(Move.Count)))
   }
 
-  put(key: K, value: V, options?: PutOptions): boolean {
+  put(key: Input<K>, value: V, options?: PutOptions): boolean {
     const [written, stand] = this.#exec(this.#at.put(key, value, options))
     this.#at.land(stand)
     return written as boolean
@@ -399,7 +400,7 @@ export class CursorSync<K, V> {
     return deleted as boolean
   }
 
-  replace(key: K, value: V): V | undefined {
+  replace(key: Input<K>, value: V): V | undefined {
     const [old, stand] = this.#exec(this.#at.replace(key, value))
     this.#at.land(stand)
     return this.#at.decodeStored(old)

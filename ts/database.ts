@@ -1,5 +1,6 @@
 import { Op, OpFlag } from './batch.js'
 import { CompressedCoder, type Coder } from './coder.js'
+import type { Input } from './coders/index.js'
 import { BadValsizeError, ClosedError, CoderError, ReadonlyError, transformNativeError } from './errors.js'
 import type { Environment } from './environment.js'
 import type { DbRef, NativeEnv, NativeRange, NativeRangeOptions } from './native.js'
@@ -13,9 +14,9 @@ export const readVia = Symbol('lmdb-napi.readVia')
 
 /** @internal A database's read members over another read source (a snapshot's). */
 export interface ReadVia<K, V> {
-  get(key: K, defaultValue: unknown): Promise<unknown>
-  getMany(keys: Iterable<K>): Promise<(V | undefined)[]>
-  has(key: K): Promise<boolean>
+  get(key: Input<K>, defaultValue: unknown): Promise<unknown>
+  getMany(keys: Iterable<Input<K>>): Promise<(V | undefined)[]>
+  has(key: Input<K>): Promise<boolean>
   range(options?: RangeOptions<K>): RangeIterable<[K, V]>
 }
 
@@ -33,7 +34,7 @@ export interface DbCodec<K, V> {
   readonly ref: DbRef
   readonly env: Environment
   writable(): void
-  key(key: K): Uint8Array
+  key(key: Input<K>): Uint8Array
   wire(): Wire<V>
   value(value: V, wire: Wire<V>): Uint8Array
   decode(answer: Buffer | Error, wire: Wire<V>): V
@@ -85,24 +86,24 @@ export class Database<K = Buffer, V = Buffer> {
   }
 
   /** The value of `key`, or `defaultValue` (`undefined` unless given) when absent. */
-  get(key: K): Promise<V | undefined>
-  get<D>(key: K, defaultValue: D): Promise<V | D>
-  get(key: K, defaultValue?: unknown): Promise<unknown> {
+  get(key: Input<K>): Promise<V | undefined>
+  get<D>(key: Input<K>, defaultValue: D): Promise<V | D>
+  get(key: Input<K>, defaultValue?: unknown): Promise<unknown> {
     return this.#get(this.#link.reads, key, defaultValue)
   }
 
   /** The values of `keys` in input order (`undefined` where absent), read in one snapshot. */
-  getMany(keys: Iterable<K>): Promise<(V | undefined)[]> {
+  getMany(keys: Iterable<Input<K>>): Promise<(V | undefined)[]> {
     return this.#getMany(this.#link.reads, keys)
   }
 
   /** Whether `key` is present. */
-  has(key: K): Promise<boolean> {
+  has(key: Input<K>): Promise<boolean> {
     return this.#has(this.#link.reads, key)
   }
 
   /** `get` on the calling thread: no hop to the pool, but it blocks for the read. */
-  getSync(key: K): V | undefined {
+  getSync(key: Input<K>): V | undefined {
     const wire = this.#wire()
     const k = this.#key(key)
     let bytes: Buffer | null
@@ -115,14 +116,14 @@ export class Database<K = Buffer, V = Buffer> {
   }
 
   /** `getMany` on the calling thread. */
-  getManySync(keys: Iterable<K>): (V | undefined)[] {
+  getManySync(keys: Iterable<Input<K>>): (V | undefined)[] {
     const wire = this.#wire()
     const encoded = Array.from(iterable(keys), (k) => this.#key(k))
     return this.#decodeAll(this.#link.reads.readSync(Op.Get, this.#ref, encoded, wire.codec), wire)
   }
 
   /** `has` on the calling thread. */
-  hasSync(key: K): boolean {
+  hasSync(key: Input<K>): boolean {
     return found(this.#link.reads.readSync(Op.Has, this.#ref, [this.#key(key)]))
   }
 
@@ -149,12 +150,12 @@ export class Database<K = Buffer, V = Buffer> {
   }
 
   /** Every value of `key`, in order (dupSort databases; otherwise its one value). */
-  async getDuplicates(key: K): Promise<V[]> {
+  async getDuplicates(key: Input<K>): Promise<V[]> {
     return this.values({ gte: key, lte: key }).toArray()
   }
 
   /** How many values `key` has (dupSort databases; otherwise 0 or 1). */
-  async countDuplicates(key: K): Promise<number> {
+  async countDuplicates(key: Input<K>): Promise<number> {
     return this.env.read(async (snapshot) => {
       const cursor = snapshot.cursor(this)
       return (await cursor.seek(key)) ? cursor.countDuplicates() : 0
@@ -206,7 +207,7 @@ export class Database<K = Buffer, V = Buffer> {
     }
   }
 
-  #get(reads: ReadQueue, key: K, defaultValue: unknown): Promise<unknown> {
+  #get(reads: ReadQueue, key: Input<K>, defaultValue: unknown): Promise<unknown> {
     // not `async`: one promise per get (it still never throws)
     try {
       const wire = this.#wire()
@@ -219,13 +220,13 @@ export class Database<K = Buffer, V = Buffer> {
     }
   }
 
-  async #getMany(reads: ReadQueue, keys: Iterable<K>): Promise<(V | undefined)[]> {
+  async #getMany(reads: ReadQueue, keys: Iterable<Input<K>>): Promise<(V | undefined)[]> {
     const wire = this.#wire()
     const encoded = Array.from(iterable(keys), (k) => this.#key(k))
     return this.#decodeAll(await reads.read(Op.Get, this.#ref, encoded, wire.codec), wire)
   }
 
-  async #has(reads: ReadQueue, key: K): Promise<boolean> {
+  async #has(reads: ReadQueue, key: Input<K>): Promise<boolean> {
     return found(await reads.read(Op.Has, this.#ref, [this.#key(key)]))
   }
 
@@ -249,7 +250,7 @@ export class Database<K = Buffer, V = Buffer> {
 
   #rangeOptions(options: RangeOptions<K>, wire: Wire<V>, shape: string): NativeRangeOptions {
     if (options === null || typeof options !== 'object') throw new TypeError('range options are an object')
-    const bound = (k: K | undefined) => (k === undefined ? undefined : Buffer.from(this.#key(k)))
+    const bound = (k: Input<K> | undefined) => (k === undefined ? undefined : Buffer.from(this.#key(k)))
     const count = (n: number | undefined, what: string) => {
       if (n === undefined) return undefined
       if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`${what} is a count: ${n}`)
@@ -260,7 +261,7 @@ export class Database<K = Buffer, V = Buffer> {
       gte: bound(options.gte),
       lt: bound(options.lt),
       lte: bound(options.lte),
-      prefix: options.prefix === undefined ? undefined : Buffer.from(this.#serialize(this.keyCoder, options.prefix)),
+      prefix: options.prefix === undefined ? undefined : Buffer.from(this.#serialize(this.keyCoder, options.prefix as K)),
       reverse: options.reverse === true,
       limit: count(options.limit, 'limit'),
       offset: count(options.offset, 'offset'),
@@ -274,7 +275,7 @@ export class Database<K = Buffer, V = Buffer> {
    * Stores `value` under `key`. Resolves `false` when `noOverwrite` (or
    * `noDupData`) found the key (or pair) present, else `true`.
    */
-  put(key: K, value: V, options?: PutOptions): Promise<boolean> {
+  put(key: Input<K>, value: V, options?: PutOptions): Promise<boolean> {
     // not `async`: the hot path makes one promise, not two (still never throws)
     try {
       this.#writable()
@@ -293,7 +294,7 @@ export class Database<K = Buffer, V = Buffer> {
    * async iterable is read to its end first; the write keeps its place in
    * the order of writes meanwhile (later writes wait behind it).
    */
-  async putMany(entries: Iterable<[K, V]> | AsyncIterable<[K, V]>, options?: PutOptions): Promise<number> {
+  async putMany(entries: Iterable<[Input<K>, V]> | AsyncIterable<[Input<K>, V]>, options?: PutOptions): Promise<number> {
     this.#writable()
     const wire = this.#wire()
     const flags = putFlags(options)
@@ -326,7 +327,7 @@ export class Database<K = Buffer, V = Buffer> {
    * Deletes `key` (all its values); with `value` on a dupSort database, only
    * that pair. Resolves whether anything was deleted.
    */
-  delete(key: K, value?: V): Promise<boolean> {
+  delete(key: Input<K>, value?: V): Promise<boolean> {
     try {
       this.#writable()
       const wire = this.#wire()
@@ -339,7 +340,7 @@ export class Database<K = Buffer, V = Buffer> {
   }
 
   /** Deletes every key in one transaction; resolves with how many existed. */
-  async deleteMany(keys: Iterable<K>): Promise<number> {
+  async deleteMany(keys: Iterable<Input<K>>): Promise<number> {
     this.#writable()
     const encoded = Array.from(iterable(keys), (k) => this.#key(k))
     if (encoded.length === 0) return 0
@@ -351,7 +352,7 @@ export class Database<K = Buffer, V = Buffer> {
   }
 
   /** Stores `value` and resolves with the value it replaced (`undefined` if none). */
-  async replace(key: K, value: V): Promise<V | undefined> {
+  async replace(key: Input<K>, value: V): Promise<V | undefined> {
     this.#writable()
     const wire = this.#wire()
     const k = this.#key(key)
@@ -361,7 +362,7 @@ export class Database<K = Buffer, V = Buffer> {
   }
 
   /** Deletes `key` and resolves with its value (`undefined` if absent). */
-  async pop(key: K): Promise<V | undefined> {
+  async pop(key: Input<K>): Promise<V | undefined> {
     this.#writable()
     const wire = this.#wire()
     const k = this.#key(key)
@@ -405,9 +406,9 @@ export class Database<K = Buffer, V = Buffer> {
     if (this.#link.readonly) throw new ReadonlyError('the environment is read-only')
   }
 
-  #key(key: K): Uint8Array {
+  #key(key: Input<K>): Uint8Array {
     this.#open()
-    const bytes = this.#serialize(this.keyCoder, key)
+    const bytes = this.#serialize(this.keyCoder, key as K)
     if (bytes.length === 0) throw new BadValsizeError('a key cannot be empty')
     if (bytes.length > this.#link.maxKeySize) {
       throw new BadValsizeError(`a key of ${bytes.length} bytes is longer than maxKeySize() (${this.#link.maxKeySize})`)

@@ -296,7 +296,7 @@ export class Environment {
       const c = op.db[codec]()
       c.writable()
       const wire = c.wire()
-      const key = c.key(op.key)
+      const key = c.key(op.key as never)
       if (op.type === 'put') return { kind: Op.Put, c, key, value: c.value(op.value, wire), wire }
       if (op.type === 'delete') return { kind: Op.Delete, c, key, value: undefined, wire }
       throw new TypeError(`unknown batch operation type '${(op as { type: unknown }).type}'`)

@@ -16,7 +16,7 @@ export type { CompressionOptions } from './coder.js'
 export {
   IdentityCoder, JSONCoder, MsgPackCoder, StringCoder, UInt16Coder, UInt32Coder, UInt64Coder, V8Coder,
 } from './coders/index.js'
-export type { CoderName, CoderNameFor, CoderType } from './coders/index.js'
+export type { CoderName, CoderNameFor, CoderType, Input } from './coders/index.js'
 export type {
   CopyOptions, DbOptions, DbStat, EnvFlags, EnvInfo, EnvOptions, EnvStat, PutOptions,
 } from './types.js'

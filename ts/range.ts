@@ -5,20 +5,21 @@
  * is released as soon as the iteration ends, breaks or fails.
  */
 import { transformNativeError } from './errors.js'
+import type { Input } from './coders/index.js'
 import type { NativeRange } from './native.js'
 
 /** Bounds and shape of a range. Bounds hold in key order whatever the direction. */
 export interface RangeOptions<K> {
   /** Keys greater than this. */
-  gt?: K
+  gt?: Input<K>
   /** Keys greater than or equal to this. */
-  gte?: K
+  gte?: Input<K>
   /** Keys less than this. */
-  lt?: K
+  lt?: Input<K>
   /** Keys less than or equal to this. */
-  lte?: K
+  lte?: Input<K>
   /** Keys whose encoded bytes start with this key's encoded bytes. */
-  prefix?: K
+  prefix?: Input<K>
   /** From the last key down. */
   reverse?: boolean
   /** At most this many entries. */

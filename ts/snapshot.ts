@@ -1,3 +1,4 @@
+import type { Input } from './coders/index.js'
 import { readVia, type Database } from './database.js'
 import { ClosedError, transformNativeError } from './errors.js'
 import type { NativeSnapshot } from './native.js'
@@ -34,19 +35,19 @@ export class Snapshot {
   }
 
   /** `db.get` in this snapshot. */
-  get<K, V>(db: Database<K, V>, key: K): Promise<V | undefined>
-  get<K, V, D>(db: Database<K, V>, key: K, defaultValue: D): Promise<V | D>
-  get<K, V>(db: Database<K, V>, key: K, defaultValue?: unknown): Promise<unknown> {
+  get<K, V>(db: Database<K, V>, key: Input<K>): Promise<V | undefined>
+  get<K, V, D>(db: Database<K, V>, key: Input<K>, defaultValue: D): Promise<V | D>
+  get<K, V>(db: Database<K, V>, key: Input<K>, defaultValue?: unknown): Promise<unknown> {
     return this.#via(db, (r) => r.get(key, defaultValue))
   }
 
   /** `db.getMany` in this snapshot. */
-  getMany<K, V>(db: Database<K, V>, keys: Iterable<K>): Promise<(V | undefined)[]> {
+  getMany<K, V>(db: Database<K, V>, keys: Iterable<Input<K>>): Promise<(V | undefined)[]> {
     return this.#via(db, (r) => r.getMany(keys))
   }
 
   /** `db.has` in this snapshot. */
-  has<K, V>(db: Database<K, V>, key: K): Promise<boolean> {
+  has<K, V>(db: Database<K, V>, key: Input<K>): Promise<boolean> {
     return this.#via(db, (r) => r.has(key))
   }
 

@@ -4,6 +4,7 @@
  * (run on this thread). Both take the database as the first argument of
  * every member, and see their own writes.
  */
+import type { Input } from './coders/index.js'
 import { BatchBuilder, Op, OpFlag } from './batch.js'
 import { codec, count, iterable, putFlags, type Database } from './database.js'
 import { BadTxnError, ClosedError, transformNativeError } from './errors.js'
@@ -30,7 +31,7 @@ const EMPTY = new Uint8Array(0)
 
 /** The members' steps, shared by the async and the sync transaction. */
 const steps = {
-  get<K, V>(db: Database<K, V>, key: K, defaultValue: unknown): Step<unknown> {
+  get<K, V>(db: Database<K, V>, key: Input<K>, defaultValue: unknown): Step<unknown> {
     const c = db[codec]()
     const wire = c.wire()
     const k = c.key(key)
@@ -42,7 +43,7 @@ const steps = {
       },
     }
   },
-  getMany<K, V>(db: Database<K, V>, keys: Iterable<K>): Step<(V | undefined)[]> {
+  getMany<K, V>(db: Database<K, V>, keys: Iterable<Input<K>>): Step<(V | undefined)[]> {
     const c = db[codec]()
     const wire = c.wire()
     const encoded = Array.from(iterable(keys), (k) => c.key(k))
@@ -55,12 +56,12 @@ const steps = {
         }),
     }
   },
-  has<K, V>(db: Database<K, V>, key: K): Step<boolean> {
+  has<K, V>(db: Database<K, V>, key: Input<K>): Step<boolean> {
     const c = db[codec]()
     const k = c.key(key)
     return { build: (b) => b.push(Op.Has, 0, 0, c.ref, k), read: ([r]) => unwrap(r) as boolean }
   },
-  put<K, V>(db: Database<K, V>, key: K, value: V, options?: PutOptions): Step<boolean> {
+  put<K, V>(db: Database<K, V>, key: Input<K>, value: V, options?: PutOptions): Step<boolean> {
     const c = db[codec]()
     c.writable()
     const wire = c.wire()
@@ -69,7 +70,7 @@ const steps = {
     const flags = putFlags(options)
     return { build: (b) => b.push(Op.Put, flags, 0, c.ref, k, v, wire.codec, wire.level), read: ([r]) => unwrap(r) as boolean }
   },
-  putMany<K, V>(db: Database<K, V>, entries: Iterable<[K, V]>, options?: PutOptions): Step<number> {
+  putMany<K, V>(db: Database<K, V>, entries: Iterable<[Input<K>, V]>, options?: PutOptions): Step<number> {
     const c = db[codec]()
     c.writable()
     const wire = c.wire()
@@ -80,7 +81,7 @@ const steps = {
       read: ([r]) => (encoded.length === 0 ? 0 : count(unwrap(r))),
     }
   },
-  delete<K, V>(db: Database<K, V>, key: K, value?: V): Step<boolean> {
+  delete<K, V>(db: Database<K, V>, key: Input<K>, value?: V): Step<boolean> {
     const c = db[codec]()
     c.writable()
     const wire = c.wire()
@@ -88,7 +89,7 @@ const steps = {
     const v = value === undefined ? undefined : c.value(value, wire)
     return { build: (b) => b.push(Op.Delete, 0, 0, c.ref, k, v, wire.codec, wire.level), read: ([r]) => unwrap(r) as boolean }
   },
-  deleteMany<K, V>(db: Database<K, V>, keys: Iterable<K>): Step<number> {
+  deleteMany<K, V>(db: Database<K, V>, keys: Iterable<Input<K>>): Step<number> {
     const c = db[codec]()
     c.writable()
     const encoded = Array.from(iterable(keys), (k) => c.key(k))
@@ -97,7 +98,7 @@ const steps = {
       read: ([r]) => (encoded.length === 0 ? 0 : count(unwrap(r))),
     }
   },
-  replace<K, V>(db: Database<K, V>, key: K, value: V): Step<V | undefined> {
+  replace<K, V>(db: Database<K, V>, key: Input<K>, value: V): Step<V | undefined> {
     const c = db[codec]()
     c.writable()
     const wire = c.wire()
@@ -111,7 +112,7 @@ const steps = {
       },
     }
   },
-  pop<K, V>(db: Database<K, V>, key: K): Step<V | undefined> {
+  pop<K, V>(db: Database<K, V>, key: Input<K>): Step<V | undefined> {
     const c = db[codec]()
     c.writable()
     const wire = c.wire()
@@ -157,33 +158,33 @@ export class Transaction {
   }
 
   /** The value of `key` in `db`, as this transaction sees it. */
-  get<K, V>(db: Database<K, V>, key: K): Promise<V | undefined>
-  get<K, V, D>(db: Database<K, V>, key: K, defaultValue: D): Promise<V | D>
-  get<K, V>(db: Database<K, V>, key: K, defaultValue?: unknown): Promise<unknown> {
+  get<K, V>(db: Database<K, V>, key: Input<K>): Promise<V | undefined>
+  get<K, V, D>(db: Database<K, V>, key: Input<K>, defaultValue: D): Promise<V | D>
+  get<K, V>(db: Database<K, V>, key: Input<K>, defaultValue?: unknown): Promise<unknown> {
     return this.#run(() => steps.get(db, key, defaultValue))
   }
-  getMany<K, V>(db: Database<K, V>, keys: Iterable<K>): Promise<(V | undefined)[]> {
+  getMany<K, V>(db: Database<K, V>, keys: Iterable<Input<K>>): Promise<(V | undefined)[]> {
     return this.#run(() => steps.getMany(db, keys))
   }
-  has<K, V>(db: Database<K, V>, key: K): Promise<boolean> {
+  has<K, V>(db: Database<K, V>, key: Input<K>): Promise<boolean> {
     return this.#run(() => steps.has(db, key))
   }
-  put<K, V>(db: Database<K, V>, key: K, value: V, options?: PutOptions): Promise<boolean> {
+  put<K, V>(db: Database<K, V>, key: Input<K>, value: V, options?: PutOptions): Promise<boolean> {
     return this.#run(() => steps.put(db, key, value, options))
   }
-  putMany<K, V>(db: Database<K, V>, entries: Iterable<[K, V]>, options?: PutOptions): Promise<number> {
+  putMany<K, V>(db: Database<K, V>, entries: Iterable<[Input<K>, V]>, options?: PutOptions): Promise<number> {
     return this.#run(() => steps.putMany(db, entries, options))
   }
-  delete<K, V>(db: Database<K, V>, key: K, value?: V): Promise<boolean> {
+  delete<K, V>(db: Database<K, V>, key: Input<K>, value?: V): Promise<boolean> {
     return this.#run(() => steps.delete(db, key, value))
   }
-  deleteMany<K, V>(db: Database<K, V>, keys: Iterable<K>): Promise<number> {
+  deleteMany<K, V>(db: Database<K, V>, keys: Iterable<Input<K>>): Promise<number> {
     return this.#run(() => steps.deleteMany(db, keys))
   }
-  replace<K, V>(db: Database<K, V>, key: K, value: V): Promise<V | undefined> {
+  replace<K, V>(db: Database<K, V>, key: Input<K>, value: V): Promise<V | undefined> {
     return this.#run(() => steps.replace(db, key, value))
   }
-  pop<K, V>(db: Database<K, V>, key: K): Promise<V | undefined> {
+  pop<K, V>(db: Database<K, V>, key: Input<K>): Promise<V | undefined> {
     return this.#run(() => steps.pop(db, key))
   }
   drop<K, V>(db: Database<K, V>, options?: { delete?: boolean }): Promise<void> {
@@ -290,33 +291,33 @@ export class TransactionSync {
     this.#native = native
   }
 
-  get<K, V>(db: Database<K, V>, key: K): V | undefined
-  get<K, V, D>(db: Database<K, V>, key: K, defaultValue: D): V | D
-  get<K, V>(db: Database<K, V>, key: K, defaultValue?: unknown): unknown {
+  get<K, V>(db: Database<K, V>, key: Input<K>): V | undefined
+  get<K, V, D>(db: Database<K, V>, key: Input<K>, defaultValue: D): V | D
+  get<K, V>(db: Database<K, V>, key: Input<K>, defaultValue?: unknown): unknown {
     return this.#run(steps.get(db, key, defaultValue))
   }
-  getMany<K, V>(db: Database<K, V>, keys: Iterable<K>): (V | undefined)[] {
+  getMany<K, V>(db: Database<K, V>, keys: Iterable<Input<K>>): (V | undefined)[] {
     return this.#run(steps.getMany(db, keys))
   }
-  has<K, V>(db: Database<K, V>, key: K): boolean {
+  has<K, V>(db: Database<K, V>, key: Input<K>): boolean {
     return this.#run(steps.has(db, key))
   }
-  put<K, V>(db: Database<K, V>, key: K, value: V, options?: PutOptions): boolean {
+  put<K, V>(db: Database<K, V>, key: Input<K>, value: V, options?: PutOptions): boolean {
     return this.#run(steps.put(db, key, value, options))
   }
-  putMany<K, V>(db: Database<K, V>, entries: Iterable<[K, V]>, options?: PutOptions): number {
+  putMany<K, V>(db: Database<K, V>, entries: Iterable<[Input<K>, V]>, options?: PutOptions): number {
     return this.#run(steps.putMany(db, entries, options))
   }
-  delete<K, V>(db: Database<K, V>, key: K, value?: V): boolean {
+  delete<K, V>(db: Database<K, V>, key: Input<K>, value?: V): boolean {
     return this.#run(steps.delete(db, key, value))
   }
-  deleteMany<K, V>(db: Database<K, V>, keys: Iterable<K>): number {
+  deleteMany<K, V>(db: Database<K, V>, keys: Iterable<Input<K>>): number {
     return this.#run(steps.deleteMany(db, keys))
   }
-  replace<K, V>(db: Database<K, V>, key: K, value: V): V | undefined {
+  replace<K, V>(db: Database<K, V>, key: Input<K>, value: V): V | undefined {
     return this.#run(steps.replace(db, key, value))
   }
-  pop<K, V>(db: Database<K, V>, key: K): V | undefined {
+  pop<K, V>(db: Database<K, V>, key: Input<K>): V | undefined {
     return this.#run(steps.pop(db, key))
   }
   drop<K, V>(db: Database<K, V>, options?: { delete?: boolean }): void {
@@ -378,8 +379,8 @@ export class TransactionSync {
 /** A range walked with a cursor inside a write transaction, fetched in chunks. */
 async function* walk<K, V>(cursor: Cursor<K, V>, db: Database<K, V>, options: RangeOptions<K>): AsyncGenerator<[K, V]> {
   const c = db[codec]()
-  const enc = (k: K | undefined) => (k === undefined ? undefined : Buffer.from(c.key(k)))
-  const prefix = options.prefix === undefined ? undefined : Buffer.from(db.keyCoder.serialize(options.prefix))
+  const enc = (k: Input<K> | undefined) => (k === undefined ? undefined : Buffer.from(c.key(k)))
+  const prefix = options.prefix === undefined ? undefined : Buffer.from(db.keyCoder.serialize(options.prefix as K))
   const [gt, gte, lt, lte] = [enc(options.gt), enc(options.gte), enc(options.lt), enc(options.lte)]
   const reverse = options.reverse === true
   const inside = (key: Buffer) =>

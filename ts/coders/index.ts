@@ -24,6 +24,12 @@ export type CoderType<C> = C extends 'binary'
             ? T
             : never
 
+/**
+ * What a method takes where a coder makes `T`: the same, but for 64-bit
+ * integers, which `UInt64Coder` also takes as safe-integer numbers.
+ */
+export type Input<T> = T | ([T] extends [bigint] ? number : never)
+
 /** The coder names that fit values of type `T` (for `openDb<K, V>` with explicit types). */
 export type CoderNameFor<T> =
   | (T extends Buffer ? 'binary' : never)
