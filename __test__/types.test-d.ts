@@ -50,6 +50,9 @@ describe('openDb infers the database type from its coders', () => {
     big.put(5n, 'five')
     big.range({ gte: 1, lt: 10n })
     expectTypeOf(big.keys().toArray()).resolves.toEqualTypeOf<bigint[]>()
+    const counters = env.openDb('counters', { keyCoder: 'string', valueCoder: new UInt64Coder() })
+    counters.put('hits', 1)
+    expectTypeOf(counters.get('hits')).resolves.toEqualTypeOf<bigint | undefined>()
     // @ts-expect-error not a number or bigint
     big.put('5', 'five')
     // numbers stay numbers for 32-bit keys: no bigint there

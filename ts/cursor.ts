@@ -100,7 +100,7 @@ class Position<K, V> {
   }
 
   /** A put, then a move onto what it wrote (the exact pair where the value is stored as given). */
-  put(key: Input<K>, value: V, options?: PutOptions): Buffer {
+  put(key: Input<K>, value: Input<V>, options?: PutOptions): Buffer {
     const b = this.#builder()
     const wire = this.c.wire()
     const k = this.c.key(key)
@@ -124,7 +124,7 @@ class Position<K, V> {
   }
 
   /** A replace, then a move onto what it wrote. */
-  replace(key: Input<K>, value: V): Buffer {
+  replace(key: Input<K>, value: Input<V>): Buffer {
     const b = this.#builder()
     const wire = this.c.wire()
     const k = this.c.key(key)
@@ -195,7 +195,7 @@ class Position<K, V> {
     return old instanceof Uint8Array ? this.c.decode(old as Buffer, this.c.wire()) : undefined
   }
 
-  arg(key: Input<K>, value?: V): Buffer {
+  arg(key: Input<K>, value?: Input<V>): Buffer {
     const wire = this.c.wire()
     return pack(this.c.key(key), value === undefined ? EMPTY : this.c.value(value, wire))
   }
@@ -248,9 +248,9 @@ export class Cursor<K, V> {
   /** To the first key ≥ `key`. */
   seekRange(key: Input<K>): Promise<boolean> { return this.#go(Move.SeekRange, () => this.#at.arg(key)) }
   /** To the pair `key`/`value` exactly (dupSort). */
-  seekDup(key: Input<K>, value: V): Promise<boolean> { return this.#go(Move.SeekDup, () => this.#at.arg(key, value)) }
+  seekDup(key: Input<K>, value: Input<V>): Promise<boolean> { return this.#go(Move.SeekDup, () => this.#at.arg(key, value)) }
   /** To `key`'s first value ≥ `value` (dupSort). */
-  seekRangeDup(key: Input<K>, value: V): Promise<boolean> { return this.#go(Move.SeekRangeDup, () => this.#at.arg(key, value)) }
+  seekRangeDup(key: Input<K>, value: Input<V>): Promise<boolean> { return this.#go(Move.SeekRangeDup, () => this.#at.arg(key, value)) }
 
   /** How many values the current key has (0 when not positioned). */
   async countDuplicates(): Promise<number> {
@@ -259,7 +259,7 @@ export class Cursor<K, V> {
   }
 
   /** Stores `value` under `key` and stands on it. Resolves as `db.put` does. */
-  async put(key: Input<K>, value: V, options?: PutOptions): Promise<boolean> {
+  async put(key: Input<K>, value: Input<V>, options?: PutOptions): Promise<boolean> {
     this.#writer()
     const [written, stand] = await this.#exec(() => this.#at.put(key, value, options))
     this.#at.land(stand)
@@ -280,7 +280,7 @@ export class Cursor<K, V> {
   }
 
   /** Stores `value` under `key`, stands on it, and resolves with the value it replaced. */
-  async replace(key: Input<K>, value: V): Promise<V | undefined> {
+  async replace(key: Input<K>, value: Input<V>): Promise<V | undefined> {
     this.#writer()
     const [old, stand] = await this.#exec(() => this.#at.replace(key, value))
     this.#at.land(stand)
@@ -378,15 +378,15 @@ export class CursorSync<K, V> {
   prevNoDup(): boolean { return this.#go(Move.PrevNoDup) }
   seek(key: Input<K>): boolean { return this.#go(Move.Seek, this.#at.arg(key)) }
   seekRange(key: Input<K>): boolean { return this.#go(Move.SeekRange, this.#at.arg(key)) }
-  seekDup(key: Input<K>, value: V): boolean { return this.#go(Move.SeekDup, this.#at.arg(key, value)) }
-  seekRangeDup(key: Input<K>, value: V): boolean { return this.#go(Move.SeekRangeDup, this.#at.arg(key, value)) }
+  seekDup(key: Input<K>, value: Input<V>): boolean { return this.#go(Move.SeekDup, this.#at.arg(key, value)) }
+  seekRangeDup(key: Input<K>, value: Input<V>): boolean { return this.#go(Move.SeekRangeDup, this.#at.arg(key, value)) }
 
   countDuplicates(): number {
     if (!this.#at.on) return 0
     return this.#at.count(this.#exec(this.#at.move(Move.Count)))
   }
 
-  put(key: Input<K>, value: V, options?: PutOptions): boolean {
+  put(key: Input<K>, value: Input<V>, options?: PutOptions): boolean {
     const [written, stand] = this.#exec(this.#at.put(key, value, options))
     this.#at.land(stand)
     return written as boolean
@@ -400,7 +400,7 @@ export class CursorSync<K, V> {
     return deleted as boolean
   }
 
-  replace(key: Input<K>, value: V): V | undefined {
+  replace(key: Input<K>, value: Input<V>): V | undefined {
     const [old, stand] = this.#exec(this.#at.replace(key, value))
     this.#at.land(stand)
     return this.#at.decodeStored(old)

@@ -36,7 +36,7 @@ export interface DbCodec<K, V> {
   writable(): void
   key(key: Input<K>): Uint8Array
   wire(): Wire<V>
-  value(value: V, wire: Wire<V>): Uint8Array
+  value(value: Input<V>, wire: Wire<V>): Uint8Array
   decode(answer: Buffer | Error, wire: Wire<V>): V
 }
 
@@ -275,7 +275,7 @@ export class Database<K = Buffer, V = Buffer> {
    * Stores `value` under `key`. Resolves `false` when `noOverwrite` (or
    * `noDupData`) found the key (or pair) present, else `true`.
    */
-  put(key: Input<K>, value: V, options?: PutOptions): Promise<boolean> {
+  put(key: Input<K>, value: Input<V>, options?: PutOptions): Promise<boolean> {
     // not `async`: the hot path makes one promise, not two (still never throws)
     try {
       this.#writable()
@@ -294,7 +294,7 @@ export class Database<K = Buffer, V = Buffer> {
    * async iterable is read to its end first; the write keeps its place in
    * the order of writes meanwhile (later writes wait behind it).
    */
-  async putMany(entries: Iterable<[Input<K>, V]> | AsyncIterable<[Input<K>, V]>, options?: PutOptions): Promise<number> {
+  async putMany(entries: Iterable<[Input<K>, Input<V>]> | AsyncIterable<[Input<K>, Input<V>]>, options?: PutOptions): Promise<number> {
     this.#writable()
     const wire = this.#wire()
     const flags = putFlags(options)
@@ -327,7 +327,7 @@ export class Database<K = Buffer, V = Buffer> {
    * Deletes `key` (all its values); with `value` on a dupSort database, only
    * that pair. Resolves whether anything was deleted.
    */
-  delete(key: Input<K>, value?: V): Promise<boolean> {
+  delete(key: Input<K>, value?: Input<V>): Promise<boolean> {
     try {
       this.#writable()
       const wire = this.#wire()
@@ -352,7 +352,7 @@ export class Database<K = Buffer, V = Buffer> {
   }
 
   /** Stores `value` and resolves with the value it replaced (`undefined` if none). */
-  async replace(key: Input<K>, value: V): Promise<V | undefined> {
+  async replace(key: Input<K>, value: Input<V>): Promise<V | undefined> {
     this.#writable()
     const wire = this.#wire()
     const k = this.#key(key)
@@ -427,8 +427,8 @@ export class Database<K = Buffer, V = Buffer> {
       : { coder, codec: 0, level: 0 }
   }
 
-  #value(value: V, wire: Wire<V>): Uint8Array {
-    return this.#serialize(wire.coder, value, this.valueCoder.name)
+  #value(value: Input<V>, wire: Wire<V>): Uint8Array {
+    return this.#serialize(wire.coder, value as V, this.valueCoder.name)
   }
 
   #serialize<T>(coder: Coder<T>, value: T, name = coder.name): Uint8Array {

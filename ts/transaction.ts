@@ -61,7 +61,7 @@ const steps = {
     const k = c.key(key)
     return { build: (b) => b.push(Op.Has, 0, 0, c.ref, k), read: ([r]) => unwrap(r) as boolean }
   },
-  put<K, V>(db: Database<K, V>, key: Input<K>, value: V, options?: PutOptions): Step<boolean> {
+  put<K, V>(db: Database<K, V>, key: Input<K>, value: Input<V>, options?: PutOptions): Step<boolean> {
     const c = db[codec]()
     c.writable()
     const wire = c.wire()
@@ -70,7 +70,7 @@ const steps = {
     const flags = putFlags(options)
     return { build: (b) => b.push(Op.Put, flags, 0, c.ref, k, v, wire.codec, wire.level), read: ([r]) => unwrap(r) as boolean }
   },
-  putMany<K, V>(db: Database<K, V>, entries: Iterable<[Input<K>, V]>, options?: PutOptions): Step<number> {
+  putMany<K, V>(db: Database<K, V>, entries: Iterable<[Input<K>, Input<V>]>, options?: PutOptions): Step<number> {
     const c = db[codec]()
     c.writable()
     const wire = c.wire()
@@ -81,7 +81,7 @@ const steps = {
       read: ([r]) => (encoded.length === 0 ? 0 : count(unwrap(r))),
     }
   },
-  delete<K, V>(db: Database<K, V>, key: Input<K>, value?: V): Step<boolean> {
+  delete<K, V>(db: Database<K, V>, key: Input<K>, value?: Input<V>): Step<boolean> {
     const c = db[codec]()
     c.writable()
     const wire = c.wire()
@@ -98,7 +98,7 @@ const steps = {
       read: ([r]) => (encoded.length === 0 ? 0 : count(unwrap(r))),
     }
   },
-  replace<K, V>(db: Database<K, V>, key: Input<K>, value: V): Step<V | undefined> {
+  replace<K, V>(db: Database<K, V>, key: Input<K>, value: Input<V>): Step<V | undefined> {
     const c = db[codec]()
     c.writable()
     const wire = c.wire()
@@ -169,19 +169,19 @@ export class Transaction {
   has<K, V>(db: Database<K, V>, key: Input<K>): Promise<boolean> {
     return this.#run(() => steps.has(db, key))
   }
-  put<K, V>(db: Database<K, V>, key: Input<K>, value: V, options?: PutOptions): Promise<boolean> {
+  put<K, V>(db: Database<K, V>, key: Input<K>, value: Input<V>, options?: PutOptions): Promise<boolean> {
     return this.#run(() => steps.put(db, key, value, options))
   }
-  putMany<K, V>(db: Database<K, V>, entries: Iterable<[Input<K>, V]>, options?: PutOptions): Promise<number> {
+  putMany<K, V>(db: Database<K, V>, entries: Iterable<[Input<K>, Input<V>]>, options?: PutOptions): Promise<number> {
     return this.#run(() => steps.putMany(db, entries, options))
   }
-  delete<K, V>(db: Database<K, V>, key: Input<K>, value?: V): Promise<boolean> {
+  delete<K, V>(db: Database<K, V>, key: Input<K>, value?: Input<V>): Promise<boolean> {
     return this.#run(() => steps.delete(db, key, value))
   }
   deleteMany<K, V>(db: Database<K, V>, keys: Iterable<Input<K>>): Promise<number> {
     return this.#run(() => steps.deleteMany(db, keys))
   }
-  replace<K, V>(db: Database<K, V>, key: Input<K>, value: V): Promise<V | undefined> {
+  replace<K, V>(db: Database<K, V>, key: Input<K>, value: Input<V>): Promise<V | undefined> {
     return this.#run(() => steps.replace(db, key, value))
   }
   pop<K, V>(db: Database<K, V>, key: Input<K>): Promise<V | undefined> {
@@ -302,19 +302,19 @@ export class TransactionSync {
   has<K, V>(db: Database<K, V>, key: Input<K>): boolean {
     return this.#run(steps.has(db, key))
   }
-  put<K, V>(db: Database<K, V>, key: Input<K>, value: V, options?: PutOptions): boolean {
+  put<K, V>(db: Database<K, V>, key: Input<K>, value: Input<V>, options?: PutOptions): boolean {
     return this.#run(steps.put(db, key, value, options))
   }
-  putMany<K, V>(db: Database<K, V>, entries: Iterable<[Input<K>, V]>, options?: PutOptions): number {
+  putMany<K, V>(db: Database<K, V>, entries: Iterable<[Input<K>, Input<V>]>, options?: PutOptions): number {
     return this.#run(steps.putMany(db, entries, options))
   }
-  delete<K, V>(db: Database<K, V>, key: Input<K>, value?: V): boolean {
+  delete<K, V>(db: Database<K, V>, key: Input<K>, value?: Input<V>): boolean {
     return this.#run(steps.delete(db, key, value))
   }
   deleteMany<K, V>(db: Database<K, V>, keys: Iterable<Input<K>>): number {
     return this.#run(steps.deleteMany(db, keys))
   }
-  replace<K, V>(db: Database<K, V>, key: Input<K>, value: V): V | undefined {
+  replace<K, V>(db: Database<K, V>, key: Input<K>, value: Input<V>): V | undefined {
     return this.#run(steps.replace(db, key, value))
   }
   pop<K, V>(db: Database<K, V>, key: Input<K>): V | undefined {
