@@ -77,6 +77,12 @@ describe('open', () => {
     expect(await again.defaultDb.get(b('k'))).toEqual(b('v'))
   })
 
+  it('refuses unknown options, as py-lmdb does', () => {
+    const dir = tempDir()
+    expect(() => open(dir, { mapsize: 1 } as never)).toThrow(/unknown open\(\) option: mapsize/)
+    expect(() => open(dir, 'fast' as never)).toThrow(TypeError)
+  })
+
   it('refuses a missing path with create: false', () => {
     const dir = join(tempDir(), 'absent')
     expect(() => open(dir, { create: false })).toThrow(errors.LmdbError)

@@ -51,6 +51,11 @@ export class Environment {
   /** @internal Use {@link open}. */
   constructor(path: string, options: EnvOptions) {
     if (typeof path !== 'string' || path === '') throw new TypeError('open() needs a path')
+    if (options === null || typeof options !== 'object') throw new TypeError('open() options are an object')
+    const known = new Set<string>(OPTION_NAMES)
+    const unknown = Object.keys(options).filter((name) => !known.has(name))
+    // as py-lmdb does: a misspelt option is an error, not a default
+    if (unknown.length > 0) throw new TypeError(`unknown open() option${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}`)
     const native: Partial<EnvOptions> = {}
     for (const name of OPTION_NAMES) {
       if (options[name] !== undefined) (native as Record<string, unknown>)[name] = options[name]
