@@ -81,6 +81,9 @@ describe('open', () => {
     const dir = tempDir()
     expect(() => open(dir, { mapsize: 1 } as never)).toThrow(/unknown open\(\) option: mapsize/)
     expect(() => open(dir, 'fast' as never)).toThrow(TypeError)
+    const env = open(dir)
+    expect(() => env.openDb('x', { dupsort: true } as never)).toThrow(/unknown openDb\(\) option: dupsort/)
+    return env.close()
   })
 
   it('refuses a missing path with create: false', () => {

@@ -51,11 +51,7 @@ export class Environment {
   /** @internal Use {@link open}. */
   constructor(path: string, options: EnvOptions) {
     if (typeof path !== 'string' || path === '') throw new TypeError('open() needs a path')
-    if (options === null || typeof options !== 'object') throw new TypeError('open() options are an object')
-    const known = new Set<string>(OPTION_NAMES)
-    const unknown = Object.keys(options).filter((name) => !known.has(name))
-    // as py-lmdb does: a misspelt option is an error, not a default
-    if (unknown.length > 0) throw new TypeError(`unknown open() option${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}`)
+    rejectUnknown(options, OPTION_NAMES, 'open()')
     const native: Partial<EnvOptions> = {}
     for (const name of OPTION_NAMES) {
       if (options[name] !== undefined) (native as Record<string, unknown>)[name] = options[name]
@@ -107,6 +103,7 @@ export class Environment {
   openDb(name?: string | null, options: DbOptions = {}): Database<unknown, unknown> {
     this.#open()
     if (name !== undefined && name !== null && typeof name !== 'string') throw new TypeError('a database name is a string')
+    rejectUnknown(options, DB_OPTION_NAMES, 'openDb()')
     const keyCoder = resolveCoder(options.keyCoder)
     const valueCoder = resolveCoder(options.valueCoder)
     const flags = {
@@ -362,6 +359,17 @@ export class Environment {
     this.#open()
     if (this.#link.readonly) throw new ReadonlyError('the environment is read-only')
   }
+}
+
+const DB_OPTION_NAMES = [
+  'keyCoder', 'valueCoder', 'create', 'dupSort', 'dupFixed', 'integerKey', 'integerDup', 'reverseKey', 'reverseDup',
+] as const satisfies readonly (keyof DbOptions)[]
+
+/** As py-lmdb does with keyword arguments: a misspelt option is an error, not a default. */
+function rejectUnknown(options: object, names: readonly string[], where: string): void {
+  if (options === null || typeof options !== 'object') throw new TypeError(`${where} options are an object`)
+  const unknown = Object.keys(options).filter((name) => !names.includes(name))
+  if (unknown.length > 0) throw new TypeError(`unknown ${where} option${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}`)
 }
 
 /** Runs a sync native call, turning its failure into the public error. */
