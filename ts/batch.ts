@@ -32,6 +32,8 @@ const NO_VALUE = 0xffffffff
 
 export class BatchBuilder {
   #buf = Buffer.allocUnsafe(16 * 1024)
+  /** The header words go through a DataView: cheaper than Buffer.writeUInt32LE. */
+  #view = new DataView(this.#buf.buffer, this.#buf.byteOffset, this.#buf.byteLength)
   #len = 0
   #ops = 0
 
@@ -50,11 +52,12 @@ export class BatchBuilder {
     buf[at + 1] = flags
     buf[at + 2] = codec
     buf[at + 3] = level & 0xff
-    buf.writeUInt32LE(unit, at + 4)
-    buf.writeUInt32LE(db.dbi, at + 8)
-    buf.writeUInt32LE(db.gen, at + 12)
-    buf.writeUInt32LE(key.length, at + 16)
-    buf.writeUInt32LE(value === undefined ? NO_VALUE : vlen, at + 20)
+    const view = this.#view
+    view.setUint32(at + 4, unit, true)
+    view.setUint32(at + 8, db.dbi, true)
+    view.setUint32(at + 12, db.gen, true)
+    view.setUint32(at + 16, key.length, true)
+    view.setUint32(at + 20, value === undefined ? NO_VALUE : vlen, true)
     at += HEADER
     buf.set(key, at)
     at += key.length
@@ -79,5 +82,6 @@ export class BatchBuilder {
     const grown = Buffer.allocUnsafe(Math.max(this.#buf.length * 2, this.#len + bytes))
     this.#buf.copy(grown, 0, 0, this.#len)
     this.#buf = grown
+    this.#view = new DataView(grown.buffer, grown.byteOffset, grown.byteLength)
   }
 }

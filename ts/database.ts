@@ -74,6 +74,7 @@ export class Database<K = Buffer, V = Buffer> {
   valueCoder: Coder<V>
   readonly #link: EnvLink
   readonly #ref: DbRef
+  #wireOf: { coder: Coder<V>; wire: Wire<V> } | undefined
 
   /** @internal Use `env.openDb()`. */
   constructor(env: Environment, link: EnvLink, name: string | null, ref: DbRef, keyCoder: Coder<K>, valueCoder: Coder<V>) {
@@ -421,10 +422,16 @@ export class Database<K = Buffer, V = Buffer> {
    * the bytes here, and the compression runs natively, off this thread.
    */
   #wire(): Wire<V> {
+    // made again only when `valueCoder` was replaced: this runs on every call
     const coder = this.valueCoder
-    return coder instanceof CompressedCoder
-      ? { coder: coder.inner, codec: coder.algorithm, level: coder.level }
-      : { coder, codec: 0, level: 0 }
+    if (this.#wireOf?.coder !== coder) {
+      const wire =
+        coder instanceof CompressedCoder
+          ? { coder: coder.inner, codec: coder.algorithm, level: coder.level }
+          : { coder, codec: 0, level: 0 }
+      this.#wireOf = { coder, wire }
+    }
+    return this.#wireOf.wire
   }
 
   #value(value: Input<V>, wire: Wire<V>): Uint8Array {

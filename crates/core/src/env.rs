@@ -12,7 +12,7 @@
 use std::ffi::{CStr, CString};
 use std::path::{Path, PathBuf};
 use std::ptr::{self, NonNull};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::Sender;
 use std::sync::Arc;
 
@@ -258,13 +258,27 @@ struct Handle {
     leases: WeakList<Held>,
     /// Explicit write transactions, aborted on close.
     txns: WeakList<TxnLink>,
-    /// Count of operations in progress, and whether the handle is closed.
-    state: Mutex<(usize, bool)>,
+    /// Operations in progress, with `CLOSED` set once the handle is closed:
+    /// one atomic add per operation, on every hot path.
+    state: AtomicUsize,
+    /// `close` waits here for the count to reach zero.
+    waiting: Mutex<()>,
     idle: Condvar,
     released: AtomicBool,
 }
 
+const CLOSED: usize = 1 << (usize::BITS - 1);
+
 impl Handle {
+    fn end_op(&self) {
+        if self.state.fetch_sub(1, Ordering::AcqRel) == CLOSED | 1 {
+            // the last operation a close waits for: wake it (under its lock,
+            // so the wake cannot fall between its check and its wait)
+            let _waiting = self.waiting.lock();
+            self.idle.notify_all();
+        }
+    }
+
     fn release(&self) {
         if !self.released.swap(true, Ordering::AcqRel) {
             registry::release(&self.shared);
@@ -297,11 +311,7 @@ impl Busy {
 
 impl Drop for Busy {
     fn drop(&mut self) {
-        let mut state = self.0.state.lock();
-        state.0 -= 1;
-        if state.0 == 0 {
-            self.0.idle.notify_all();
-        }
+        self.0.end_op();
     }
 }
 
@@ -356,7 +366,8 @@ impl Env {
             shared,
             leases: WeakList::default(),
             txns: WeakList::default(),
-            state: Mutex::new((0, false)),
+            state: AtomicUsize::new(0),
+            waiting: Mutex::new(()),
             idle: Condvar::new(),
             released: AtomicBool::new(false),
         })))
@@ -364,26 +375,25 @@ impl Env {
 
     /// Starts an operation; fails once the handle is closed.
     pub fn busy(&self) -> Result<Busy> {
-        let mut state = self.0.state.lock();
-        if state.1 {
+        if self.0.state.fetch_add(1, Ordering::AcqRel) & CLOSED != 0 {
+            self.0.end_op();
             return Err(Error::Closed("environment"));
         }
-        state.0 += 1;
         Ok(Busy(self.0.clone()))
     }
 
     /// Closes this handle: new calls fail with `Closed`, calls in progress
     /// finish first. The environment closes with its last handle. Idempotent.
     pub fn close(&self) {
-        let mut state = self.0.state.lock();
-        state.1 = true;
+        self.0.state.fetch_or(CLOSED, Ordering::AcqRel);
         // A transaction left hanging would otherwise keep the work behind it
         // (and so this close) waiting for ever.
         self.0.txns.take_live().iter().for_each(|link| link.abort());
-        while state.0 > 0 {
-            self.0.idle.wait(&mut state);
+        let mut waiting = self.0.waiting.lock();
+        while self.0.state.load(Ordering::Acquire) & !CLOSED > 0 {
+            self.0.idle.wait(&mut waiting);
         }
-        drop(state);
+        drop(waiting);
         if let Ok(_gate) = self.0.shared.enter() {
             self.0.leases.take_live().iter().for_each(|held| held.abort());
         }
@@ -400,7 +410,7 @@ impl Env {
 
     /// Whether `close` was called on this handle.
     pub fn is_closed(&self) -> bool {
-        self.0.state.lock().1
+        self.0.state.load(Ordering::Acquire) & CLOSED != 0
     }
 
     /// The path as canonicalised when the environment was opened.
