@@ -1,6 +1,4 @@
 import { endianness } from 'node:os'
-import { setFlagsFromString } from 'node:v8'
-import { runInNewContext } from 'node:vm'
 import { describe, expect, it } from 'vitest'
 import { open, errors, Coder, JSONCoder, StringCoder, UInt32Coder } from 'lmdb-napi'
 import type { Cursor, CursorSync, Environment } from 'lmdb-napi'
@@ -8,20 +6,6 @@ import { tempDir } from './helpers.js'
 
 type Doc = { n: number; tag?: string }
 
-const gc = (() => {
-  setFlagsFromString('--expose-gc')
-  return runInNewContext('gc') as () => void
-})()
-
-/**
- * Works around a library bug (shown by transactions.test.ts, 'later writes, a second
- * transactionSync and close go on after transactionSync ends'): the native transaction of
- * `transactionSync` keeps the writer paused, and `close` waiting, until it is garbage-collected.
- */
-async function releaseSync(): Promise<void> {
-  gc()
-  await new Promise((resolve) => setImmediate(resolve))
-}
 
 /** 4-byte unsigned integers in the machine's byte order, as LMDB's integerDup/integerKey want them. */
 class NativeUInt32Coder extends Coder<number> {
@@ -639,7 +623,6 @@ describe('cursors in env.transactionSync', () => {
       expect(c.key).toBe('c')
       expect(c.countDuplicates()).toBe(1)
     })
-    await releaseSync()
     expect(await db.range().toArray()).toEqual([['c', '3'], ['d', '4'], ['e', '5']])
   })
 
@@ -659,7 +642,6 @@ describe('cursors in env.transactionSync', () => {
       expect(c.seekDup('c', 'q')).toBe(true)
       expect(c.delete({ dupData: true })).toBe(true)
     })
-    await releaseSync()
     expect(await d.range().toArray()).toEqual([['a', '1'], ['a', '3'], ['b', 'x']])
 
     expect(() =>
@@ -671,7 +653,6 @@ describe('cursors in env.transactionSync', () => {
         throw new Error('undo')
       }),
     ).toThrow('undo')
-    await releaseSync()
     expect(await d.range().toArray()).toEqual([['a', '1'], ['a', '3'], ['b', 'x']])
   })
 })
@@ -739,7 +720,6 @@ describe('cursor misuse', () => {
       expect(() => keptSync.put(99, { n: 99 })).toThrow(errors.ClosedError)
     }
     useAfterEnd()
-    await releaseSync()
     expect(await db.has(99)).toBe(false)
   })
 

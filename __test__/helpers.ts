@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach } from 'vitest'
+import type { Environment } from 'lmdb-napi'
 
 const made: string[] = []
 
@@ -22,3 +23,12 @@ export function bytes(n: number, fill = 1): Buffer {
 }
 
 export const b = (s: string): Buffer => Buffer.from(s)
+
+/** Read transactions in use now: rows of the reader table with a transaction id (reset ones show '-'). */
+export function activeReaders(env: Environment): number {
+  return env
+    .readers()
+    .split('\n')
+    .slice(1)
+    .filter((line) => /^\s*\d+\s+\S+\s+\d+\s*$/.test(line)).length
+}

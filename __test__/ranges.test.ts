@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { open, errors, JSONCoder, StringCoder, UInt32Coder } from 'lmdb-napi'
-import type { Environment } from 'lmdb-napi'
-import { b, tempDir } from './helpers.js'
+import { b, tempDir, activeReaders } from './helpers.js'
 
 type Opts = {
   gt?: Buffer
@@ -32,14 +31,6 @@ function model(keys: Buffer[], o: Opts): Buffer[] {
 
 const str = (keys: Buffer[]) => keys.map((k) => k.toString('latin1'))
 
-/** Read transactions in use now: rows of the reader table with a transaction id (reset ones show '-'). */
-function activeReaders(env: Environment): number {
-  return env
-    .readers()
-    .split('\n')
-    .slice(1)
-    .filter((line) => /^\s*\d+\s+\S+\s+\d+\s*$/.test(line)).length
-}
 
 const pad = (i: number) => String(i).padStart(6, '0')
 

@@ -1,16 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { open, errors, JSONCoder, StringCoder, UInt32Coder } from 'lmdb-napi'
 import type { Environment, Snapshot } from 'lmdb-napi'
-import { b, tempDir } from './helpers.js'
+import { b, tempDir, activeReaders } from './helpers.js'
 
-/** Read transactions in use now: rows of the reader table with a transaction id (reset ones show '-'). */
-function activeReaders(env: Environment): number {
-  return env
-    .readers()
-    .split('\n')
-    .slice(1)
-    .filter((line) => /^\s*\d+\s+\S+\s+\d+\s*$/.test(line)).length
-}
 
 type Doc = { n: number; tag?: string }
 
