@@ -48,6 +48,9 @@ it('survives random interleavings of operations, closes and reopens', async () =
   }
   await Promise.all(settled)
   for (const env of envs) await env.close()
+  // afterwards the files are sound and the environment works
   await using last = open(dir)
-  expect(await last.defaultDb.count()).toBeGreaterThanOrEqual(0)
+  await last.defaultDb.put(Buffer.from('after'), Buffer.from('ok'))
+  expect(await last.defaultDb.get(Buffer.from('after'))).toEqual(Buffer.from('ok'))
+  expect(last.stat().entries).toBe(await last.defaultDb.count())
 })

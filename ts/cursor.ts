@@ -42,6 +42,9 @@ export const stepMany = Symbol('lmdb-napi.stepMany')
 /** @internal Key of `Cursor[rawKey]`: the stored bytes of the current key. */
 export const rawKey = Symbol('lmdb-napi.rawKey')
 
+/** @internal Key of `Cursor[seekRangeRaw]`: `seekRange` to encoded key bytes. */
+export const seekRangeRaw = Symbol('lmdb-napi.seekRangeRaw')
+
 /** What one unit of a batch gave: a result, a failure (message or error), or nothing. */
 type Answer = UnitResult | string | Error | undefined
 /** Runs one batch in the cursor's transaction; one answer per unit. */
@@ -322,6 +325,11 @@ export class Cursor<K, V> {
     }
     this.#at.land(last ? pack(last[0], last[1]) : null, reverse ? Move.Prev : Move.Next)
     return out
+  }
+
+  /** @internal `seekRange` to a key already encoded. */
+  [seekRangeRaw](key: Uint8Array): Promise<boolean> {
+    return this.#go(Move.SeekRange, () => pack(key))
   }
 
   /** @internal The stored bytes of the current key. */

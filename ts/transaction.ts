@@ -8,7 +8,7 @@ import type { Input } from './coders/index.js'
 import { BatchBuilder, Op, OpFlag } from './batch.js'
 import { codec, count, iterable, putFlags, type Database } from './database.js'
 import { BadTxnError, ClosedError, transformNativeError } from './errors.js'
-import { Cursor, CursorSync, rawKey, stepMany } from './cursor.js'
+import { Cursor, CursorSync, rawKey, seekRangeRaw, stepMany } from './cursor.js'
 import { RangeIterable, type RangeOptions } from './range.js'
 import type { NativeExclusive, NativeTxn } from './native.js'
 import type { PutOptions } from './types.js'
@@ -401,7 +401,7 @@ async function* walk<K, V>(cursor: Cursor<K, V>, db: Database<K, V>, options: Ra
   const start = reverse ? (lte ?? lt) : (gte ?? gt ?? prefix)
   let found = start === undefined
     ? await (reverse ? cursor.last() : cursor.first())
-    : await cursor.seekRange(db.keyCoder.deserialize(start))
+    : await cursor[seekRangeRaw](start)
   if (reverse && start !== undefined && !found) found = await cursor.last()
   let batch: { raw: Buffer; item: [K, V] }[] = found ? [{ raw: cursor[rawKey]() as Buffer, item: cursor.item as [K, V] }] : []
   let skip = options.offset ?? 0

@@ -418,11 +418,6 @@ impl Env {
         self.0.shared.key()
     }
 
-    /// The options the shared environment was opened with.
-    pub fn options(&self) -> &EnvOptions {
-        &self.0.shared.options
-    }
-
     /// The largest key (and dupSort value) LMDB accepts, in bytes.
     pub fn max_key_size(&self) -> usize {
         self.0.shared.max_key_size()
