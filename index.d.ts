@@ -22,13 +22,6 @@ export declare class NativeEnv {
   databases(): Promise<string[]>
   /** Runs a read batch in one snapshot. Off the JS thread. */
   read(batch: Uint8Array): Promise<ReadResultJs>
-  /** Runs a read batch on the calling (JS) thread. */
-  readSync(batch: Uint8Array): ReadResultJs
-  /**
-   * One get on the JS thread, with no batch: the value's bytes copied once
-   * into a new Buffer, or `null`.
-   */
-  getSync(dbi: number, gen: number, key: Uint8Array, codec: number): Buffer | null
   /**
    * Queues a write batch; resolves with one result per unit after the
    * commit (as a `Uint8Array` of 1/0 when every unit answered a flag).
@@ -80,6 +73,21 @@ export declare class NativeEnv {
   range(dbi: number, gen: number, options: RangeOptionsJs): NativeRange
   /** Closes this handle after its work in progress. Off the JS thread. */
   close(): Promise<void>
+  /** The buffer `get_scratch` works in. JavaScript keeps a reference too. */
+  useScratch(buffer: Buffer): void
+  /**
+   * One get: the key is the scratch buffer's first `key_len` bytes, and
+   * the value's bytes are left right after it. Returns the value's length,
+   * or -1 when absent; a length that does not fit was not copied (the
+   * caller asks `get_sync` for it instead).
+   */
+  getScratch(dbi: number, gen: number, keyLen: number, codec: number): number
+  /** One get, the value copied into a new Buffer (or `null`). */
+  getSync(dbi: number, gen: number, key: Uint8Array, codec: number): Buffer | null
+  /** Runs a read batch on the calling thread. */
+  readSync(batch: Uint8Array): ReadResultJs
+  /** Ends the snapshot of the sync reads (the stretch is over). Idempotent. */
+  endTick(): void
 }
 
 /** A write transaction on the JS thread; the writer waits until it ends. */

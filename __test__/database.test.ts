@@ -613,6 +613,28 @@ describe('sync reads', () => {
     expect(db.getManySync(['b', 'x', 'a'])).toEqual(['B', undefined, 'A'])
   })
 
+  it('a transactionSync commit is seen by the sync reads right after it', async () => {
+    await using env = open(tempDir())
+    const db = env.openDb('s', { keyCoder: 'string', valueCoder: 'string' })
+    await db.put('a', 'old')
+    expect(db.getSync('a')).toBe('old')
+    env.transactionSync((txn) => txn.put(db, 'a', 'new'))
+    expect(db.getSync('a')).toBe('new')
+    expect(db.getManySync(['a'])).toEqual(['new'])
+  })
+
+  it('values of every size come back whole, each in a Buffer of its own', async () => {
+    await using env = open(tempDir())
+    const db = env.defaultDb
+    const sizes = [0, 1, 100, 4095, 4096, 65_535, 65_536, 70_000, 300_000]
+    await db.putMany(sizes.map((n) => [b(`k${n}`), Buffer.alloc(n, n & 0xff)] as [Buffer, Buffer]))
+    const got = sizes.map((n) => db.getSync(b(`k${n}`))!)
+    sizes.forEach((n, i) => expect(got[i].equals(Buffer.alloc(n, n & 0xff)), `${n} bytes`).toBe(true))
+    got[2].fill(0) // a value is the caller's: changing it changes no other
+    expect(got[1].equals(Buffer.alloc(1, 1))).toBe(true)
+    expect(db.getSync(b('k100'))!.equals(Buffer.alloc(100, 100))).toBe(true)
+  })
+
   it('sync reads throw (not reject) on bad keys', async () => {
     await using env = open(tempDir())
     const db = env.defaultDb

@@ -66,4 +66,25 @@ describe('worker threads', () => {
     await using fresh = open(dir, { mapSize: 8 * 1024 * 1024 })
     expect(fresh.info().mapSize).toBe(8 * 1024 * 1024)
   })
+
+  it('sync reads of one stretch of synchronous code share a snapshot; the next stretch sees later commits', async () => {
+    const dir = tempDir()
+    await using env = open(dir)
+    const db = env.openDb('stretch', { keyCoder: 'string', valueCoder: 'string' })
+    await db.put('k', 'old')
+    const flag = new Int32Array(new SharedArrayBuffer(4))
+    const worker = new Worker(fixture('stretch-writer.mjs'), { workerData: { dir, flag: flag.buffer } })
+    const exited = exitOf(worker)
+    await new Promise((resolve) => worker.once('message', resolve))
+
+    expect(db.getSync('k')).toBe('old')
+    Atomics.store(flag, 0, 1)
+    Atomics.notify(flag, 0)
+    expect(Atomics.wait(flag, 0, 1, 10_000)).not.toBe('timed-out') // the worker has committed
+    expect(db.getSync('k')).toBe('old') // the same stretch: the same snapshot
+    expect(db.getManySync(['k'])).toEqual(['old'])
+    await null // the stretch ends when the microtasks run
+    expect(db.getSync('k')).toBe('new')
+    expect(await exited).toBe(0)
+  })
 })

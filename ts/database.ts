@@ -6,6 +6,7 @@ import type { Environment } from './environment.js'
 import type { DbRef, NativeEnv, NativeRange, NativeRangeOptions } from './native.js'
 import { nativeRange, type RangeIterable, type RangeOptions } from './range.js'
 import type { ReadAnswer, ReadQueue } from './read-queue.js'
+import type { SyncReads } from './sync-reads.js'
 import type { DbOptions, DbStat, PutOptions } from './types.js'
 import type { Build, UnitResult, WriteQueue } from './write-queue.js'
 
@@ -44,6 +45,7 @@ export interface DbCodec<K, V> {
 export interface EnvLink {
   readonly native: NativeEnv
   readonly reads: ReadQueue
+  readonly sync: SyncReads
   readonly writes: WriteQueue
   readonly maxKeySize: number
   readonly readonly: boolean
@@ -106,13 +108,7 @@ export class Database<K = Buffer, V = Buffer> {
   /** `get` on the calling thread: no hop to the pool, but it blocks for the read. */
   getSync(key: Input<K>): V | undefined {
     const wire = this.#wire()
-    const k = this.#key(key)
-    let bytes: Buffer | null
-    try {
-      bytes = this.#link.native.getSync(this.#ref.dbi, this.#ref.gen, k, wire.codec)
-    } catch (error) {
-      throw transformNativeError(error)
-    }
+    const bytes = this.#link.sync.get(this.#ref, this.#key(key), wire.codec)
     return bytes === null ? undefined : this.#decode(bytes, wire)
   }
 

@@ -6,6 +6,7 @@ import { BadTxnError, ClosedError, ReadonlyError, transformNativeError } from '.
 import { NativeEnv } from './native.js'
 import { ReadQueue } from './read-queue.js'
 import { Snapshot } from './snapshot.js'
+import { SyncReads } from './sync-reads.js'
 import { Transaction, TransactionSync } from './transaction.js'
 import type { CopyOptions, DbOptions, EnvFlags, EnvInfo, EnvOptions, EnvStat } from './types.js'
 import { WriteQueue } from './write-queue.js'
@@ -52,17 +53,22 @@ export class Environment {
   constructor(path: string, options: EnvOptions) {
     if (typeof path !== 'string' || path === '') throw new TypeError('open() needs a path')
     rejectUnknown(options, OPTION_NAMES, 'open()')
-    const native: Partial<EnvOptions> = {}
+    const given: Partial<EnvOptions> = {}
     for (const name of OPTION_NAMES) {
-      if (options[name] !== undefined) (native as Record<string, unknown>)[name] = options[name]
+      if (options[name] !== undefined) (given as Record<string, unknown>)[name] = options[name]
     }
-    this.#native = call(() => NativeEnv.open(path, native))
+    const native = call(() => NativeEnv.open(path, given))
+    this.#native = native
     const env = this
+    const maxKeySize = this.#native.maxKeySize()
+    const sync = new SyncReads(this.#native, maxKeySize)
+    const reads = new ReadQueue({ read: (batch) => native.read(batch), readSync: (batch) => sync.read(batch) })
     this.#link = {
       native: this.#native,
-      reads: new ReadQueue(this.#native),
+      reads,
+      sync,
       writes: new WriteQueue(this.#native),
-      maxKeySize: this.#native.maxKeySize(),
+      maxKeySize,
       // read-only if asked, or if the shared environment was opened so
       readonly: options.readonly === true || call(() => this.#native.flags()).readonly,
       get closed() {
@@ -282,6 +288,7 @@ export class Environment {
       throw error
     }
     txn.end(true)
+    this.#link.sync.committed()
     return result
   }
 

@@ -14,6 +14,7 @@ export const decompress = binding.decompress
 export type NativeEnv = Binding.NativeEnv
 export type NativeSnapshot = Binding.NativeSnapshot
 export type NativeRange = Binding.NativeRange
+export type NativeChunk = Binding.ChunkJs
 export type NativeTxn = Binding.NativeTxn
 export type NativeExclusive = Binding.NativeExclusive
 export type NativeRangeOptions = Binding.RangeOptionsJs

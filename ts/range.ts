@@ -6,7 +6,8 @@
  */
 import { transformNativeError } from './errors.js'
 import type { Input } from './coders/index.js'
-import type { NativeRange } from './native.js'
+import type { NativeChunk, NativeRange } from './native.js'
+import { view } from './view.js'
 
 /** Bounds and shape of a range. Bounds hold in key order whatever the direction. */
 export interface RangeOptions<K> {
@@ -68,6 +69,8 @@ class RangeIterator<T> implements AsyncIterator<T> {
   readonly #decode: EntryDecoder<T>
   readonly #check: () => void
   #native: NativeRange | undefined
+  /** The chunk after the one being handed out, read while that one is. */
+  #ahead: Promise<NativeChunk> | undefined
   #data: Buffer = Buffer.alloc(0)
   #lens: Float64Array = new Float64Array(0)
   #at = 0
@@ -126,23 +129,37 @@ class RangeIterator<T> implements AsyncIterator<T> {
 
   async #fetch(): Promise<void> {
     this.#native ??= this.#open()
+    const ahead = this.#ahead ?? this.#read()
+    this.#ahead = undefined
     let chunk
     try {
-      chunk = await this.#native.next(this.#size)
+      chunk = await ahead
     } catch (error) {
       throw transformNativeError(error)
     }
-    this.#size = Math.min(this.#size * 4, MAX_CHUNK)
     this.#data = chunk.data
     this.#lens = chunk.lens
     this.#at = 0
     this.#offset = 0
     this.#last = chunk.done
+    // Native code reads the next chunk on the libuv pool while this thread
+    // decodes this one: the scan costs the slower of the two, not their sum.
+    if (!chunk.done && !this.#finished) {
+      this.#ahead = this.#read()
+      // its failure is met when the iteration gets to it, not before
+      this.#ahead.catch(() => undefined)
+    }
+  }
+
+  async #read(): Promise<NativeChunk> {
+    const size = this.#size
+    this.#size = Math.min(this.#size * 4, MAX_CHUNK)
+    return (this.#native as NativeRange).next(size)
   }
 
   #slice(len: number): Buffer | undefined {
     if (len < 0) return undefined
-    const bytes = this.#data.subarray(this.#offset, this.#offset + len)
+    const bytes = view(this.#data, this.#offset, len)
     this.#offset += len
     return bytes
   }
@@ -154,6 +171,7 @@ class RangeIterator<T> implements AsyncIterator<T> {
 
   #close(): void {
     this.#finished = true
+    this.#ahead = undefined // read ahead and not wanted; its failure is already handled
     this.#lens = new Float64Array(0)
     this.#data = Buffer.alloc(0)
     this.#native?.close()

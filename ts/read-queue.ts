@@ -6,6 +6,7 @@
 import { BatchBuilder, Op } from './batch.js'
 import { transformNativeError } from './errors.js'
 import type { DbRef, ReadResult } from './native.js'
+import { view } from './view.js'
 
 /** What runs read batches: the environment (a fresh snapshot per batch) or a snapshot. */
 export interface ReadSource {
@@ -125,7 +126,7 @@ export function unpack({ data, lens, errors }: ReadResult): ReadAnswer[] {
     if (len < 0) {
       answers[i] = undefined
     } else {
-      answers[i] = data.subarray(offset, offset + len)
+      answers[i] = view(data, offset, len)
       offset += len
     }
   }

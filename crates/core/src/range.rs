@@ -168,13 +168,15 @@ impl Range {
         // SAFETY: `t` is live for the cursor's life (this call).
         let mut cursor = unsafe { Cursor::open(t, dbi)? };
         let dupsort = unsafe { txn::dbi_flags(t, dbi)? } & ffi::MDB_DUPSORT != 0;
-        let mut entry = match self.last.take() {
+        let mut entry = match &self.last {
             None => self.first(t, &mut cursor, dupsort)?,
-            Some((k, v)) => self.resume(t, &mut cursor, &k, &v, dupsort)?,
+            Some((k, v)) => self.resume(t, &mut cursor, k, v, dupsort)?,
         };
         let step = if self.opts.reverse { ffi::MDB_PREV } else { ffi::MDB_NEXT };
         let mut chunk = Chunk::default();
         let mut count = 0;
+        // Where the next chunk resumes; copied out once, when this one ends.
+        let mut last: Option<(&[u8], &[u8])> = None;
         loop {
             let Some((key, value)) = entry else {
                 chunk.done = true;
@@ -194,8 +196,11 @@ impl Range {
                 self.handed += 1;
                 count += 1;
             }
-            self.last = Some((key.to_vec(), if dupsort { value.to_vec() } else { Vec::new() }));
+            last = Some((key, value));
             entry = cursor.step(step)?;
+        }
+        if let Some((key, value)) = last {
+            self.last = Some((key.to_vec(), if dupsort { value.to_vec() } else { Vec::new() }));
         }
         Ok(chunk)
     }

@@ -46,14 +46,24 @@ impl Busy {
     /// open, so the caller copies it once, straight to where it goes.
     pub fn get_with<R>(&self, db: DbRef, key: &[u8], codec: u8, f: impl FnOnce(Option<&[u8]>) -> R) -> Result<R> {
         let shared = self.shared();
-        shared.dbis.check(db)?;
-        shared.read(|t| {
-            // SAFETY: `t` is live and the gate held while `f` runs.
-            match unsafe { txn::get(t, db.dbi, key) }? {
-                Some(stored) if codec != 0 => Ok(f(Some(&decompress(stored)?))),
-                found => Ok(f(found)),
-            }
-        })
+        shared.read(|t| get_in(shared, t, db, key, codec, f))
+    }
+}
+
+/// One get in `t`, the value shown to `f` while `t` is open; the caller holds the gate.
+pub(crate) fn get_in<R>(
+    shared: &Shared,
+    t: &RawTxn,
+    db: DbRef,
+    key: &[u8],
+    codec: u8,
+    f: impl FnOnce(Option<&[u8]>) -> R,
+) -> Result<R> {
+    shared.dbis.check(db)?;
+    // SAFETY: `t` is live and the gate held while `f` runs.
+    match unsafe { txn::get(t, db.dbi, key) }? {
+        Some(stored) if codec != 0 => Ok(f(Some(&decompress(stored)?))),
+        found => Ok(f(found)),
     }
 }
 

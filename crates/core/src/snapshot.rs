@@ -10,10 +10,10 @@ use std::sync::Arc;
 
 use parking_lot::Mutex;
 
-use crate::batch;
+use crate::batch::{self, DbRef};
 use crate::env::{Busy, Env};
 use crate::error::{Error, Result};
-use crate::read::{read_ops, ReadOutput};
+use crate::read::{get_in, read_ops, ReadOutput};
 use crate::txn::RawTxn;
 
 /// A read transaction that lives until ended (by its owner or by the handle's close).
@@ -79,6 +79,19 @@ impl Snapshot {
         let ops = batch::parse(bytes)?;
         let _gate = busy.shared().enter()?;
         self.held.with(|txn| read_ops(busy.shared(), txn, &ops))
+    }
+
+    /// One get in the snapshot, as `Busy::get_with`.
+    pub fn get_with<R>(
+        &self,
+        busy: &Busy,
+        db: DbRef,
+        key: &[u8],
+        codec: u8,
+        f: impl FnOnce(Option<&[u8]>) -> R,
+    ) -> Result<R> {
+        let _gate = busy.shared().enter()?;
+        self.held.with(|txn| get_in(busy.shared(), txn, db, key, codec, f))
     }
 
     /// Ends the snapshot; later reads fail with `Closed`. Idempotent.

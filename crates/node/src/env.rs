@@ -5,6 +5,8 @@
 //! queued to the environment's writer thread and settle a promise when their
 //! group commits, so no pool thread waits for a commit.
 
+use std::cell::RefCell;
+
 use lmdb_napi_core::{compress_values, needs_compression, Busy, DbRef, Env as CoreEnv, ReadOutput, Stat};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -12,14 +14,16 @@ use napi_derive::napi;
 use crate::error::OrThrow;
 use crate::promise::write_promise;
 use crate::read_views::{NativeRange, NativeSnapshot};
-use crate::task::{Job, ToJs};
+use crate::sync_reads::SyncReads;
+use crate::task::Job;
 use crate::transaction::{NativeExclusive, NativeTxn};
 use crate::types::*;
 
 /// A handle on a shared native environment.
 #[napi]
 pub struct NativeEnv {
-    env: CoreEnv,
+    pub(crate) env: CoreEnv,
+    pub(crate) sync: RefCell<SyncReads>,
 }
 
 #[napi]
@@ -29,7 +33,7 @@ impl NativeEnv {
     #[napi(factory)]
     pub fn open(path: String, options: Option<EnvOptionsJs>) -> Result<Self> {
         let options = options.unwrap_or_default().into();
-        Ok(NativeEnv { env: CoreEnv::open(path, &options).or_throw()? })
+        Ok(NativeEnv { env: CoreEnv::open(path, &options).or_throw()?, sync: RefCell::default() })
     }
 
     /// Opens a database (`null`: the main one); creation runs on the writer thread.
@@ -51,29 +55,6 @@ impl NativeEnv {
     pub fn read(&self, batch: &[u8]) -> Result<AsyncTask<Job<ReadOutput>>> {
         let (busy, batch) = (self.busy()?, batch.to_vec());
         Ok(Job::new(move || busy.read_batch(&batch)))
-    }
-
-    /// Runs a read batch on the calling (JS) thread.
-    #[napi]
-    pub fn read_sync(&self, batch: &[u8]) -> Result<ReadResultJs> {
-        self.busy()?.read_batch(batch).or_throw()?.to_js()
-    }
-
-    /// One get on the JS thread, with no batch: the value's bytes copied once
-    /// into a new Buffer, or `null`.
-    #[napi(ts_return_type = "Buffer | null")]
-    pub fn get_sync<'env>(
-        &self,
-        env: &'env Env,
-        dbi: u32,
-        gen: u32,
-        key: &[u8],
-        codec: u8,
-    ) -> Result<Option<BufferSlice<'env>>> {
-        let busy = self.busy()?;
-        let copied =
-            busy.get_with(DbRef { dbi, gen }, key, codec, |value| value.map(|v| BufferSlice::copy_from(env, v)));
-        copied.or_throw()?.transpose()
     }
 
     /// Queues a write batch; resolves with one result per unit after the
@@ -227,7 +208,7 @@ impl NativeEnv {
 
     /// Marks a call as in progress, here on the JS thread, so that a `close`
     /// issued after it waits for it even if the close reaches the pool first.
-    fn busy(&self) -> Result<Busy> {
+    pub(crate) fn busy(&self) -> Result<Busy> {
         self.env.busy().or_throw()
     }
 

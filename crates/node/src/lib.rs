@@ -6,6 +6,7 @@
 //! - `error.rs`: core errors as JavaScript errors, keeping LMDB's code;
 //! - `task.rs`: the one async task type;
 //! - `env.rs`: the `NativeEnv` class;
+//! - `sync_reads.rs`: reads on the JS thread, one snapshot per stretch;
 //! - `read_views.rs`: `NativeSnapshot` and `NativeRange`;
 //! - `transaction.rs`: `NativeTxn` and `NativeExclusive`;
 //! - `promise.rs`: promises settled by the writer thread;
@@ -21,6 +22,7 @@ mod env;
 mod error;
 mod promise;
 mod read_views;
+mod sync_reads;
 mod task;
 mod transaction;
 mod types;
