@@ -16,15 +16,20 @@ import type { DbRef, NativeEnv } from './native.js'
 /** What a unit resolved with natively: a flag, a count or a previous value. */
 export type UnitResult = boolean | number | Buffer | null
 
-interface Pending {
-  resolve(result: UnitResult): void
-  reject(error: unknown): void
-}
+/** What a batch resolves with natively: one result per unit (an error's text for a unit that failed alone). */
+type Results = Uint8Array | (UnitResult | string)[]
 
-/** Units packed together, to be sent as one batch. */
+/**
+ * Units packed together, to be sent as one batch. Every unit's promise
+ * follows the one promise of its batch (`done`): a unit costs one `then`,
+ * not a promise with its own resolving functions and a record to keep them.
+ */
 interface Segment {
   builder: BatchBuilder
-  pending: Pending[]
+  units: number
+  done: Promise<Results>
+  /** Settles `done` with the native batch's promise. */
+  follow(sent: Promise<Results>): void
 }
 
 /** A place held in the order of writes; see the module doc. */
@@ -68,10 +73,10 @@ export class WriteQueue {
       segment = this.#segment()
       this.#slots.push(segment)
     }
-    const pending = segment.pending
-    segment.builder.push(kind, flags, pending.length, db, key, value, codec, level)
+    const unit = segment.units++
+    segment.builder.push(kind, flags, unit, db, key, value, codec, level)
     this.#schedule()
-    return new Promise<UnitResult>((resolve, reject) => pending.push({ resolve, reject }))
+    return segment.done.then(unitResult(unit))
   }
 
   /** Holds the next place in the order of writes for a unit packed later. */
@@ -113,15 +118,16 @@ export class WriteQueue {
   }
 
   #segment(): Segment {
-    return { builder: this.#spare.pop() ?? new BatchBuilder(), pending: [] }
+    let follow!: (sent: Promise<Results>) => void
+    const done = new Promise<Results>((resolve) => (follow = resolve))
+    return { builder: this.#spare.pop() ?? new BatchBuilder(), units: 0, done, follow }
   }
 
   #add(segment: Segment, build: Build): Promise<UnitResult> {
-    build(segment.builder, segment.pending.length)
-    return new Promise<UnitResult>((resolve, reject) => {
-      segment.pending.push({ resolve, reject })
-      this.#schedule()
-    })
+    const unit = segment.units++
+    build(segment.builder, unit)
+    this.#schedule()
+    return segment.done.then(unitResult(unit))
   }
 
   #schedule(): void {
@@ -130,32 +136,37 @@ export class WriteQueue {
     queueMicrotask(() => this.flush())
   }
 
-  #send({ builder, pending }: Segment): void {
-    if (pending.length === 0) return
-    let sent: Promise<Uint8Array | (UnitResult | string)[]>
+  #send({ builder, units, follow }: Segment): void {
+    if (units === 0) return
+    let sent: Promise<Results>
     try {
       sent = this.#native.write(builder.take())
     } catch (error) {
       sent = Promise.reject(error)
     }
     this.#spare.push(builder)
-    sent.then(
-      (results) => {
-        if (results instanceof Uint8Array) {
-          // every unit answered a flag
-          for (let i = 0; i < pending.length; i++) pending[i].resolve(results[i] === 1)
-          return
-        }
-        for (let i = 0; i < pending.length; i++) {
-          const result = results[i]
-          if (typeof result === 'string') pending[i].reject(transformNativeError(result))
-          else pending[i].resolve(result)
-        }
-      },
-      (error: unknown) => {
-        const failure = transformNativeError(error)
-        for (const p of pending) p.reject(failure)
-      },
+    follow(
+      sent.catch((error: unknown) => {
+        throw transformNativeError(error)
+      }),
     )
   }
+}
+
+/** Picks unit `i`'s result out of its batch's results; one function per index, shared by every batch. */
+const pickers: ((results: Results) => UnitResult)[] = []
+const KEPT_PICKERS = 1 << 16
+
+function unitResult(i: number): (results: Results) => UnitResult {
+  let pick = pickers[i]
+  if (pick === undefined) {
+    pick = (results) => {
+      const result = results[i]
+      if (results instanceof Uint8Array) return result === 1 // every unit answered a flag
+      if (typeof result === 'string') throw transformNativeError(result)
+      return result as UnitResult
+    }
+    if (i < KEPT_PICKERS) pickers[i] = pick
+  }
+  return pick
 }
