@@ -105,7 +105,11 @@ export class Database<K = Buffer, V = Buffer> {
     return this.#has(this.#link.reads, key)
   }
 
-  /** `get` on the calling thread: no hop to the pool, but it blocks for the read. */
+  /**
+   * `get` on the calling thread: no hop to the pool, but it blocks for the
+   * read. The sync reads of one stretch of synchronous code read one
+   * snapshot; commits of other threads show from the next stretch on.
+   */
   getSync(key: Input<K>): V | undefined {
     const wire = this.#wire()
     const bytes = this.#link.sync.get(this.#ref, this.#key(key), wire.codec)

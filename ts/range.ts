@@ -116,10 +116,18 @@ class RangeIterator<T> implements AsyncIterator<T> {
   }
 
   #take(): T {
-    const keyLen = this.#lens[this.#at]
-    const valueLen = this.#lens[this.#at + 1]
-    this.#at += 2
-    return this.#decode(this.#slice(keyLen), this.#slice(valueLen))
+    const at = this.#at
+    const keyLen = this.#lens[at]
+    const valueLen = this.#lens[at + 1]
+    this.#at = at + 2
+    const data = this.#data
+    let offset = this.#offset
+    const key = keyLen < 0 ? undefined : view(data, offset, keyLen)
+    if (keyLen > 0) offset += keyLen
+    const value = valueLen < 0 ? undefined : view(data, offset, valueLen)
+    if (valueLen > 0) offset += valueLen
+    this.#offset = offset
+    return this.#decode(key, value)
   }
 
   /** Breaking out of `for await` lands here: the read transaction goes at once. */
@@ -155,13 +163,6 @@ class RangeIterator<T> implements AsyncIterator<T> {
     const size = this.#size
     this.#size = Math.min(this.#size * 4, MAX_CHUNK)
     return (this.#native as NativeRange).next(size)
-  }
-
-  #slice(len: number): Buffer | undefined {
-    if (len < 0) return undefined
-    const bytes = view(this.#data, this.#offset, len)
-    this.#offset += len
-    return bytes
   }
 
   #end(): IteratorResult<T> {
