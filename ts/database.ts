@@ -1,10 +1,11 @@
 import { Op, OpFlag } from './batch.js'
 import { CompressedCoder, type Coder } from './coder.js'
 import type { Input } from './coders/index.js'
+import { IdentityCoder } from './coders/identity.js'
 import { BadValsizeError, ClosedError, CoderError, ReadonlyError, transformNativeError } from './errors.js'
 import type { Environment } from './environment.js'
 import type { DbRef, NativeEnv, NativeRange, NativeRangeOptions } from './native.js'
-import { nativeRange, type RangeIterable, type RangeOptions } from './range.js'
+import { nativeRange, type EntryDecoder, type RangeIterable, type RangeOptions } from './range.js'
 import type { ReadAnswer, ReadQueue } from './read-queue.js'
 import type { SyncReads } from './sync-reads.js'
 import type { DbOptions, DbStat, PutOptions } from './types.js'
@@ -235,18 +236,25 @@ export class Database<K = Buffer, V = Buffer> {
   #range(options: RangeOptions<K>, open: RangeOpener, shape: 'keys', check?: () => void): RangeIterable<K>
   #range(options: RangeOptions<K>, open: RangeOpener, shape: 'values', check?: () => void): RangeIterable<V>
   #range(options: RangeOptions<K>, open: RangeOpener, shape: string, check = () => this.#open()): RangeIterable<unknown> {
-    let wire: Wire<V>
-    // Options are encoded when the iteration starts, so bad ones reject it.
+    // Options are encoded and coders chosen when an iteration starts, so bad options reject it.
     const start = () => {
       this.#open()
-      wire = this.#wire()
-      return open(this.#rangeOptions(options, wire, shape))
+      const wire = this.#wire()
+      return { native: open(this.#rangeOptions(options, wire, shape)), decode: this.#entryDecoder(shape, wire) }
     }
-    const key = (bytes: Buffer | undefined) => this.#decodeKey(bytes as Buffer)
-    const value = (bytes: Buffer | undefined) => this.#decode(bytes as Buffer, wire)
-    if (shape === 'keys') return nativeRange(start, (k) => key(k), check)
-    if (shape === 'values') return nativeRange(start, (_, v) => value(v), check)
-    return nativeRange(start, (k, v) => [key(k), value(v)], check)
+    return nativeRange(start, check)
+  }
+
+  /** What a range yields per entry. Raw bytes skip the coders: a scan's cost is per entry. */
+  #entryDecoder(shape: string, wire: Wire<V>): EntryDecoder<unknown> {
+    const rawKeys = Object.getPrototypeOf(this.keyCoder) === IdentityCoder.prototype
+    const rawValues = Object.getPrototypeOf(wire.coder) === IdentityCoder.prototype
+    const key = rawKeys ? (bytes?: Buffer) => bytes : (bytes?: Buffer) => this.#decodeKey(bytes as Buffer)
+    const value = rawValues ? (bytes?: Buffer) => bytes : (bytes?: Buffer) => this.#decode(bytes as Buffer, wire)
+    if (shape === 'keys') return (k) => key(k)
+    if (shape === 'values') return (_, v) => value(v)
+    if (rawKeys && rawValues) return (k, v) => [k, v]
+    return (k, v) => [key(k), value(v)]
   }
 
   #rangeOptions(options: RangeOptions<K>, wire: Wire<V>, shape: string): NativeRangeOptions {

@@ -56,19 +56,22 @@ export class RangeIterable<T> implements AsyncIterable<T> {
   }
 }
 
+/** Starts one iteration: its native range, and how its entries are decoded. */
+export type RangeStart<T> = () => { native: NativeRange; decode: EntryDecoder<T> }
+
 /**
  * A range read from native code in chunks. `check` throws `ClosedError`
  * once what the range reads through is closed.
  */
-export function nativeRange<T>(open: () => NativeRange, decode: EntryDecoder<T>, check: () => void): RangeIterable<T> {
-  return new RangeIterable(() => new RangeIterator(open, decode, check))
+export function nativeRange<T>(start: RangeStart<T>, check: () => void): RangeIterable<T> {
+  return new RangeIterable(() => new RangeIterator(start, check))
 }
 
 class RangeIterator<T> implements AsyncIterator<T> {
-  readonly #open: () => NativeRange
-  readonly #decode: EntryDecoder<T>
+  readonly #start: RangeStart<T>
   readonly #check: () => void
   #native: NativeRange | undefined
+  #decode: EntryDecoder<T> = () => undefined as T
   /** The chunk after the one being handed out, read while that one is. */
   #ahead: Promise<NativeChunk> | undefined
   #data: Buffer = Buffer.alloc(0)
@@ -79,9 +82,8 @@ class RangeIterator<T> implements AsyncIterator<T> {
   #last = false
   #finished = false
 
-  constructor(open: () => NativeRange, decode: EntryDecoder<T>, check: () => void) {
-    this.#open = open
-    this.#decode = decode
+  constructor(start: RangeStart<T>, check: () => void) {
+    this.#start = start
     this.#check = check
   }
 
@@ -136,7 +138,11 @@ class RangeIterator<T> implements AsyncIterator<T> {
   }
 
   async #fetch(): Promise<void> {
-    this.#native ??= this.#open()
+    if (this.#native === undefined) {
+      const { native, decode } = this.#start()
+      this.#native = native
+      this.#decode = decode
+    }
     const ahead = this.#ahead ?? this.#read()
     this.#ahead = undefined
     let chunk
