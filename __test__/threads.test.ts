@@ -24,3 +24,28 @@ it('keeps the event loop turning while a read runs off the JS thread', async () 
   // between issuing them and their answer.
   expect(ticks).toBeGreaterThan(1)
 })
+
+it('settles a large batch of gets a slice at a time, letting the event loop turn in between', async () => {
+  await using env = open(tempDir(), { sync: false })
+  const db = env.defaultDb
+  const keys = Array.from({ length: 20_000 }, (_, i) => Buffer.from(`key${String(i).padStart(7, '0')}`))
+  await db.putMany(keys.map((k) => [k, k]))
+
+  let turns = 0
+  let done = false
+  const turn = () => {
+    if (done) return
+    turns++
+    setImmediate(turn)
+  }
+  const gets = keys.map((k) => db.get(k)) // one batch: all issued in one tick
+  let turnsBeforeLast = -1
+  void gets[0].then(() => setImmediate(turn))
+  void gets.at(-1)!.then(() => (turnsBeforeLast = turns))
+  const values = await Promise.all(gets)
+  done = true
+  values.forEach((v, i) => expect(v).toEqual(keys[i]))
+  // Settled all at once, no turn of the loop could come between the first
+  // get's answer and the last one's.
+  expect(turnsBeforeLast).toBeGreaterThan(0)
+})

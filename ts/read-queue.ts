@@ -93,28 +93,39 @@ export class ReadQueue {
       sent = Promise.reject(error)
     }
     sent.then(
-      (result) => {
-        const answers = unpack(result)
-        let at = 0
-        for (const p of pending) {
-          if (p.settle) {
-            try {
-              p.resolve(p.settle(answers[at]))
-            } catch (error) {
-              p.reject(error)
-            }
-          } else {
-            p.resolve(answers.slice(at, at + p.count))
-          }
-          at += p.count
-        }
-      },
+      (result) => settle(pending, unpack(result), 0, 0),
       (error: unknown) => {
         const failure = transformNativeError(error)
         for (const p of pending) p.reject(failure)
       },
     )
   }
+}
+
+/**
+ * Promises settled per turn of the event loop. Each settles its callers'
+ * code too (an `await` resumes), so a batch of 100,000 gets settled at once
+ * would hold timers and I/O back for as long as all of that takes.
+ */
+const SETTLED_PER_TURN = 2048
+
+/** Settles `pending[from..]` (whose answers start at `answers[at]`), a slice per turn. */
+function settle(pending: Pending[], answers: ReadAnswer[], from: number, at: number): void {
+  const end = Math.min(pending.length, from + SETTLED_PER_TURN)
+  for (let i = from; i < end; i++) {
+    const p = pending[i]
+    if (p.settle) {
+      try {
+        p.resolve(p.settle(answers[at]))
+      } catch (error) {
+        p.reject(error)
+      }
+    } else {
+      p.resolve(answers.slice(at, at + p.count))
+    }
+    at += p.count
+  }
+  if (end < pending.length) setImmediate(settle, pending, answers, end, at)
 }
 
 /** Splits the end-to-end values into one answer per operation. */
