@@ -38,7 +38,15 @@ impl Unit<'_> {
 }
 
 pub(crate) fn commit_group(shared: &Shared, group: Vec<Batch>) {
-    let parsed: Vec<Result<Vec<Op<'_>>>> = group.iter().map(|b| batch::parse(b.bytes())).collect();
+    let mut parsed: Vec<Result<Vec<Op<'_>>>> = group.iter().map(|b| batch::parse(b.bytes())).collect();
+    for ops in parsed.iter_mut().flatten() {
+        for unit in ops.chunk_by_mut(|a, b| a.unit == b.unit) {
+            if unit.len() > 1 && unit.iter().all(keyed) {
+                let sorted: Vec<Op<'_>> = key_order(unit.iter()).into_iter().map(|i| unit[i]).collect();
+                unit.copy_from_slice(&sorted);
+            }
+        }
+    }
     let mut units = Vec::new();
     for (i, ops) in parsed.iter().enumerate() {
         if let Ok(ops) = ops {
@@ -72,24 +80,58 @@ pub(crate) fn commit_group(shared: &Shared, group: Vec<Batch>) {
     }
 }
 
+/// Whether `op` depends on nothing but the earlier operations on its own key
+/// (no append, which needs its keys in order; no drop or cursor move).
+fn keyed(op: &Op<'_>) -> bool {
+    matches!(op.kind, op::PUT | op::DELETE | op::REPLACE | op::POP | op::GET | op::HAS)
+        && op.flags & put_flags::APPEND == 0
+}
+
+/// The order to apply `ops` in: by database, then key bytes, and for one key
+/// as issued, so the outcome is the same. The writes then walk the B-tree in
+/// order, each page visited while it is hot: LMDB applies random keys up to
+/// three times faster so. Most comparisons end at the keys' first 8 bytes,
+/// compared as one integer.
+fn key_order<'o, 'a: 'o>(ops: impl Iterator<Item = &'o Op<'a>>) -> Vec<usize> {
+    let ops: Vec<&Op<'_>> = ops.collect();
+    let mut order: Vec<(u32, u64, usize)> = ops
+        .iter()
+        .enumerate()
+        .map(|(i, op)| {
+            let mut head = [0u8; 8];
+            let n = op.key.len().min(8);
+            head[..n].copy_from_slice(&op.key[..n]);
+            (op.db.dbi, u64::from_be_bytes(head), i)
+        })
+        .collect();
+    order.sort_unstable_by(|a, b| {
+        (a.0, a.1).cmp(&(b.0, b.1)).then_with(|| ops[a.2].key.cmp(ops[b.2].key)).then(a.2.cmp(&b.2))
+    });
+    order.into_iter().map(|(_, _, i)| i).collect()
+}
+
 /// Runs units in one transaction; units that fail alone are left out.
 fn run_segment(shared: &Shared, units: &[Unit<'_>]) -> Vec<Result<Outcome>> {
     let mut failed: Vec<Option<Error>> = units.iter().map(|_| None).collect();
+    // Single keyed operations (many `put`s issued at once) go in key order.
+    let order: Vec<usize> = if units.len() > 1 && units.iter().all(|u| matches!(u.ops, [op] if keyed(op))) {
+        key_order(units.iter().map(|u| &u.ops[0]))
+    } else {
+        (0..units.len()).collect()
+    };
     let applied = transact(shared, |txn| {
-        let mut outcomes = Vec::with_capacity(units.len());
-        for (i, unit) in units.iter().enumerate() {
+        let mut outcomes: Vec<Option<Outcome>> = units.iter().map(|_| None).collect();
+        for &i in &order {
             if failed[i].is_some() {
-                outcomes.push(None);
                 continue;
             }
-            match apply_unit(shared, txn, unit.ops) {
-                Ok(outcome) => outcomes.push(Some(outcome)),
+            match apply_unit(shared, txn, units[i].ops) {
+                Ok(outcome) => outcomes[i] = Some(outcome),
                 Err((e, wrote)) if e.is_local() => {
                     failed[i] = Some(e);
                     if wrote {
                         return Ok(None); // undo its partial writes: replay without it
                     }
-                    outcomes.push(None);
                 }
                 Err((e, _)) => return Err(e),
             }

@@ -125,6 +125,69 @@ fn replace_pop_delete_and_no_overwrite_report_what_they_found() {
 }
 
 #[test]
+fn writes_applied_in_key_order_give_what_issue_order_gives() {
+    let dir = temp();
+    let env = Env::open(dir.path(), &EnvOptions::default()).unwrap();
+    let db = env.open_db(Some("d"), DbFlags::default(), true).unwrap();
+    let other = env.open_db(Some("e"), DbFlags::default(), true).unwrap();
+    let mut b = BatchBuilder::new();
+    // single operations whose keys come in no order, some keys written twice
+    b.push(op::PUT, 0, 0, db, b"m", Some(b"1"))
+        .push(op::PUT, 0, 1, db, b"c", Some(b"1"))
+        .push(op::PUT, put_flags::NO_OVERWRITE, 2, db, b"m", Some(b"2"))
+        .push(op::REPLACE, 0, 3, db, b"c", Some(b"2"))
+        .push(op::PUT, 0, 4, other, b"a", Some(b"e"))
+        .push(op::DELETE, 0, 5, db, b"m", None)
+        .push(op::PUT, 0, 6, db, b"m", Some(b"3"))
+        .push(op::POP, 0, 7, db, b"c", None)
+        .push(op::PUT, 0, 8, db, b"a", Some(b"1"));
+    let r: Vec<Outcome> = write(&env, b.finish()).unwrap().into_iter().map(Result::unwrap).collect();
+    assert_eq!(
+        r,
+        vec![
+            Outcome::Done(true),
+            Outcome::Done(true),
+            Outcome::Done(false),
+            Outcome::Value(Some(b"1".to_vec())),
+            Outcome::Done(true),
+            Outcome::Done(true),
+            Outcome::Done(true),
+            Outcome::Value(Some(b"2".to_vec())),
+            Outcome::Done(true),
+        ]
+    );
+    assert_eq!(get(&env, db, b"m").as_deref(), Some(&b"3"[..]));
+    assert_eq!(get(&env, db, b"c"), None);
+    assert_eq!(get(&env, db, b"a").as_deref(), Some(&b"1"[..]));
+    assert_eq!(get(&env, other, b"a").as_deref(), Some(&b"e"[..]));
+
+    // one unit of many operations: the last write of a key wins, as issued
+    let mut b = BatchBuilder::new();
+    b.push(op::PUT, 0, 0, db, b"z", Some(b"1"))
+        .push(op::PUT, 0, 0, db, b"b", Some(b"1"))
+        .push(op::DELETE, 0, 0, db, b"z", None)
+        .push(op::PUT, 0, 0, db, b"z", Some(b"2"))
+        .push(op::PUT, 0, 0, db, b"b", Some(b"2"));
+    assert_eq!(write(&env, b.finish()).unwrap()[0].as_ref().unwrap(), &Outcome::Count(5));
+    assert_eq!(get(&env, db, b"z").as_deref(), Some(&b"2"[..]));
+    assert_eq!(get(&env, db, b"b").as_deref(), Some(&b"2"[..]));
+
+    // appends keep their order: a key out of order still fails
+    let mut b = BatchBuilder::new();
+    b.push(op::PUT, put_flags::APPEND, 0, other, b"y", Some(b"1")).push(
+        op::PUT,
+        put_flags::APPEND,
+        1,
+        other,
+        b"x",
+        Some(b"1"),
+    );
+    let r = write(&env, b.finish()).unwrap();
+    assert_eq!(r[0].as_ref().unwrap(), &Outcome::Done(true));
+    assert!(r[1].is_err(), "an append below the last key fails");
+}
+
+#[test]
 fn a_tiny_map_grows_to_take_the_writes() {
     let dir = temp();
     let opts = EnvOptions { map_size: 1 << 20, sync: false, ..Default::default() };
