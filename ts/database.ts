@@ -443,18 +443,19 @@ export class Database<K = Buffer, V = Buffer> {
   }
 
   #value(value: Input<V>, wire: Wire<V>): Uint8Array {
-    return this.#serialize(wire.coder, value as V, this.valueCoder.name)
+    return this.#serialize(wire.coder, value as V, this.valueCoder)
   }
 
-  #serialize<T>(coder: Coder<T>, value: T, name = coder.name): Uint8Array {
+  /** `named` is the coder errors name (the compressed one, not its inner coder); looked up only on failure. */
+  #serialize<T>(coder: Coder<T>, value: T, named: Coder<unknown> = coder): Uint8Array {
     let bytes: unknown
     try {
       bytes = coder.serialize(value)
     } catch (error) {
-      throw new CoderError(name, this.name, error)
+      throw new CoderError(named.name, this.name, error)
     }
     if (!(bytes instanceof Uint8Array)) {
-      throw new CoderError(name, this.name, new TypeError('serialize() must return a Uint8Array'))
+      throw new CoderError(named.name, this.name, new TypeError('serialize() must return a Uint8Array'))
     }
     return bytes
   }
