@@ -54,3 +54,19 @@ it('survives random interleavings of operations, closes and reopens', async () =
   expect(await last.defaultDb.get(Buffer.from('after'))).toEqual(Buffer.from('ok'))
   expect(last.stat().entries).toBe(await last.defaultDb.count())
 })
+
+it('a database of one environment used through another is refused, not a crash', async () => {
+  await using a = open(tempDir())
+  await using b = open(tempDir())
+  const ofA = a.defaultDb
+  const named = a.openDb('x')
+  await ofA.put(Buffer.from('k'), Buffer.from('v'))
+  for (const db of [ofA, named]) {
+    await expect(b.batch([{ type: 'put', db, key: Buffer.from('k'), value: Buffer.from('w') }])).rejects.toThrow(errors.BadDbiError)
+    await expect(b.transaction((txn) => txn.get(db, Buffer.from('k')))).rejects.toThrow(errors.BadDbiError)
+    const snapshot = b.snapshot()
+    await expect(snapshot.get(db, Buffer.from('k'))).rejects.toThrow(errors.BadDbiError)
+    snapshot.close()
+  }
+  expect(await ofA.get(Buffer.from('k'))).toEqual(Buffer.from('v'))
+})

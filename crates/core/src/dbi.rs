@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 use std::ffi::CString;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use lmdb_master_sys as ffi;
 use parking_lot::{Mutex, MutexGuard};
@@ -29,23 +29,37 @@ pub(crate) struct Dbis {
     /// Open handles by name (`None` is the main database).
     lock: Mutex<HashMap<Option<String>, u32>>,
     gens: Box<[AtomicU32]>,
+    /// Whether this environment opened the slot. One it never opened has no
+    /// comparator in LMDB: a handle naming it (say, one from another
+    /// environment) must fail, not reach LMDB.
+    opened: Box<[AtomicBool]>,
 }
 
 impl Dbis {
     pub(crate) fn new(max_dbs: u32) -> Self {
         // Slots 0 and 1 are LMDB's free-list and main databases.
-        Dbis { lock: Mutex::new(HashMap::new()), gens: (0..max_dbs as usize + 2).map(|_| AtomicU32::new(0)).collect() }
+        let slots = max_dbs as usize + 2;
+        Dbis {
+            lock: Mutex::new(HashMap::new()),
+            gens: (0..slots).map(|_| AtomicU32::new(0)).collect(),
+            opened: (0..slots).map(|_| AtomicBool::new(false)).collect(),
+        }
     }
 
     /// Fails with `BadDbi` unless `db` still names the database it was opened as.
     pub(crate) fn check(&self, db: DbRef) -> Result<()> {
-        match self.gens.get(db.dbi as usize) {
-            Some(gen) if gen.load(Ordering::Acquire) == db.gen => Ok(()),
+        let slot = db.dbi as usize;
+        match (self.gens.get(slot), self.opened.get(slot)) {
+            (Some(gen), Some(opened)) if opened.load(Ordering::Acquire) && gen.load(Ordering::Acquire) == db.gen => {
+                Ok(())
+            }
             _ => Err(Error::BadDbi),
         }
     }
 
+    /// The handle of slot `dbi`, just opened (or open already).
     fn current(&self, dbi: u32) -> DbRef {
+        self.opened[dbi as usize].store(true, Ordering::Release);
         DbRef { dbi, gen: self.gens[dbi as usize].load(Ordering::Acquire) }
     }
 
@@ -56,6 +70,7 @@ impl Dbis {
     /// Forgets a handle that LMDB closed (its database was deleted).
     pub(crate) fn retire(&self, names: &mut HashMap<Option<String>, u32>, dbi: u32) {
         names.retain(|_, d| *d != dbi);
+        self.opened[dbi as usize].store(false, Ordering::Release);
         self.gens[dbi as usize].fetch_add(1, Ordering::AcqRel);
     }
 }

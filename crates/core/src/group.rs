@@ -39,14 +39,7 @@ impl Unit<'_> {
 
 pub(crate) fn commit_group(shared: &Shared, group: Vec<Batch>) {
     let mut parsed: Vec<Result<Vec<Op<'_>>>> = group.iter().map(|b| batch::parse(b.bytes())).collect();
-    for ops in parsed.iter_mut().flatten() {
-        for unit in ops.chunk_by_mut(|a, b| a.unit == b.unit) {
-            if unit.len() > 1 && unit.iter().all(keyed) {
-                let sorted: Vec<Op<'_>> = key_order(unit.iter()).into_iter().map(|i| unit[i]).collect();
-                unit.copy_from_slice(&sorted);
-            }
-        }
-    }
+    parsed.iter_mut().flatten().for_each(|ops| sort_within_units(ops));
     let mut units = Vec::new();
     for (i, ops) in parsed.iter().enumerate() {
         if let Ok(ops) = ops {
@@ -110,15 +103,30 @@ fn key_order<'o, 'a: 'o>(ops: impl Iterator<Item = &'o Op<'a>>) -> Vec<usize> {
     order.into_iter().map(|(_, _, i)| i).collect()
 }
 
+/// Puts the keyed operations of each unit of `ops` in key order.
+pub(crate) fn sort_within_units(ops: &mut [Op<'_>]) {
+    for unit in ops.chunk_by_mut(|a, b| a.unit == b.unit) {
+        if unit.len() > 1 && unit.iter().all(keyed) {
+            let sorted: Vec<Op<'_>> = key_order(unit.iter()).into_iter().map(|i| unit[i]).collect();
+            unit.copy_from_slice(&sorted);
+        }
+    }
+}
+
+/// The order to apply `units` in: by key when each is one keyed operation
+/// (many `put`s issued at once), else as issued.
+pub(crate) fn unit_order(units: &[&[Op<'_>]]) -> Vec<usize> {
+    if units.len() > 1 && units.iter().all(|ops| matches!(ops, [op] if keyed(op))) {
+        key_order(units.iter().map(|ops| &ops[0]))
+    } else {
+        (0..units.len()).collect()
+    }
+}
+
 /// Runs units in one transaction; units that fail alone are left out.
 fn run_segment(shared: &Shared, units: &[Unit<'_>]) -> Vec<Result<Outcome>> {
     let mut failed: Vec<Option<Error>> = units.iter().map(|_| None).collect();
-    // Single keyed operations (many `put`s issued at once) go in key order.
-    let order: Vec<usize> = if units.len() > 1 && units.iter().all(|u| matches!(u.ops, [op] if keyed(op))) {
-        key_order(units.iter().map(|u| &u.ops[0]))
-    } else {
-        (0..units.len()).collect()
-    };
+    let order = unit_order(&units.iter().map(|u| u.ops).collect::<Vec<_>>());
     let applied = transact(shared, |txn| {
         let mut outcomes: Vec<Option<Outcome>> = units.iter().map(|_| None).collect();
         for &i in &order {

@@ -731,3 +731,110 @@ fn cursor_many_hands_out_a_run_of_entries_from_the_position() {
     assert_eq!(run(moves::PREV_MANY, None, 2), ["d", "c"]);
     assert!(run(moves::NEXT_MANY, Some(("d", "v")), 5).is_empty());
 }
+
+/// Units `from..to` of a stream, each one put of `key{i}` = `v{i}`.
+fn stream_piece(db: DbRef, from: u32, to: u32) -> Vec<u8> {
+    let mut b = BatchBuilder::new();
+    for i in from..to {
+        b.push(op::PUT, 0, i, db, format!("key{i}").as_bytes(), Some(format!("v{i}").as_bytes()));
+    }
+    b.finish()
+}
+
+fn end_stream(stream: WriteStream, bytes: Vec<u8>) -> mpsc::Receiver<BatchResult> {
+    let (tx, rx) = mpsc::channel();
+    stream.end(bytes, move |r| tx.send(r).unwrap());
+    rx
+}
+
+#[test]
+fn a_stream_commits_its_pieces_together_in_its_place() {
+    let dir = temp();
+    let env = Env::open(dir.path(), &EnvOptions::default()).unwrap();
+    let db = env.open_db(None, DbFlags::default(), true).unwrap();
+    let stream = env.write_stream().unwrap();
+    // a batch ticketed after the stream arrives first, and waits for it
+    let (tx, later) = mpsc::channel();
+    env.write(put(db, b"key1", b"later"), move |r| tx.send(r.is_ok()).unwrap());
+    stream.push(stream_piece(db, 0, 3));
+    stream.push(stream_piece(db, 3, 6));
+    std::thread::sleep(Duration::from_millis(20));
+    assert!(later.try_recv().is_err(), "the later batch waits for the stream");
+    assert_eq!(get(&env, db, b"key0"), None, "nothing is visible before the stream ends");
+    let results = end_stream(stream, stream_piece(db, 6, 8)).recv().unwrap().unwrap();
+    assert_eq!(results.len(), 8);
+    assert!(results.iter().all(|r| r.as_ref().unwrap() == &Outcome::Done(true)));
+    assert!(later.recv().unwrap());
+    assert_eq!(get(&env, db, b"key7").as_deref(), Some(&b"v7"[..]));
+    assert_eq!(get(&env, db, b"key1").as_deref(), Some(&b"later"[..]), "the later batch came after");
+}
+
+#[test]
+fn a_failing_unit_in_a_stream_rejects_alone() {
+    let dir = temp();
+    let env = Env::open(dir.path(), &EnvOptions::default()).unwrap();
+    let db = env.open_db(None, DbFlags::default(), true).unwrap();
+    let too_long = vec![7u8; env.max_key_size() + 1];
+    let stream = env.write_stream().unwrap();
+    stream.push(stream_piece(db, 0, 4));
+    let mut b = BatchBuilder::new();
+    b.push(op::PUT, 0, 4, db, b"key4", Some(b"v4"))
+        .push(op::PUT, 0, 4, db, &too_long, Some(b"x")) // unit 4 fails after writing key4
+        .push(op::PUT, 0, 5, db, b"key5", Some(b"v5"));
+    let results = end_stream(stream, b.finish()).recv().unwrap().unwrap();
+    assert_eq!(results.len(), 6);
+    assert_eq!(results[4].as_ref().unwrap_err().code(), "MDB_BAD_VALSIZE");
+    for i in [0, 1, 2, 3, 5] {
+        assert_eq!(results[i].as_ref().unwrap(), &Outcome::Done(true), "unit {i}");
+    }
+    assert_eq!(get(&env, db, b"key4"), None, "the failed unit left nothing");
+    assert_eq!(get(&env, db, b"key5").as_deref(), Some(&b"v5"[..]));
+}
+
+#[test]
+fn a_stream_dropped_without_its_end_commits_what_it_sent_and_the_writer_goes_on() {
+    let dir = temp();
+    let env = Env::open(dir.path(), &EnvOptions::default()).unwrap();
+    let db = env.open_db(None, DbFlags::default(), true).unwrap();
+    let stream = env.write_stream().unwrap();
+    stream.push(stream_piece(db, 0, 2));
+    drop(stream); // its thread was terminated
+    write(&env, put(db, b"after", b"1")).unwrap();
+    assert_eq!(get(&env, db, b"key1").as_deref(), Some(&b"v1"[..]));
+    assert_eq!(get(&env, db, b"after").as_deref(), Some(&b"1"[..]));
+}
+
+#[test]
+fn closing_the_handle_ends_a_stream_left_hanging() {
+    let dir = temp();
+    let env = Env::open(dir.path(), &EnvOptions::default()).unwrap();
+    let db = env.open_db(None, DbFlags::default(), true).unwrap();
+    let stream = env.write_stream().unwrap();
+    stream.push(stream_piece(db, 0, 2));
+    let closer = {
+        let env = env.clone();
+        std::thread::spawn(move || env.close())
+    };
+    closer.join().unwrap(); // returns: the writer stopped waiting for the stream
+    drop(stream);
+    let env = Env::open(dir.path(), &EnvOptions::default()).unwrap();
+    let db = env.open_db(None, DbFlags::default(), false).unwrap();
+    assert_eq!(get(&env, db, b"key1").as_deref(), Some(&b"v1"[..]), "what was sent committed");
+}
+
+#[test]
+fn a_handle_from_another_environment_fails_instead_of_reaching_lmdb() {
+    let (dir_a, dir_b) = (temp(), temp());
+    let a = Env::open(dir_a.path(), &EnvOptions::default()).unwrap();
+    let b = Env::open(dir_b.path(), &EnvOptions::default()).unwrap();
+    let main_of_a = a.open_db(None, DbFlags::default(), true).unwrap();
+    let named_of_a = a.open_db(Some("x"), DbFlags::default(), true).unwrap();
+    // `b` never opened these slots: LMDB would use them with no comparator
+    for db in [main_of_a, named_of_a] {
+        let mut r = BatchBuilder::new();
+        r.push(op::GET, 0, 0, db, b"k", None);
+        let out = b.busy().unwrap().read_batch(&r.finish()).unwrap();
+        assert!(matches!(out.errors[..], [(0, Error::BadDbi)]), "{:?}", out.errors);
+        assert!(matches!(write(&b, put(db, b"k", b"v")).unwrap()[0], Err(Error::BadDbi)));
+    }
+}
