@@ -840,5 +840,6 @@ module.exports.NativeExclusive = nativeBinding.NativeExclusive
 module.exports.NativeRange = nativeBinding.NativeRange
 module.exports.NativeSnapshot = nativeBinding.NativeSnapshot
 module.exports.NativeTxn = nativeBinding.NativeTxn
+module.exports.NativeWriteStream = nativeBinding.NativeWriteStream
 module.exports.compress = nativeBinding.compress
 module.exports.decompress = nativeBinding.decompress

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { open, errors } from 'lmdb-napi'
+import { open, errors, IdentityCoder } from 'lmdb-napi'
 import { b, bytes, tempDir } from './helpers.js'
 
 const MiB = 1024 * 1024
@@ -332,5 +332,59 @@ describe('durability', () => {
     await using env = open(dir)
     expect(await env.defaultDb.get(b('k'))).toEqual(b('v'))
     expect(await env.defaultDb.count()).toBe(11)
+  })
+})
+
+describe('a large tick of writes (sent to the writer in pieces while it is issued)', () => {
+  const N = 20_000 // ~3 MB of operations: a dozen pieces
+  const key = (i: number) => Buffer.from(`k${String((i * 7919) % N).padStart(6, '0')}`)
+  const value = (i: number) => Buffer.alloc(120, i & 0xff)
+
+  it('commits every write with its own result, and a failing one rejects alone', async () => {
+    await using env = open(tempDir())
+    const db = env.openDb('big')
+    await db.put(b('z-last'), b('x'))
+    const puts = Array.from({ length: N }, (_, i) => db.put(key(i), value(i)))
+    // in the middle of the tick: an append below the last key fails natively
+    const bad = db.put(b('a-first'), b('x'), { append: true })
+    const more = Array.from({ length: 10 }, (_, i) => db.put(b(`more${i}`), b(`${i}`)))
+    await expect(bad).rejects.toThrow(errors.KeyExistsError)
+    expect(await Promise.all([...puts, ...more])).toEqual(new Array(N + 10).fill(true))
+    expect(await db.count()).toBe(N + 11)
+    expect(await db.get(key(12_345))).toEqual(value(12_345))
+    expect(await db.get(b('a-first'))).toBeUndefined()
+  })
+
+  it('leaves the thread free to open databases and resize the map within the same tick', async () => {
+    await using env = open(tempDir())
+    const db = env.openDb('big')
+    const puts = Array.from({ length: N }, (_, i) => db.put(key(i), value(i)))
+    const other = env.openDb('opened-mid-tick') // waits for the writer: must not wait for ever
+    const grown = env.setMapSize(64 * 1024 * 1024)
+    const after = other.put(b('k'), b('v'))
+    await grown
+    expect(await Promise.all(puts)).toEqual(new Array(N).fill(true))
+    expect(await after).toBe(true)
+    expect(env.info().mapSize).toBeGreaterThanOrEqual(64 * 1024 * 1024)
+  })
+
+  it('keeps the order of writes: what is issued after it lands after it', async () => {
+    await using env = open(tempDir())
+    const db = env.openDb('big')
+    const puts = Array.from({ length: N }, (_, i) => db.put(key(i), value(i)))
+    const txn = env.transaction((t) => t.put(db, key(5), b('from the transaction')))
+    await Promise.all([...puts, txn])
+    expect(await db.get(key(5))).toEqual(b('from the transaction'))
+  })
+
+  it('compressed values written in a streamed tick read back whole', async () => {
+    await using env = open(tempDir())
+    const db = env.openDb('big')
+    const packed = env.openDb('packed', { valueCoder: new IdentityCoder().compressed({ algorithm: 'zstd' }) })
+    const puts = Array.from({ length: N }, (_, i) => db.put(key(i), value(i)))
+    const text = Buffer.from('compressible '.repeat(100))
+    const many = packed.putMany(Array.from({ length: 50 }, (_, i) => [b(`p${i}`), text] as [Buffer, Buffer]))
+    await Promise.all([...puts, many])
+    expect(await packed.get(b('p49'))).toEqual(text)
   })
 })

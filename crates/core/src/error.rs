@@ -93,7 +93,9 @@ impl fmt::Display for Error {
                 f.write_str(&text.to_string_lossy())
             }
             Error::Closed(what) => write!(f, "{what} is closed"),
-            Error::BadDbi => f.write_str("the database is not open in this environment (deleted, or opened from another one)"),
+            Error::BadDbi => {
+                f.write_str("the database is not open in this environment (deleted, or opened from another one)")
+            }
             Error::Invalid(msg) | Error::Coder(msg) => f.write_str(msg),
             Error::Io(e) => e.fmt(f),
         }

@@ -13,7 +13,7 @@
 //! the failing units reject alone. Nothing was committed before, so running
 //! it again from the start is exact.
 
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
 use std::time::Duration;
 
 use crate::batch::{self, Op};
@@ -129,7 +129,10 @@ pub(crate) fn commit_stream(shared: &Shared, turn: StreamTurn) {
 
 /// The fast path: each piece applied as it arrives, then one commit. `None`
 /// when anything failed (the transaction is then aborted); `pieces` holds
-/// what was received either way.
+/// what was received either way. The gate is held while pieces are at hand
+/// and given back while waiting for more; the end of the stream comes right
+/// behind its last piece, so the commit follows that piece under the same
+/// hold (a resize cannot slip in between and find the transaction open).
 fn apply_as_received(
     shared: &Shared,
     turn: &StreamTurn,
@@ -140,31 +143,40 @@ fn apply_as_received(
     let mut outcomes = Vec::new();
     let mut last_unit = None;
     loop {
-        let bytes = match next_piece(&turn.rx, &turn.busy) {
-            Some(Piece::Ops(bytes)) => bytes,
-            Some(Piece::End(settle)) => {
-                *done = Some(settle);
-                break;
+        let mut next = next_piece(&turn.rx, &turn.busy);
+        // Cannot fail: the turn's `busy` keeps the environment open.
+        let _gate = shared.enter().ok()?;
+        loop {
+            match next {
+                Some(Piece::Ops(bytes)) => {
+                    let applied = apply_piece(shared, &mut txn, &bytes, &mut last_unit, &mut outcomes);
+                    pieces.push(bytes);
+                    if applied.is_err() {
+                        txn.take(); // aborted while the gate is held
+                        return None;
+                    }
+                }
+                Some(Piece::End(settle)) => {
+                    *done = Some(settle);
+                    return commit(txn, outcomes);
+                }
+                None => return commit(txn, outcomes), // its thread is gone, or the handle closing
             }
-            None => break,
-        };
-        let applied = {
-            // Cannot fail: the turn's `busy` keeps the environment open.
-            let gate = shared.enter().ok()?;
-            let applied = apply_piece(shared, &mut txn, &bytes, &mut last_unit, &mut outcomes);
-            if applied.is_err() {
-                txn.take(); // aborted while the gate is still held
-            }
-            drop(gate);
-            applied
-        };
-        pieces.push(bytes);
-        applied.ok()?;
+            next = match turn.rx.try_recv() {
+                Ok(piece) => Some(piece),
+                Err(TryRecvError::Empty) => break, // wait without the gate
+                Err(TryRecvError::Disconnected) => None,
+            };
+        }
     }
-    let Some(txn) = txn else { return Some(outcomes) };
-    let _gate = shared.enter().ok()?;
-    txn.commit().ok()?;
-    Some(outcomes)
+}
+
+/// Commits the stream's transaction, if a piece began one. The caller holds the gate.
+fn commit(txn: Option<RawTxn>, outcomes: Vec<Outcome>) -> Option<Vec<Outcome>> {
+    match txn {
+        Some(txn) => txn.commit().ok().map(|_| outcomes),
+        None => Some(outcomes),
+    }
 }
 
 /// Applies one piece in the stream's transaction, begun by the first piece.
