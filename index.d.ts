@@ -88,8 +88,6 @@ export declare class NativeEnv {
   readSync(batch: Uint8Array): ReadResultJs
   /** Ends the snapshot of the sync reads (the stretch is over). Idempotent. */
   endTick(): void
-  /** Takes the next place in the order of writes for a stream of pieces. */
-  writeStream(): NativeWriteStream
 }
 
 /** A write transaction on the JS thread; the writer waits until it ends. */
@@ -133,20 +131,6 @@ export declare class NativeTxn {
   nested(action: 'begin' | 'commit' | 'abort'): Promise<void>
   /** Commits or aborts the transaction. */
   end(commit: boolean): Promise<void>
-}
-
-/**
- * The sending side of a write stream. Dropped without `end` (its thread
- * was terminated), the stream ends with what it was sent.
- */
-export declare class NativeWriteStream {
-  /**
-   * Sends whole units (the batch format; unit numbers run on), with no
-   * compressed values: JavaScript streams no segment that has them.
-   */
-  push(batch: Uint8Array): void
-  /** Sends the last units; resolves as `write` does, for every unit of the stream. */
-  end(batch: Uint8Array): Promise<Uint8Array | Array<boolean | number | Buffer | null | string>>
 }
 
 /**

@@ -840,6 +840,5 @@ module.exports.NativeExclusive = nativeBinding.NativeExclusive
 module.exports.NativeRange = nativeBinding.NativeRange
 module.exports.NativeSnapshot = nativeBinding.NativeSnapshot
 module.exports.NativeTxn = nativeBinding.NativeTxn
-module.exports.NativeWriteStream = nativeBinding.NativeWriteStream
 module.exports.compress = nativeBinding.compress
 module.exports.decompress = nativeBinding.decompress

@@ -335,8 +335,8 @@ describe('durability', () => {
   })
 })
 
-describe('a large tick of writes (sent to the writer in pieces while it is issued)', () => {
-  const N = 20_000 // ~3 MB of operations: a dozen pieces
+describe('a large tick of writes', () => {
+  const N = 20_000 // ~3 MB of operations in one batch
   const key = (i: number) => Buffer.from(`k${String((i * 7919) % N).padStart(6, '0')}`)
   const value = (i: number) => Buffer.alloc(120, i & 0xff)
 
@@ -359,7 +359,7 @@ describe('a large tick of writes (sent to the writer in pieces while it is issue
     await using env = open(tempDir())
     const db = env.openDb('big')
     const puts = Array.from({ length: N }, (_, i) => db.put(key(i), value(i)))
-    const other = env.openDb('opened-mid-tick') // waits for the writer: must not wait for ever
+    const other = env.openDb('opened-mid-tick') // created by the writer thread
     const grown = env.setMapSize(64 * 1024 * 1024)
     const after = other.put(b('k'), b('v'))
     await grown
@@ -377,7 +377,7 @@ describe('a large tick of writes (sent to the writer in pieces while it is issue
     expect(await db.get(key(5))).toEqual(b('from the transaction'))
   })
 
-  it('compressed values written in a streamed tick read back whole', async () => {
+  it('compressed values written in a large tick read back whole', async () => {
     await using env = open(tempDir())
     const db = env.openDb('big')
     const packed = env.openDb('packed', { valueCoder: new IdentityCoder().compressed({ algorithm: 'zstd' }) })

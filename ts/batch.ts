@@ -36,21 +36,10 @@ export class BatchBuilder {
   #view = new DataView(this.#buf.buffer, this.#buf.byteOffset, this.#buf.byteLength)
   #len = 0
   #ops = 0
-  #compressed = false
 
   /** Operations pushed since the last `take`. */
   get size(): number {
     return this.#ops
-  }
-
-  /** Bytes packed since the last `take`. */
-  get bytes(): number {
-    return this.#len
-  }
-
-  /** Whether an operation pushed since the last `take` stores its value compressed. */
-  get compressed(): boolean {
-    return this.#compressed
   }
 
   /** Appends one operation; `codec` and `level` name the compression its values are stored with. */
@@ -62,7 +51,6 @@ export class BatchBuilder {
     buf[at] = kind
     buf[at + 1] = flags
     buf[at + 2] = codec
-    if (codec !== 0) this.#compressed = true
     buf[at + 3] = level & 0xff
     const view = this.#view
     view.setUint32(at + 4, unit, true)
@@ -86,7 +74,6 @@ export class BatchBuilder {
     const out = this.#buf.subarray(0, this.#len)
     this.#len = 0
     this.#ops = 0
-    this.#compressed = false
     return out
   }
 

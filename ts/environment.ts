@@ -120,8 +120,6 @@ export class Environment {
       reverseKey: options.reverseKey,
       reverseDup: options.reverseDup,
     }
-    // Creating waits for the writer, which may be waiting for this tick's writes.
-    this.#link.writes.flush()
     const ref = call(() => this.#native.openDb(name ?? null, flags, options.create ?? true))
     return new Database(this, this.#link, name ?? null, ref, keyCoder, valueCoder)
   }
@@ -184,7 +182,6 @@ export class Environment {
   async setMapSize(bytes: number): Promise<void> {
     this.#open()
     if (!Number.isSafeInteger(bytes) || bytes < 0) throw new RangeError('setMapSize() needs a byte count')
-    this.#link.writes.flush() // LMDB refuses to resize under this tick's open stream of writes
     await callAsync(() => this.#native.setMapSize(bytes))
   }
 

@@ -16,7 +16,6 @@ export type NativeSnapshot = Binding.NativeSnapshot
 export type NativeRange = Binding.NativeRange
 export type NativeChunk = Binding.ChunkJs
 export type NativeTxn = Binding.NativeTxn
-export type NativeWriteStream = Binding.NativeWriteStream
 export type NativeExclusive = Binding.NativeExclusive
 export type NativeRangeOptions = Binding.RangeOptionsJs
 export type DbRef = Binding.DbRefJs

@@ -11,7 +11,7 @@
  */
 import { BatchBuilder, type Op } from './batch.js'
 import { ClosedError, transformNativeError } from './errors.js'
-import type { DbRef, NativeEnv, NativeWriteStream } from './native.js'
+import type { DbRef, NativeEnv } from './native.js'
 
 /** What a unit resolved with natively: a flag, a count or a previous value. */
 export type UnitResult = boolean | number | Buffer | null
@@ -30,8 +30,6 @@ interface Segment {
   done: Promise<Results>
   /** Settles `done` with the native batch's promise. */
   follow(sent: Promise<Results>): void
-  /** Set once the segment grew big enough to go to the writer in pieces. */
-  stream?: NativeWriteStream
 }
 
 /** A place held in the order of writes; see the module doc. */
@@ -41,9 +39,6 @@ export interface Reservation {
 }
 
 type Slot = Segment | Reservation
-
-/** Bytes of a tick's writes that go to the writer as a piece before the tick ends. */
-const PIECE_BYTES = 256 * 1024
 
 /** Packs one unit's operations, given its unit number. Must not throw. */
 export type Build = (builder: BatchBuilder, unit: number) => void
@@ -80,7 +75,7 @@ export class WriteQueue {
     }
     const unit = segment.units++
     segment.builder.push(kind, flags, unit, db, key, value, codec, level)
-    this.#grown(segment)
+    this.#schedule()
     return segment.done.then(unitResult(unit))
   }
 
@@ -131,27 +126,8 @@ export class WriteQueue {
   #add(segment: Segment, build: Build): Promise<UnitResult> {
     const unit = segment.units++
     build(segment.builder, unit)
-    this.#grown(segment)
-    return segment.done.then(unitResult(unit))
-  }
-
-  /**
-   * A segment first in the order of writes that has grown past a piece goes
-   * to the writer now, as one piece of a stream, and the writer applies it
-   * while this thread packs the rest of the tick; the stream commits once,
-   * when the tick ends. Compressed values are compressed on the libuv pool
-   * when a batch is sent whole, so a segment holding them is not streamed.
-   */
-  #grown(segment: Segment): void {
     this.#schedule()
-    const builder = segment.builder
-    if (builder.bytes < PIECE_BYTES || builder.compressed || this.#slots[0] !== segment) return
-    try {
-      segment.stream ??= this.#native.writeStream()
-      segment.stream.push(builder.take())
-    } catch {
-      // the handle is closing: the end of the tick sends the rest, and says so
-    }
+    return segment.done.then(unitResult(unit))
   }
 
   #schedule(): void {
@@ -160,11 +136,11 @@ export class WriteQueue {
     queueMicrotask(() => this.flush())
   }
 
-  #send({ builder, units, follow, stream }: Segment): void {
+  #send({ builder, units, follow }: Segment): void {
     if (units === 0) return
     let sent: Promise<Results>
     try {
-      sent = stream ? stream.end(builder.take()) : this.#native.write(builder.take())
+      sent = this.#native.write(builder.take())
     } catch (error) {
       sent = Promise.reject(error)
     }

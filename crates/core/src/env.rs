@@ -307,11 +307,6 @@ impl Busy {
     pub(crate) fn lease(&self, held: std::sync::Weak<Held>) {
         self.0.leases.add(held);
     }
-
-    /// Whether `close` was called on the handle this operation belongs to.
-    pub(crate) fn closing(&self) -> bool {
-        self.0.state.load(Ordering::Acquire) & CLOSED != 0
-    }
 }
 
 impl Drop for Busy {

@@ -32,7 +32,6 @@ mod range;
 mod read;
 pub(crate) mod registry;
 mod snapshot;
-mod stream;
 mod transaction;
 mod txn;
 mod writer;
@@ -47,7 +46,6 @@ pub use options::{put_flags, DbFlags, EnvFlags, EnvOptions};
 pub use range::{Chunk, Range, RangeOptions};
 pub use read::{ReadOutput, FAILED, NOT_FOUND};
 pub use snapshot::Snapshot;
-pub use stream::WriteStream;
 pub use transaction::{Ended, Exclusive, Nest, WriteTxn};
 pub use writer::{BatchResult, Done, Ticket};
 

@@ -23,7 +23,6 @@ use crate::error::{Error, Result};
 use crate::group::{commit_group, transact};
 use crate::ops::Outcome;
 use crate::options::DbFlags;
-use crate::stream::{commit_stream, StreamTurn};
 use crate::transaction::{self, Begin, Cancelled, TxnMsg};
 
 /// A group stops draining the queue past this many bytes of operations.
@@ -56,8 +55,6 @@ pub(crate) enum Turn {
         ready: Sender<()>,
         resume: Receiver<()>,
     },
-    /// A tick's writes arriving in pieces (`stream.rs`).
-    Stream(StreamTurn),
     /// A ticket given up: its place is empty.
     Skip,
 }
@@ -267,10 +264,6 @@ fn run(shared: &Shared, mut inbox: Inbox) {
                 if ready.send(()).is_ok() {
                     let _ = resume.recv();
                 }
-            }
-            Next::Turn(Turn::Stream(stream)) => {
-                // As for groups: a panic settles the stream as failed, not the writer.
-                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| commit_stream(shared, stream)));
             }
             Next::Turn(Turn::Begin(begin)) => {
                 if transaction::serve(shared, &mut inbox, begin).is_break() {

@@ -9,7 +9,6 @@
 //! - `sync_reads.rs`: reads on the JS thread, one snapshot per stretch;
 //! - `read_views.rs`: `NativeSnapshot` and `NativeRange`;
 //! - `transaction.rs`: `NativeTxn` and `NativeExclusive`;
-//! - `write_stream.rs`: a tick's writes sent in pieces while it runs;
 //! - `promise.rs`: promises settled by the writer thread;
 //! - `codecs.rs`: compression on the calling thread, for coders used directly;
 //! - `codec_bench.rs` (feature `codec-bench`): Rust codecs to measure against JS.
@@ -27,7 +26,6 @@ mod sync_reads;
 mod task;
 mod transaction;
 mod types;
-mod write_stream;
 
 pub use codecs::{compress, decompress};
 pub use env::NativeEnv;
