@@ -104,7 +104,7 @@ fn key_order<'o, 'a: 'o>(ops: impl Iterator<Item = &'o Op<'a>>) -> Vec<usize> {
 }
 
 /// Puts the keyed operations of each unit of `ops` in key order.
-pub(crate) fn sort_within_units(ops: &mut [Op<'_>]) {
+fn sort_within_units(ops: &mut [Op<'_>]) {
     for unit in ops.chunk_by_mut(|a, b| a.unit == b.unit) {
         if unit.len() > 1 && unit.iter().all(keyed) {
             let sorted: Vec<Op<'_>> = key_order(unit.iter()).into_iter().map(|i| unit[i]).collect();
@@ -115,7 +115,7 @@ pub(crate) fn sort_within_units(ops: &mut [Op<'_>]) {
 
 /// The order to apply `units` in: by key when each is one keyed operation
 /// (many `put`s issued at once), else as issued.
-pub(crate) fn unit_order(units: &[&[Op<'_>]]) -> Vec<usize> {
+fn unit_order(units: &[&[Op<'_>]]) -> Vec<usize> {
     if units.len() > 1 && units.iter().all(|ops| matches!(ops, [op] if keyed(op))) {
         key_order(units.iter().map(|ops| &ops[0]))
     } else {
