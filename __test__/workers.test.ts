@@ -67,24 +67,6 @@ describe('worker threads', () => {
     expect(fresh.info().mapSize).toBe(8 * 1024 * 1024)
   })
 
-  it('terminated in the middle of a large tick of writes, it holds no other writer up', async () => {
-    const dir = tempDir()
-    const env = open(dir)
-    const db = env.openDb('big-ticks')
-    for (let round = 0; round < 3; round++) {
-      const worker = new Worker(fixture('big-tick-worker.mjs'), { workerData: { dir } })
-      await new Promise((resolve) => worker.once('message', resolve))
-      await new Promise((resolve) => setTimeout(resolve, 100))
-      await worker.terminate()
-      // nothing of the worker's is left holding the writer: this write goes through
-      expect(await db.put(Buffer.from(`main${round}`), Buffer.from('ok'))).toBe(true)
-    }
-    expect(await db.get(Buffer.from('main2'))).toEqual(Buffer.from('ok'))
-    await env.close()
-    await using fresh = open(dir, { mapSize: 256 * 1024 * 1024 })
-    expect(fresh.info().mapSize).toBe(256 * 1024 * 1024) // no terminated worker kept a handle
-  })
-
   it('sync reads of one stretch of synchronous code share a snapshot; the next stretch sees later commits', async () => {
     const dir = tempDir()
     await using env = open(dir)

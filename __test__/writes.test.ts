@@ -355,7 +355,7 @@ describe('a large tick of writes', () => {
     expect(await db.get(b('a-first'))).toBeUndefined()
   })
 
-  it('leaves the thread free to open databases and resize the map within the same tick', async () => {
+  it('a database opened and a resize asked for in the same tick work alongside its writes', async () => {
     await using env = open(tempDir())
     const db = env.openDb('big')
     const puts = Array.from({ length: N }, (_, i) => db.put(key(i), value(i)))
