@@ -11,7 +11,7 @@ use crate::batch::{self, op, Op};
 use crate::dbi::MAIN_DBI;
 use crate::env::Shared;
 use crate::error::{Error, Result};
-use crate::ops::{apply_unit, Outcome};
+use crate::ops::{apply_unit, Outcome, Puts};
 use crate::options::put_flags;
 use crate::txn::RawTxn;
 use crate::writer::Batch;
@@ -128,12 +128,13 @@ fn run_segment(shared: &Shared, units: &[Unit<'_>]) -> Vec<Result<Outcome>> {
     let mut failed: Vec<Option<Error>> = units.iter().map(|_| None).collect();
     let order = unit_order(&units.iter().map(|u| u.ops).collect::<Vec<_>>());
     let applied = transact(shared, |txn| {
+        let mut puts = Puts::ordered(txn);
         let mut outcomes: Vec<Option<Outcome>> = units.iter().map(|_| None).collect();
         for &i in &order {
             if failed[i].is_some() {
                 continue;
             }
-            match apply_unit(shared, txn, units[i].ops) {
+            match apply_unit(shared, &mut puts, units[i].ops) {
                 Ok(outcome) => outcomes[i] = Some(outcome),
                 Err((e, wrote)) if e.is_local() => {
                     failed[i] = Some(e);

@@ -29,16 +29,89 @@ impl Outcome {
     }
 }
 
+/// Where a write transaction's puts go. For a group applied in key order the
+/// writer keeps one cursor per database: LMDB looks at a cursor's current
+/// page before searching from the root, so each next key of the run is found
+/// where the last one was put; and a key past the database's last one is
+/// appended (MDB_APPEND), which fills pages where a put splits them in half.
+pub(crate) struct Puts<'t> {
+    txn: &'t RawTxn,
+    cursors: Option<Vec<PutCursor<'t>>>,
+}
+
+struct PutCursor<'t> {
+    dbi: u32,
+    cursor: Cursor<'t>,
+    /// The database's last key as far as this cursor knows: from MDB_LAST
+    /// when opened, then each key it appended. Only ever stale when another
+    /// path wrote past it (then MDB_APPEND fails and it is read again) or
+    /// deleted it (then keys between are put, not appended).
+    last: Option<Vec<u8>>,
+}
+
+impl<'t> Puts<'t> {
+    /// Each put on its own (`mdb_put`): writes that come one at a time.
+    pub(crate) fn direct(txn: &'t RawTxn) -> Self {
+        Puts { txn, cursors: None }
+    }
+
+    /// Puts through kept cursors: a run of writes in key order.
+    pub(crate) fn ordered(txn: &'t RawTxn) -> Self {
+        Puts { txn, cursors: Some(Vec::new()) }
+    }
+
+    /// # Safety
+    /// The transaction is the live write transaction these puts were made for.
+    unsafe fn put(&mut self, dbi: u32, key: &[u8], value: &[u8], flags: u32) -> Result<bool> {
+        let Some(cursors) = &mut self.cursors else {
+            return txn::put(self.txn, dbi, key, value, flags);
+        };
+        let at = match cursors.iter().position(|c| c.dbi == dbi) {
+            Some(at) => at,
+            None => {
+                let mut cursor = Cursor::open(self.txn, dbi)?;
+                let last = cursor.step(ffi::MDB_LAST)?.map(|(k, _)| k.to_vec());
+                cursors.push(PutCursor { dbi, cursor, last });
+                cursors.len() - 1
+            }
+        };
+        let c = &mut cursors[at];
+        if flags == 0 && c.last.as_deref().is_none_or(|last| txn::cmp(self.txn, dbi, key, last) > 0) {
+            match c.cursor.put(key, value, ffi::MDB_APPEND) {
+                Ok(wrote) => {
+                    let last = c.last.get_or_insert_with(Vec::new);
+                    last.clear();
+                    last.extend_from_slice(key);
+                    return Ok(wrote);
+                }
+                // something else wrote past the known last key: learn it again
+                Err(Error::Lmdb(ffi::MDB_KEYEXIST)) => {
+                    c.last = c.cursor.step(ffi::MDB_LAST)?.map(|(k, _)| k.to_vec());
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        c.cursor.put(key, value, flags)
+    }
+
+    /// Closes the cursor on `dbi` before the database is emptied or deleted.
+    fn forget(&mut self, dbi: u32) {
+        if let Some(cursors) = &mut self.cursors {
+            cursors.retain(|c| c.dbi != dbi);
+        }
+    }
+}
+
 /// Applies a unit's operations in order. On failure, says whether an earlier
 /// operation of the unit had already written (then the transaction must be
 /// thrown away to undo it).
-pub(crate) fn apply_unit(shared: &Shared, txn: &RawTxn, ops: &[Op<'_>]) -> Result<Outcome, (Error, bool)> {
+pub(crate) fn apply_unit(shared: &Shared, puts: &mut Puts<'_>, ops: &[Op<'_>]) -> Result<Outcome, (Error, bool)> {
     if let [single] = ops {
-        return apply(shared, txn, single).map_err(|e| (e, false));
+        return apply(shared, puts, single).map_err(|e| (e, false));
     }
     let mut count = 0;
     for (i, op) in ops.iter().enumerate() {
-        match apply(shared, txn, op) {
+        match apply(shared, puts, op) {
             Ok(outcome) => count += outcome.wrote() as u32,
             Err(e) => return Err((e, i > 0)),
         }
@@ -46,8 +119,9 @@ pub(crate) fn apply_unit(shared: &Shared, txn: &RawTxn, ops: &[Op<'_>]) -> Resul
     Ok(Outcome::Count(count))
 }
 
-fn apply(shared: &Shared, txn: &RawTxn, op: &Op<'_>) -> Result<Outcome> {
+fn apply(shared: &Shared, puts: &mut Puts<'_>, op: &Op<'_>) -> Result<Outcome> {
     shared.dbis.check(op.db)?;
+    let txn = puts.txn;
     let dbi = op.db.dbi;
     let value = || op.value.ok_or_else(|| Error::Invalid("a put needs a value".into()));
     // SAFETY (all calls below): `txn` is the writer's live write transaction,
@@ -57,7 +131,7 @@ fn apply(shared: &Shared, txn: &RawTxn, op: &Op<'_>) -> Result<Outcome> {
             op::GET => previous(txn, op).map(Outcome::Value),
             op::CURSOR => crate::cursor::run(txn, op).map(Outcome::Value),
             op::HAS => txn::get(txn, dbi, op.key).map(|v| Outcome::Done(v.is_some())),
-            op::PUT => txn::put(txn, dbi, op.key, value()?, lmdb_put_flags(op.flags)).map(Outcome::Done),
+            op::PUT => puts.put(dbi, op.key, value()?, lmdb_put_flags(op.flags)).map(Outcome::Done),
             op::DELETE => txn::del(txn, dbi, op.key, op.value).map(Outcome::Done),
             op::REPLACE => {
                 let old = previous(txn, op)?;
@@ -74,7 +148,10 @@ fn apply(shared: &Shared, txn: &RawTxn, op: &Op<'_>) -> Result<Outcome> {
                 }
                 Ok(Outcome::Value(old))
             }
-            op::DROP => drop_db(shared, txn, dbi, op.flags & put_flags::DELETE_DB != 0).map(|_| Outcome::Done(true)),
+            op::DROP => {
+                puts.forget(dbi);
+                drop_db(shared, txn, dbi, op.flags & put_flags::DELETE_DB != 0).map(|_| Outcome::Done(true))
+            }
             kind => Err(Error::Invalid(format!("unknown write operation {kind}"))),
         }
     }

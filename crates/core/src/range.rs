@@ -17,6 +17,10 @@ use crate::env::{Busy, Env};
 use crate::error::Result;
 use crate::read::{ReadOutput, NOT_FOUND};
 use crate::snapshot::{Held, Snapshot};
+
+/// A chunk ends once its bytes pass this, whatever count was asked for: a
+/// run of large values must not become one huge copy.
+pub(crate) const CHUNK_BYTES: usize = 4 << 20;
 use crate::txn::{self, Cursor, RawTxn};
 
 /// What a range covers and hands out.
@@ -186,7 +190,7 @@ impl Range {
                 chunk.done = true;
                 break;
             }
-            if count == max {
+            if count == max || chunk.out.data.len() >= CHUNK_BYTES {
                 break;
             }
             if self.skipped < self.opts.offset {

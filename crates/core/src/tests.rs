@@ -187,6 +187,110 @@ fn writes_applied_in_key_order_give_what_issue_order_gives() {
     assert!(r[1].is_err(), "an append below the last key fails");
 }
 
+/// Puts go through kept cursors and past-the-end keys are appended
+/// (`ops.rs`); whatever mix of writes comes, every database must hold what
+/// applying them one by one would give. Checked against a model, for plain,
+/// reverse-key and dupSort databases, over batches in key order and batches
+/// in issue order (a drop among them).
+#[test]
+fn puts_through_kept_cursors_and_appends_give_what_a_model_gives() {
+    use std::collections::{BTreeMap, BTreeSet};
+    let dir = temp();
+    let opts = EnvOptions { sync: false, ..Default::default() };
+    let env = Env::open(dir.path(), &opts).unwrap();
+    let plain = env.open_db(Some("plain"), DbFlags::default(), true).unwrap();
+    let reverse = env.open_db(Some("reverse"), DbFlags { reverse_key: true, ..Default::default() }, true).unwrap();
+    let dups = env.open_db(Some("dups"), DbFlags { dup_sort: true, ..Default::default() }, true).unwrap();
+    let mut x = 0x9e37_79b9u32;
+    let mut next = move |n: u32| {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        x % n
+    };
+    let mut maps: [BTreeMap<Vec<u8>, Vec<u8>>; 2] = Default::default();
+    let mut pairs: BTreeSet<(Vec<u8>, Vec<u8>)> = BTreeSet::new();
+    let mut rising = 0u16;
+    for round in 0..40 {
+        let mut b = BatchBuilder::new();
+        let mut want = Vec::new();
+        let with_drop = round % 5 == 4;
+        for unit in 0..300u32 {
+            // keys that mostly rise past the end, and small ones that land anywhere
+            let key = if next(2) == 0 {
+                rising += 1 + next(3) as u16;
+                let mut k = vec![b'z'];
+                k.extend_from_slice(&rising.to_be_bytes());
+                k
+            } else {
+                vec![b'a' + next(20) as u8; 1 + next(2) as usize]
+            };
+            let value = vec![b'0' + next(10) as u8; 1 + next(3) as usize];
+            let which = next(3) as usize;
+            let db = [plain, reverse, dups][which];
+            let kind = if with_drop && unit == 150 {
+                op::DROP
+            } else {
+                [op::PUT, op::PUT, op::PUT, op::DELETE, op::REPLACE][next(5) as usize]
+            };
+            let value_arg = matches!(kind, op::PUT | op::REPLACE).then_some(&value[..]);
+            b.push(kind, 0, unit, db, &key, value_arg);
+            want.push(if which < 2 {
+                let map = &mut maps[which];
+                match kind {
+                    op::PUT => {
+                        map.insert(key, value);
+                        Outcome::Done(true)
+                    }
+                    op::DELETE => Outcome::Done(map.remove(&key).is_some()),
+                    op::REPLACE => Outcome::Value(map.insert(key, value)),
+                    _ => {
+                        map.clear();
+                        Outcome::Done(true)
+                    }
+                }
+            } else {
+                let of_key: Vec<_> =
+                    pairs.range((key.clone(), vec![])..).take_while(|(k, _)| *k == key).cloned().collect();
+                match kind {
+                    op::PUT => {
+                        pairs.insert((key, value));
+                        Outcome::Done(true)
+                    }
+                    op::DELETE => {
+                        of_key.iter().for_each(|p| {
+                            pairs.remove(p);
+                        });
+                        Outcome::Done(!of_key.is_empty())
+                    }
+                    op::REPLACE => {
+                        of_key.iter().for_each(|p| {
+                            pairs.remove(p);
+                        });
+                        pairs.insert((key, value));
+                        Outcome::Value(of_key.first().map(|(_, v)| v.clone()))
+                    }
+                    _ => {
+                        pairs.clear();
+                        Outcome::Done(true)
+                    }
+                }
+            });
+        }
+        let got: Vec<Outcome> = write(&env, b.finish()).unwrap().into_iter().map(Result::unwrap).collect();
+        assert_eq!(got, want, "round {round}");
+        for (which, db) in [plain, reverse].into_iter().enumerate() {
+            let mut stored = collect(&env, env.range(db, RangeOptions::default()).unwrap(), 1000);
+            stored.sort();
+            let model: Vec<_> = maps[which].clone().into_iter().collect();
+            assert_eq!(stored, model, "round {round}, database {which}");
+        }
+        let stored: BTreeSet<_> =
+            collect(&env, env.range(dups, RangeOptions::default()).unwrap(), 1000).into_iter().collect();
+        assert_eq!(stored, pairs, "round {round}, dupSort database");
+    }
+}
+
 #[test]
 fn a_tiny_map_grows_to_take_the_writes() {
     let dir = temp();
@@ -471,6 +575,30 @@ fn a_range_reads_one_snapshot_while_writes_go_on() {
     write(&env, put(db, b"b", b"new")).unwrap();
     let rest = collect(&env, range, 10);
     assert_eq!(keys_of(&rest), ["c"], "the key written meanwhile is not seen");
+}
+
+#[test]
+fn a_chunk_of_large_values_stops_at_its_byte_limit_and_the_next_resumes() {
+    let dir = temp();
+    let env = Env::open(dir.path(), &EnvOptions { sync: false, ..Default::default() }).unwrap();
+    let db = env.open_db(None, DbFlags::default(), true).unwrap();
+    let value = vec![7u8; 1 << 20];
+    let mut b = BatchBuilder::new();
+    for i in 0..12u8 {
+        b.push(op::PUT, 0, 0, db, &[b'k', i], Some(&value));
+    }
+    write(&env, b.finish()).unwrap();
+    let mut range = env.range(db, RangeOptions::default()).unwrap();
+    let busy = env.busy().unwrap();
+    let first = range.next_chunk(&busy, 4096).unwrap();
+    let per_chunk = range::CHUNK_BYTES.div_ceil(value.len() + 2);
+    assert_eq!(first.out.lens.len() / 2, per_chunk, "the first chunk stops at the byte limit");
+    assert!(!first.done);
+    drop(busy);
+    let rest = collect(&env, range, 4096);
+    let keys: Vec<u8> = rest.iter().map(|(k, _)| k[1]).collect();
+    assert_eq!(keys, (per_chunk as u8..12).collect::<Vec<_>>(), "the rest follows in order");
+    assert!(rest.iter().all(|(_, v)| *v == value));
 }
 
 #[test]

@@ -25,7 +25,7 @@ use crate::batch::{self, DbRef};
 use crate::env::{Busy, Env, Shared};
 use crate::error::{Error, Result};
 use crate::group::grow;
-use crate::ops::apply_unit;
+use crate::ops::{apply_unit, Puts};
 use crate::options::put_flags;
 use crate::txn::RawTxn;
 use crate::writer::{create, BatchResult, Done, Inbox, Msg, Turn};
@@ -223,13 +223,14 @@ impl Open {
             let result = if unit.len() > 1 && !shared.options.writemap {
                 // SAFETY: the gate is held and the parent is live on this thread.
                 unsafe { RawTxn::begin(shared.raw(), Some(self.top()), 0) }.and_then(|child| {
-                    match apply_unit(shared, &child, unit) {
+                    let applied = apply_unit(shared, &mut Puts::direct(&child), unit);
+                    match applied {
                         Ok(outcome) => child.commit().map(|_| outcome),
                         Err((e, _)) => Err(e), // the child aborts on drop
                     }
                 })
             } else {
-                apply_unit(shared, self.top(), unit).map_err(|(e, wrote)| {
+                apply_unit(shared, &mut Puts::direct(self.top()), unit).map_err(|(e, wrote)| {
                     if wrote {
                         // partial writes that cannot be undone: the transaction is spoiled
                         Error::Lmdb(ffi::MDB_BAD_TXN)

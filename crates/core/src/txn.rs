@@ -213,6 +213,19 @@ impl<'t> Cursor<'t> {
         Ok(n)
     }
 
+    /// `mdb_cursor_put`, with `put`'s results; the cursor is left on the
+    /// entry written.
+    pub(crate) fn put(&mut self, key: &[u8], value: &[u8], flags: u32) -> Result<bool> {
+        let mut k = to_val(key);
+        let mut v = to_val(value);
+        // SAFETY: the cursor is live in a write transaction; LMDB copies both.
+        match unsafe { ffi::mdb_cursor_put(self.ptr, &mut k, &mut v, flags) } {
+            ffi::MDB_SUCCESS => Ok(true),
+            ffi::MDB_KEYEXIST if flags & (ffi::MDB_NOOVERWRITE | ffi::MDB_NODUPDATA) != 0 => Ok(false),
+            rc => Err(Error::Lmdb(rc)),
+        }
+    }
+
     /// Deletes the entry under the cursor.
     pub(crate) fn delete_current(&mut self) -> Result<()> {
         // SAFETY: the cursor is live and positioned.
