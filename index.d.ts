@@ -104,6 +104,13 @@ export declare class NativeExclusive {
 export declare class NativeRange {
   /** Up to `max` more entries. Off the JS thread. */
   next(max: number): Promise<ChunkJs>
+  /**
+   * The chunk `next` last asked for, read on the JS thread if no pool
+   * thread has started on it; `null` if one has (its promise brings it).
+   * On a machine whose cores are all busy, a pool thread may wait many
+   * milliseconds to run while JavaScript, already running, waits for it.
+   */
+  steal(max: number): ChunkJs | null
   /** Ends the iteration and its read transaction now. Idempotent. */
   close(): void
 }

@@ -1,3 +1,6 @@
+import { execFileSync } from 'node:child_process'
+import { closeSync, openSync, promises as fsp } from 'node:fs'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { open, errors, JSONCoder, StringCoder, UInt32Coder } from 'lmdb-napi'
 import { b, tempDir, activeReaders } from './helpers.js'
@@ -352,6 +355,35 @@ describe('large ranges', () => {
     expect(await db.keys({ gt: 3 * 100, lte: 3 * 15_000, reverse: true }).toArray()).toEqual(
       Array.from({ length: 14_900 }, (_, i) => (15_000 - i) * 3),
     )
+  })
+})
+
+describe('a busy libuv pool', () => {
+  it('does not stall a range: chunks the pool has not started on are read on this thread, in order', async () => {
+    await using env = open(tempDir(), { sync: false })
+    const db = env.openDb('big', { keyCoder: 'uint32' })
+    const N = 20_000
+    await db.putMany(Array.from({ length: N }, (_, i) => [i, b(`v${i}`)] as [number, Buffer]))
+    const iterator = db.range()[Symbol.asyncIterator]()
+    expect((await iterator.next()).value?.[0]).toBe(0)
+
+    // Every pool thread blocks opening a FIFO for reading until a writer opens it.
+    const fifo = join(tempDir(), 'fifo')
+    execFileSync('mkfifo', [fifo])
+    const threads = Number(process.env.UV_THREADPOOL_SIZE ?? 4)
+    const blocked = Array.from({ length: threads }, () => fsp.open(fifo, 'r').then((fh) => fh.close()))
+    try {
+      const rest = (async () => {
+        const keys: number[] = []
+        for (let r = await iterator.next(); !r.done; r = await iterator.next()) keys.push(r.value[0])
+        return keys
+      })()
+      const outcome = await Promise.race([rest, new Promise((resolve) => setTimeout(() => resolve('stalled'), 10_000))])
+      expect(outcome).toEqual(Array.from({ length: N - 1 }, (_, i) => i + 1))
+    } finally {
+      closeSync(openSync(fifo, 'w')) // lets the pool threads go
+      await Promise.all(blocked)
+    }
   })
 })
 

@@ -31,6 +31,8 @@ export interface RangeOptions<K> {
 
 const FIRST_CHUNK = 64
 const MAX_CHUNK = 4096
+/** The most entries read on this thread when the pool is late (see `#fetch`). */
+const STOLEN_CHUNK = 1024
 
 /** Makes one entry from a key's and a value's bytes (`undefined` for what was not fetched). */
 export type EntryDecoder<T> = (key: Buffer | undefined, value: Buffer | undefined) => T
@@ -79,6 +81,8 @@ class RangeIterator<T> implements AsyncIterator<T> {
   #at = 0
   #offset = 0
   #size = FIRST_CHUNK
+  /** The size the last chunk was asked for with. */
+  #aheadSize = 0
   #last = false
   #finished = false
 
@@ -143,11 +147,16 @@ class RangeIterator<T> implements AsyncIterator<T> {
       this.#native = native
       this.#decode = decode
     }
-    const ahead = this.#ahead ?? this.#read()
+    const native = this.#native
+    const ahead = this.#ahead
     this.#ahead = undefined
     let chunk
     try {
-      chunk = await ahead
+      // The chunk read ahead, if no pool thread has started on it, is read
+      // here at once (at most STOLEN_CHUNK entries) rather than waited for:
+      // on a machine whose cores are busy, or with the pool busy with other
+      // work, a pool thread may not run for many milliseconds.
+      chunk = (ahead && native.steal(Math.min(this.#aheadSize, STOLEN_CHUNK))) ?? (await (ahead ?? this.#read()))
     } catch (error) {
       throw transformNativeError(error)
     }
@@ -167,6 +176,7 @@ class RangeIterator<T> implements AsyncIterator<T> {
 
   async #read(): Promise<NativeChunk> {
     const size = this.#size
+    this.#aheadSize = size
     this.#size = Math.min(this.#size * 4, MAX_CHUNK)
     return (this.#native as NativeRange).next(size)
   }

@@ -2,6 +2,7 @@
 //! calls. Each call takes its `Busy` mark on the JS thread, like `NativeEnv`'s.
 
 use std::ops::Bound;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use lmdb_napi_core::{Chunk, DbRef, Error, Range, RangeOptions, ReadOutput, Snapshot};
@@ -80,6 +81,10 @@ impl NativeSnapshot {
 #[napi(custom_finalize)]
 pub struct NativeRange {
     range: Arc<Mutex<Range>>,
+    /// The claim of the chunk asked for last, while no thread has taken it:
+    /// the task on the libuv pool, or `steal` on the JS thread, whichever
+    /// sets it first reads that chunk.
+    pending: Mutex<Option<Arc<AtomicBool>>>,
 }
 
 impl ObjectFinalize for NativeRange {
@@ -92,7 +97,7 @@ impl ObjectFinalize for NativeRange {
 impl NativeRange {
     pub(crate) fn new(env: &Env, range: Range) -> Result<Self> {
         env.adjust_external_memory(SLOT_WEIGHT)?;
-        Ok(NativeRange { range: Arc::new(Mutex::new(range)) })
+        Ok(NativeRange { range: Arc::new(Mutex::new(range)), pending: Mutex::new(None) })
     }
 }
 
@@ -103,7 +108,31 @@ impl NativeRange {
     pub fn next(&self, max: u32) -> Result<AsyncTask<Job<Chunk>>> {
         let busy = self.range.lock().env().busy().or_throw()?;
         let range = self.range.clone();
-        Ok(Job::new(move || range.lock().next_chunk(&busy, max as usize)))
+        let claim = Arc::new(AtomicBool::new(false));
+        *self.pending.lock() = Some(claim.clone());
+        Ok(Job::new(move || {
+            if claim.swap(true, Ordering::AcqRel) {
+                return Ok(Chunk::default()); // stolen: JavaScript no longer waits for this one
+            }
+            range.lock().next_chunk(&busy, max as usize)
+        }))
+    }
+
+    /// The chunk `next` last asked for, read on the JS thread if no pool
+    /// thread has started on it; `null` if one has (its promise brings it).
+    /// On a machine whose cores are all busy, a pool thread may wait many
+    /// milliseconds to run while JavaScript, already running, waits for it.
+    #[napi]
+    pub fn steal(&self, max: u32) -> Result<Option<ChunkJs>> {
+        let Some(claim) = self.pending.lock().take() else {
+            return Ok(None);
+        };
+        if claim.swap(true, Ordering::AcqRel) {
+            return Ok(None);
+        }
+        let busy = self.range.lock().env().busy().or_throw()?;
+        let chunk = self.range.lock().next_chunk(&busy, max as usize);
+        chunk.or_throw()?.to_js().map(Some)
     }
 
     /// Ends the iteration and its read transaction now. Idempotent.
