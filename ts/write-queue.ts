@@ -30,6 +30,12 @@ interface Segment {
   done: Promise<Results>
   /** Settles `done` with the native batch's promise. */
   follow(sent: Promise<Results>): void
+  /**
+   * Each unit's `then` on `done`: the reactions to one promise run in the
+   * order they were added, and each unit adds one, in unit order, so the
+   * n-th call picks unit n's result. One function per batch, not per unit.
+   */
+  pick(results: Results): UnitResult
 }
 
 /** A place held in the order of writes; see the module doc. */
@@ -76,7 +82,7 @@ export class WriteQueue {
     const unit = segment.units++
     segment.builder.push(kind, flags, unit, db, key, value, codec, level)
     this.#schedule()
-    return segment.done.then(unitResult(unit))
+    return segment.done.then(segment.pick)
   }
 
   /** Holds the next place in the order of writes for a unit packed later. */
@@ -120,14 +126,16 @@ export class WriteQueue {
   #segment(): Segment {
     let follow!: (sent: Promise<Results>) => void
     const done = new Promise<Results>((resolve) => (follow = resolve))
-    return { builder: this.#spare.pop() ?? new BatchBuilder(), units: 0, done, follow }
+    let next = 0
+    const pick = (results: Results) => unitResult(results, next++)
+    return { builder: this.#spare.pop() ?? new BatchBuilder(), units: 0, done, follow, pick }
   }
 
   #add(segment: Segment, build: Build): Promise<UnitResult> {
     const unit = segment.units++
     build(segment.builder, unit)
     this.#schedule()
-    return segment.done.then(unitResult(unit))
+    return segment.done.then(segment.pick)
   }
 
   #schedule(): void {
@@ -153,20 +161,10 @@ export class WriteQueue {
   }
 }
 
-/** Picks unit `i`'s result out of its batch's results; one function per index, shared by every batch. */
-const pickers: ((results: Results) => UnitResult)[] = []
-const KEPT_PICKERS = 1 << 16
-
-function unitResult(i: number): (results: Results) => UnitResult {
-  let pick = pickers[i]
-  if (pick === undefined) {
-    pick = (results) => {
-      const result = results[i]
-      if (results instanceof Uint8Array) return result === 1 // every unit answered a flag
-      if (typeof result === 'string') throw transformNativeError(result)
-      return result as UnitResult
-    }
-    if (i < KEPT_PICKERS) pickers[i] = pick
-  }
-  return pick
+/** Unit `i`'s result out of its batch's results. */
+function unitResult(results: Results, i: number): UnitResult {
+  const result = results[i]
+  if (results instanceof Uint8Array) return result === 1 // every unit answered a flag
+  if (typeof result === 'string') throw transformNativeError(result)
+  return result as UnitResult
 }
