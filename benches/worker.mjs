@@ -2,7 +2,7 @@
 // prints the results as JSON. Run by run.mjs in a child process of its own,
 // so no library's memory or threads weigh on another's numbers.
 //
-//   node worker.mjs <library> <N> <seed>
+//   node --expose-gc worker.mjs <library> <N> <seed>
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -139,7 +139,9 @@ function mainThreadCpu() {
   return (Number(fields[11]) + Number(fields[12])) * 10_000_000
 }
 
+/** Times `fn` from a collected heap (run with --expose-gc), so no workload pays for the garbage of the one before. */
 async function timed(fn) {
+  globalThis.gc?.()
   const t0 = process.hrtime.bigint()
   const result = await fn()
   return { seconds: Number(process.hrtime.bigint() - t0) / 1e9, result }
@@ -200,6 +202,7 @@ try {
   // the event loop's p99 delay, and this thread's CPU per read, while N async
   // reads run: a 1 ms timer's lateness, sampled on every tick (a loop blocked
   // throughout gives one huge sample, which is the point)
+  globalThis.gc?.()
   const lags = []
   let last = performance.now()
   const timer = setInterval(() => {
