@@ -17,11 +17,11 @@ use crate::env::{Busy, Env};
 use crate::error::Result;
 use crate::read::{ReadOutput, NOT_FOUND};
 use crate::snapshot::{Held, Snapshot};
+use crate::txn::{self, Cursor, RawTxn};
 
 /// A chunk ends once its bytes pass this, whatever count was asked for: a
 /// run of large values must not become one huge copy.
 pub(crate) const CHUNK_BYTES: usize = 4 << 20;
-use crate::txn::{self, Cursor, RawTxn};
 
 /// What a range covers and hands out.
 #[derive(Debug, Clone)]

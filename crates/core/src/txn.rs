@@ -100,7 +100,13 @@ pub(crate) unsafe fn get<'t>(txn: &'t RawTxn, dbi: u32, key: &[u8]) -> Result<Op
 pub(crate) unsafe fn put(txn: &RawTxn, dbi: u32, key: &[u8], value: &[u8], flags: u32) -> Result<bool> {
     let mut k = to_val(key);
     let mut v = to_val(value);
-    match ffi::mdb_put(txn.ptr(), dbi, &mut k, &mut v, flags) {
+    put_result(ffi::mdb_put(txn.ptr(), dbi, &mut k, &mut v, flags), flags)
+}
+
+/// A put's return code: `Ok(false)` when MDB_NOOVERWRITE or MDB_NODUPDATA
+/// found the key (or pair) present.
+fn put_result(rc: i32, flags: u32) -> Result<bool> {
+    match rc {
         ffi::MDB_SUCCESS => Ok(true),
         ffi::MDB_KEYEXIST if flags & (ffi::MDB_NOOVERWRITE | ffi::MDB_NODUPDATA) != 0 => Ok(false),
         rc => Err(Error::Lmdb(rc)),
@@ -219,11 +225,7 @@ impl<'t> Cursor<'t> {
         let mut k = to_val(key);
         let mut v = to_val(value);
         // SAFETY: the cursor is live in a write transaction; LMDB copies both.
-        match unsafe { ffi::mdb_cursor_put(self.ptr, &mut k, &mut v, flags) } {
-            ffi::MDB_SUCCESS => Ok(true),
-            ffi::MDB_KEYEXIST if flags & (ffi::MDB_NOOVERWRITE | ffi::MDB_NODUPDATA) != 0 => Ok(false),
-            rc => Err(Error::Lmdb(rc)),
-        }
+        put_result(unsafe { ffi::mdb_cursor_put(self.ptr, &mut k, &mut v, flags) }, flags)
     }
 
     /// Deletes the entry under the cursor.

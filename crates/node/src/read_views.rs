@@ -130,9 +130,9 @@ impl NativeRange {
         if claim.swap(true, Ordering::AcqRel) {
             return Ok(None);
         }
-        let busy = self.range.lock().env().busy().or_throw()?;
-        let chunk = self.range.lock().next_chunk(&busy, max as usize);
-        chunk.or_throw()?.to_js().map(Some)
+        let mut range = self.range.lock();
+        let busy = range.env().busy().or_throw()?;
+        range.next_chunk(&busy, max as usize).or_throw()?.to_js().map(Some)
     }
 
     /// Ends the iteration and its read transaction now. Idempotent.
