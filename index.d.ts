@@ -73,15 +73,13 @@ export declare class NativeEnv {
   range(dbi: number, gen: number, options: RangeOptionsJs): NativeRange
   /** Closes this handle after its work in progress. Off the JS thread. */
   close(): Promise<void>
-  /** The buffer `get_scratch` works in. JavaScript keeps a reference too. */
-  useScratch(buffer: Buffer): void
+  /** This handle's id for `sync_get`. */
+  syncReader(): number
   /**
-   * One get: the key is the scratch buffer's first `key_len` bytes, and
-   * the value's bytes are left right after it. Returns the value's length,
-   * or -1 when absent; a length that does not fit was not copied (the
-   * caller asks `get_sync` for it instead).
+   * The slab `sync_get` works in from now on. JavaScript keeps a
+   * reference too, and views of the values already in it.
    */
-  getScratch(dbi: number, gen: number, keyLen: number, codec: number): number
+  useScratch(buffer: Buffer): void
   /** One get, the value copied into a new Buffer (or `null`). */
   getSync(dbi: number, gen: number, key: Uint8Array, codec: number): Buffer | null
   /** Runs a read batch on the calling thread. */
@@ -278,3 +276,11 @@ export interface StatJs {
   overflowPages: number
   entries: number
 }
+
+/**
+ * One get by the sync reads of handle `reader`: the key is its slab's
+ * `key_len` bytes from `at`, and the value's bytes are left right after it.
+ * Returns the value's length, or -1 when absent; a value that does not fit
+ * in the rest of the slab was not copied (the caller asks `get_sync`).
+ */
+export declare function syncGet(reader: number, dbi: number, gen: number, at: number, keyLen: number, codec: number): number

@@ -842,3 +842,4 @@ module.exports.NativeSnapshot = nativeBinding.NativeSnapshot
 module.exports.NativeTxn = nativeBinding.NativeTxn
 module.exports.compress = nativeBinding.compress
 module.exports.decompress = nativeBinding.decompress
+module.exports.syncGet = nativeBinding.syncGet

@@ -635,6 +635,37 @@ describe('sync reads', () => {
     expect(db.getSync(b('k100'))!.equals(Buffer.alloc(100, 100))).toBe(true)
   })
 
+  it('sync reads keep every value whole across many values of mixed sizes', async () => {
+    await using env = open(tempDir())
+    const db = env.defaultDb
+    // sizes that fill a native read's memory block unevenly, and some that outgrow it
+    const sizes = Array.from({ length: 400 }, (_, i) => [7, 3000, 9000, 15_000, 20_000, 150][i % 6] + i)
+    await db.putMany(sizes.map((n, i) => [b(`k${i}`), Buffer.alloc(n, i & 0xff)] as [Buffer, Buffer]))
+    const got = sizes.map((_, i) => db.getSync(b(`k${i}`))!)
+    expect(db.getSync(b('missing'))).toBeUndefined()
+    got.forEach((v, i) => expect(v.equals(Buffer.alloc(sizes[i], i & 0xff)), `value ${i}`).toBe(true))
+    for (const v of got) v.fill(0xee) // each value is the caller's alone
+    await null // and a later stretch reads them whole again
+    sizes.forEach((n, i) => expect(db.getSync(b(`k${i}`))!.equals(Buffer.alloc(n, i & 0xff)), `again ${i}`).toBe(true))
+  })
+
+  it('sync reads of two environments on one thread each read their own', async () => {
+    await using one = open(tempDir())
+    await using two = open(tempDir())
+    await one.defaultDb.putMany([[b('k'), b('one')], [b('only-one'), b('1')]])
+    await two.defaultDb.putMany([[b('k'), b('two')], [b('only-two'), b('2')]])
+    for (let i = 0; i < 3; i++) {
+      expect(one.defaultDb.getSync(b('k'))).toEqual(b('one'))
+      expect(two.defaultDb.getSync(b('k'))).toEqual(b('two'))
+      expect(one.defaultDb.getSync(b('only-two'))).toBeUndefined()
+      expect(two.defaultDb.getSync(b('only-two'))).toEqual(b('2'))
+      expect(two.defaultDb.getSync(b('only-one'))).toBeUndefined()
+    }
+    await one.close()
+    expect(() => one.defaultDb.getSync(b('k'))).toThrow(errors.ClosedError)
+    expect(two.defaultDb.getSync(b('k'))).toEqual(b('two'))
+  })
+
   it('sync reads throw (not reject) on bad keys', async () => {
     await using env = open(tempDir())
     const db = env.defaultDb

@@ -26,7 +26,8 @@ describe('worker threads', () => {
     const [reply, code] = await Promise.all([message, exitOf(worker)])
     expect(code).toBe(0)
     // the worker saw the main thread's map size: one MDB_env, not two
-    expect(reply).toEqual({ seen: 'hi', mapSize: 48 * 1024 * 1024 })
+    expect(reply).toEqual({ seen: 'hi', seenSync: 'hi', mapSize: 48 * 1024 * 1024 })
+    expect(db.getSync('from-main')).toBe('hi') // the worker's sync reads were its own
     expect(await db.get('from-worker')).toBe('hello')
   })
 

@@ -11,6 +11,7 @@ const binding: typeof Binding = require('../index.js')
 export const NativeEnv = binding.NativeEnv
 export const compress = binding.compress
 export const decompress = binding.decompress
+export const syncGet = binding.syncGet
 export type NativeEnv = Binding.NativeEnv
 export type NativeSnapshot = Binding.NativeSnapshot
 export type NativeRange = Binding.NativeRange

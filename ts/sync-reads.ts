@@ -5,19 +5,27 @@
  * transaction of its own, and no commit that this thread could have seen
  * is missed (none settles inside a stretch).
  *
- * `get` passes its key and takes its value through one scratch buffer, so
- * the native call takes numbers only and the value is copied once, into a
- * `Buffer` from Node's pool.
+ * `get` passes its key and takes its value through a slab: the key is
+ * written at the slab's free end, native code leaves the value right after
+ * it, and the caller gets a view of those bytes. The native call takes
+ * numbers only, and the value is copied once. Like the pool behind
+ * `Buffer.allocUnsafe`, a slab lives as long as any value read into it.
  */
 import { transformNativeError } from './errors.js'
-import type { DbRef, NativeEnv, ReadResult } from './native.js'
+import { type DbRef, type NativeEnv, type ReadResult, syncGet } from './native.js'
+import { view } from './view.js'
 
-/** Values up to about this size come back through the scratch buffer. */
-const SCRATCH_SIZE = 64 * 1024
+/** The size of a slab; a key and value longer than this are copied natively instead. */
+const SLAB_SIZE = 16 * 1024
 
 export class SyncReads {
   readonly #native: NativeEnv
-  readonly #scratch: Buffer
+  /** This handle's id for `syncGet`, a plain function: far cheaper to call than a method. */
+  readonly #reader: number
+  readonly #slabSize: number
+  #slab!: Buffer
+  /** Where the slab's free bytes start. */
+  #at = 0
   #inStretch = false
   readonly #endStretch = () => {
     this.#inStretch = false
@@ -26,27 +34,42 @@ export class SyncReads {
 
   constructor(native: NativeEnv, maxKeySize: number) {
     this.#native = native
-    this.#scratch = Buffer.allocUnsafeSlow(SCRATCH_SIZE + maxKeySize)
-    native.useScratch(this.#scratch)
+    this.#reader = native.syncReader()
+    this.#slabSize = Math.max(SLAB_SIZE, 2 * maxKeySize)
+    this.#freshSlab()
   }
 
   /** One value's bytes, or `null`. `key` is already checked by its database. */
   get(db: DbRef, key: Uint8Array, codec: number): Buffer | null {
     this.#enter()
-    const scratch = this.#scratch
-    scratch.set(key)
-    let len
+    if (this.#at + key.length > this.#slab.length) this.#freshSlab()
     try {
-      len = this.#native.getScratch(db.dbi, db.gen, key.length, codec)
+      let len = this.#scratchGet(db, key, codec)
       if (len < 0) return null
-      // too big for the scratch buffer: the same snapshot, the value copied natively
-      if (key.length + len > scratch.length) return this.#native.getSync(db.dbi, db.gen, key, codec)
+      if (this.#at + key.length + len > this.#slab.length) {
+        // did not fit: too big for any slab, or for what is left of this one
+        if (key.length + len > this.#slab.length) return this.#native.getSync(db.dbi, db.gen, key, codec)
+        this.#freshSlab()
+        len = this.#scratchGet(db, key, codec) // the same snapshot: the same value
+      }
+      const value = view(this.#slab, this.#at + key.length, len)
+      this.#at += key.length + len
+      return value
     } catch (error) {
       throw transformNativeError(error)
     }
-    const value = Buffer.allocUnsafe(len)
-    scratch.copy(value, 0, key.length, key.length + len)
-    return value
+  }
+
+  #scratchGet(db: DbRef, key: Uint8Array, codec: number): number {
+    this.#slab.set(key, this.#at)
+    return syncGet(this.#reader, db.dbi, db.gen, this.#at, key.length, codec)
+  }
+
+  /** Values read before stay in the old slab, which lives as long as they do. */
+  #freshSlab(): void {
+    this.#slab = Buffer.allocUnsafeSlow(this.#slabSize)
+    this.#at = 0
+    this.#native.useScratch(this.#slab)
   }
 
   /** A read batch (see `batch.ts`) in the stretch's snapshot. */

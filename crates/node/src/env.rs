@@ -5,8 +5,6 @@
 //! queued to the environment's writer thread and settle a promise when their
 //! group commits, so no pool thread waits for a commit.
 
-use std::cell::RefCell;
-
 use lmdb_napi_core::{compress_values, needs_compression, Busy, DbRef, Env as CoreEnv, ReadOutput, Stat};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -23,7 +21,7 @@ use crate::types::*;
 #[napi]
 pub struct NativeEnv {
     pub(crate) env: CoreEnv,
-    pub(crate) sync: RefCell<SyncReads>,
+    pub(crate) sync: SyncReads,
 }
 
 #[napi]
@@ -33,7 +31,8 @@ impl NativeEnv {
     #[napi(factory)]
     pub fn open(path: String, options: Option<EnvOptionsJs>) -> Result<Self> {
         let options = options.unwrap_or_default().into();
-        Ok(NativeEnv { env: CoreEnv::open(path, &options).or_throw()?, sync: RefCell::default() })
+        let env = CoreEnv::open(path, &options).or_throw()?;
+        Ok(NativeEnv { sync: SyncReads::new(env.clone()), env })
     }
 
     /// Opens a database (`null`: the main one); creation runs on the writer thread.

@@ -30,4 +30,5 @@ mod types;
 pub use codecs::{compress, decompress};
 pub use env::NativeEnv;
 pub use read_views::{NativeRange, NativeSnapshot};
+pub use sync_reads::sync_get;
 pub use transaction::{NativeExclusive, NativeTxn};

@@ -7,9 +7,15 @@
 //! of a stretch agree with each other. No commit of this thread can settle
 //! inside a stretch, so none is missed.
 //!
-//! `get_scratch` takes its key from, and leaves its value in, one buffer
-//! that JavaScript allocated once: no argument to unwrap but numbers, and no
-//! new `Buffer` to allocate natively per read.
+//! `sync_get` takes its key from, and leaves its value in, a slab that
+//! JavaScript allocated: no new `Buffer` per read, and no second copy
+//! (JavaScript hands out a view of the slab). It is a plain function that
+//! takes numbers only and finds its handle's state in a table of this
+//! thread: napi-rs's bookkeeping for a method's receiver costs ~200 ns a
+//! call, as much as a cached LMDB lookup.
+
+use std::cell::RefCell;
+use std::rc::{Rc, Weak};
 
 use lmdb_napi_core::{DbRef, Env as CoreEnv, Snapshot};
 use napi::bindgen_prelude::*;
@@ -20,50 +26,59 @@ use crate::error::OrThrow;
 use crate::task::ToJs;
 use crate::types::ReadResultJs;
 
-/// The per-handle state of sync reads. In a `RefCell` because napi-rs lets
-/// no `&mut self` method run while an async task of the object is pending;
-/// only the JS thread touches it, one call at a time.
-#[derive(Default)]
-pub(crate) struct SyncReads {
+/// The per-handle state of sync reads. Only the JS thread touches it, one
+/// call at a time.
+struct State {
+    env: CoreEnv,
     /// The snapshot of the current stretch of synchronous JavaScript.
     tick: Option<Snapshot>,
-    /// Keys in, values out (see `get_scratch`).
+    /// Keys in, values out (see `sync_get`): JavaScript's current slab.
     scratch: Option<Buffer>,
+}
+
+thread_local! {
+    /// The sync reads of the handles of this thread, by id. Weak: a handle's
+    /// state lives and dies with its `NativeEnv`, on this thread.
+    static READERS: RefCell<Vec<Weak<RefCell<State>>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A handle's sync reads, and their id in this thread's table.
+pub(crate) struct SyncReads {
+    id: u32,
+    state: Rc<RefCell<State>>,
+}
+
+impl SyncReads {
+    pub(crate) fn new(env: CoreEnv) -> Self {
+        let state = Rc::new(RefCell::new(State { env, tick: None, scratch: None }));
+        let id = READERS.with(|readers| {
+            let readers = &mut *readers.borrow_mut();
+            // A dead entry's id is free: only its handle's JavaScript knew it.
+            let free = readers.iter().position(|r| r.strong_count() == 0).unwrap_or(readers.len());
+            let weak = Rc::downgrade(&state);
+            match readers.get_mut(free) {
+                Some(slot) => *slot = weak,
+                None => readers.push(weak),
+            }
+            free as u32
+        });
+        SyncReads { id, state }
+    }
 }
 
 #[napi]
 impl NativeEnv {
-    /// The buffer `get_scratch` works in. JavaScript keeps a reference too.
+    /// This handle's id for `sync_get`.
     #[napi]
-    pub fn use_scratch(&self, buffer: Buffer) {
-        self.sync.borrow_mut().scratch = Some(buffer);
+    pub fn sync_reader(&self) -> u32 {
+        self.sync.id
     }
 
-    /// One get: the key is the scratch buffer's first `key_len` bytes, and
-    /// the value's bytes are left right after it. Returns the value's length,
-    /// or -1 when absent; a length that does not fit was not copied (the
-    /// caller asks `get_sync` for it instead).
+    /// The slab `sync_get` works in from now on. JavaScript keeps a
+    /// reference too, and views of the values already in it.
     #[napi]
-    pub fn get_scratch(&self, dbi: u32, gen: u32, key_len: u32, codec: u8) -> Result<i64> {
-        let busy = self.busy()?;
-        let sync = &mut *self.sync.borrow_mut();
-        let Some(scratch) = sync.scratch.as_mut() else {
-            return Err(Error::from_reason("no scratch buffer"));
-        };
-        let Some((key, out)) = scratch.split_at_mut_checked(key_len as usize) else {
-            return Err(Error::from_reason("key longer than the scratch buffer"));
-        };
-        let found =
-            tick(&mut sync.tick, &self.env)?.get_with(&busy, DbRef { dbi, gen }, key, codec, |value| match value {
-                None => -1,
-                Some(v) => {
-                    if let Some(dest) = out.get_mut(..v.len()) {
-                        dest.copy_from_slice(v);
-                    }
-                    v.len() as i64
-                }
-            });
-        found.or_throw()
+    pub fn use_scratch(&self, buffer: Buffer) {
+        self.sync.state.borrow_mut().scratch = Some(buffer);
     }
 
     /// One get, the value copied into a new Buffer (or `null`).
@@ -77,7 +92,7 @@ impl NativeEnv {
         codec: u8,
     ) -> Result<Option<BufferSlice<'env>>> {
         let busy = self.busy()?;
-        let copied = tick(&mut self.sync.borrow_mut().tick, &self.env)?.get_with(
+        let copied = tick(&mut self.sync.state.borrow_mut().tick, &self.env)?.get_with(
             &busy,
             DbRef { dbi, gen },
             key,
@@ -91,14 +106,14 @@ impl NativeEnv {
     #[napi]
     pub fn read_sync(&self, batch: &[u8]) -> Result<ReadResultJs> {
         let busy = self.busy()?;
-        let output = tick(&mut self.sync.borrow_mut().tick, &self.env)?.read_batch(&busy, batch);
+        let output = tick(&mut self.sync.state.borrow_mut().tick, &self.env)?.read_batch(&busy, batch);
         output.or_throw()?.to_js()
     }
 
     /// Ends the snapshot of the sync reads (the stretch is over). Idempotent.
     #[napi]
     pub fn end_tick(&self) {
-        self.sync.borrow_mut().tick = None;
+        self.sync.state.borrow_mut().tick = None;
     }
 }
 
@@ -108,4 +123,35 @@ fn tick<'a>(slot: &'a mut Option<Snapshot>, env: &CoreEnv) -> Result<&'a Snapsho
         Some(tick) => tick,
         empty => empty.insert(env.snapshot().or_throw()?),
     })
+}
+
+/// One get by the sync reads of handle `reader`: the key is its slab's
+/// `key_len` bytes from `at`, and the value's bytes are left right after it.
+/// Returns the value's length, or -1 when absent; a value that does not fit
+/// in the rest of the slab was not copied (the caller asks `get_sync`).
+#[napi]
+pub fn sync_get(reader: u32, dbi: u32, gen: u32, at: u32, key_len: u32, codec: u8) -> Result<i64> {
+    let state = READERS.with(|readers| readers.borrow().get(reader as usize).and_then(Weak::upgrade));
+    let Some(state) = state else {
+        return Err(Error::from_reason("no such sync reader"));
+    };
+    let State { env, tick: slot, scratch } = &mut *state.borrow_mut();
+    let busy = env.busy().or_throw()?;
+    let Some(scratch) = scratch.as_mut() else {
+        return Err(Error::from_reason("no scratch buffer"));
+    };
+    let (at, key_len) = (at as usize, key_len as usize);
+    let Some((key, out)) = scratch.get_mut(at..).and_then(|rest| rest.split_at_mut_checked(key_len)) else {
+        return Err(Error::from_reason("key past the end of the scratch buffer"));
+    };
+    let found = tick(slot, env)?.get_with(&busy, DbRef { dbi, gen }, key, codec, |value| match value {
+        None => -1,
+        Some(v) => {
+            if let Some(dest) = out.get_mut(..v.len()) {
+                dest.copy_from_slice(v);
+            }
+            v.len() as i64
+        }
+    });
+    found.or_throw()
 }
