@@ -5,7 +5,7 @@ import { IdentityCoder } from './coders/identity.js'
 import { BadValsizeError, ClosedError, CoderError, ReadonlyError, transformNativeError } from './errors.js'
 import type { Environment } from './environment.js'
 import type { DbRef, NativeEnv, NativeRange, NativeRangeOptions } from './native.js'
-import { nativeRange, type EntryDecoder, type RangeIterable, type RangeOptions } from './range.js'
+import { nativeRange, pair, type EntryDecoder, type RangeIterable, type RangeOptions } from './range.js'
 import type { ReadAnswer, ReadQueue } from './read-queue.js'
 import type { SyncReads } from './sync-reads.js'
 import type { DbOptions, DbStat, PutOptions } from './types.js'
@@ -253,8 +253,8 @@ export class Database<K = Buffer, V = Buffer> {
     const value = rawValues ? (bytes?: Buffer) => bytes : (bytes?: Buffer) => this.#decode(bytes as Buffer, wire)
     if (shape === 'keys') return (k) => key(k)
     if (shape === 'values') return (_, v) => value(v)
-    if (rawKeys && rawValues) return (k, v) => [k, v]
-    return (k, v) => [key(k), value(v)]
+    if (rawKeys && rawValues) return pair
+    return (k, v) => pair(key(k), value(v))
   }
 
   #rangeOptions(options: RangeOptions<K>, wire: Wire<V>, shape: string): NativeRangeOptions {
