@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { open, errors, IdentityCoder, StringCoder } from 'lmdb-napi'
-import { b, bytes, tempDir } from './helpers.js'
+import { activeReaders, b, bytes, tempDir } from './helpers.js'
 
 describe('Database basics', () => {
   it('puts and gets binary values in the default database', async () => {
@@ -150,6 +150,74 @@ describe('getMany', () => {
     await Promise.all([...writes, ...reads])
     expect(seen).toHaveLength(150)
     for (const vals of seen) expect(new Set(vals).size).toBe(1)
+  })
+
+  describe('of more keys than one native read takes (a pipeline over one snapshot)', () => {
+    const N = 30_000 // several pieces of 4,096
+    const key = (i: number) => `k${String(i).padStart(6, '0')}`
+
+    it('returns every value in input order, undefined where absent, through coders', async () => {
+      await using env = open(tempDir(), { sync: false })
+      const db = env.openDb('many', { keyCoder: 'string', valueCoder: 'json' })
+      await db.putMany(Array.from({ length: N }, (_, i) => [key(i), { i }] as [string, { i: number }]))
+      // shuffled, with absent keys and repeats spread through every piece
+      const asked = Array.from({ length: N + 5_000 }, (_, j) => (j % 7 === 3 ? `absent${j}` : key((j * 7919) % N)))
+      const got = await db.getMany(asked)
+      expect(got).toHaveLength(asked.length)
+      asked.forEach((k, j) => expect(got[j], k).toEqual(k.startsWith('absent') ? undefined : { i: Number(k.slice(1)) }))
+      expect(await db.getMany(new Set(asked.slice(0, 9_000)))).toEqual(got.slice(0, 9_000))
+    })
+
+    it('reads the snapshot of the call, whatever commits while it runs', async () => {
+      await using env = open(tempDir(), { sync: false })
+      const db = env.openDb('many', { keyCoder: 'string', valueCoder: 'string' })
+      const keys = Array.from({ length: N }, (_, i) => key(i))
+      await db.putMany(keys.map((k) => [k, 'old'] as [string, string]))
+      for (let round = 0; round < 3; round++) {
+        const reading = db.getMany(keys)
+        // commits as the read goes on: the last keys are read well after this lands
+        const writes = [db.put(keys[N - 1], 'new'), db.put(keys[N >> 1], 'new'), db.put(keys[0], 'new')]
+        const got = await reading
+        await Promise.all(writes)
+        expect(got.filter((v) => v !== 'old')).toEqual([])
+        await db.putMany([keys[0], keys[N >> 1], keys[N - 1]].map((k) => [k, 'old'] as [string, string]))
+      }
+    })
+
+    it('rejects for a bad key in a later piece, and gives its reader slot back', async () => {
+      await using env = open(tempDir())
+      const db = env.openDb('many', { keyCoder: 'string' })
+      await db.put('a', b('A'))
+      const before = activeReaders(env)
+      const keys = Array.from({ length: N }, (_, i) => (i === N - 10 ? '' : 'a'))
+      await expect(db.getMany(keys)).rejects.toBeInstanceOf(errors.BadValsizeError)
+      const wrongType = [...Array<string>(N).fill('a'), 42 as unknown as string]
+      await expect(db.getMany(wrongType)).rejects.toBeInstanceOf(errors.CoderError)
+      expect(activeReaders(env)).toBe(before)
+      expect((await db.getMany(Array<string>(N).fill('a'))).every((v) => v!.equals(b('A')))).toBe(true)
+      expect(activeReaders(env)).toBe(before)
+    })
+
+    it('rejects with ClosedError when the environment closes mid-way', async () => {
+      const env = open(tempDir(), { sync: false })
+      const db = env.openDb('many', { keyCoder: 'string' })
+      await db.putMany(Array.from({ length: N }, (_, i) => [key(i), b('v')] as [string, Buffer]))
+      const reading = db.getMany(Array.from({ length: N }, (_, i) => key(i)))
+      const closing = env.close()
+      await expect(reading).rejects.toBeInstanceOf(errors.ClosedError)
+      await closing
+    })
+
+    it('in a snapshot, reads that snapshot', async () => {
+      await using env = open(tempDir(), { sync: false })
+      const db = env.openDb('many', { keyCoder: 'string', valueCoder: 'string' })
+      const keys = Array.from({ length: N }, (_, i) => key(i))
+      await db.putMany(keys.map((k) => [k, 'before'] as [string, string]))
+      using snap = env.snapshot()
+      await db.putMany(keys.map((k) => [k, 'after'] as [string, string]))
+      expect(new Set(await snap.getMany(db, keys))).toEqual(new Set(['before']))
+      expect(new Set(await db.getMany(keys))).toEqual(new Set(['after']))
+    })
   })
 
   it('getManySync returns the same as getMany', async () => {

@@ -66,7 +66,7 @@ const version = (name) => {
 const lines = []
 lines.push(`Command: \`npm run bench\` (N = ${N.toLocaleString('en-US')}, ${RUNS} runs; 16-byte random keys, 100-byte random values, reads in random order, every value read checked).`)
 lines.push(`Machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${Math.round(totalmem() / 1024 ** 3)} GiB, Node ${process.version}.`)
-lines.push(`Versions: lmdb-napi ${version('lmdb-napi')}, lmdb ${version('lmdb')}, classic-level ${version('classic-level')}, better-sqlite3 ${version('better-sqlite3')}. Each library with its defaults (durable commits where it has them); lmdb-js's writes are timed until its \`flushed\` promise settles, as its write promises resolve before the disk flush. Each timed workload starts after a full garbage collection, so none pays for the garbage of the one before.`)
+lines.push(`Versions: lmdb-napi ${version('lmdb-napi')}, lmdb ${version('lmdb')}, classic-level ${version('classic-level')}, better-sqlite3 ${version('better-sqlite3')}. Each library with its defaults (durable commits where it has them); lmdb-js's writes are timed until its \`flushed\` promise settles, as its write promises resolve before the disk flush. Each timed workload starts after a full garbage collection and a 100 ms pause for V8 to finish sweeping in the background, so none pays for the garbage of the one before.`)
 lines.push('')
 lines.push(`Medians of ${RUNS} runs, min–max below each. The last column is lmdb-napi's median ÷ lmdb-js's, from the same runs (above 1 is better, but for the two rows where lower is better).`)
 lines.push('')

@@ -139,9 +139,19 @@ function mainThreadCpu() {
   return (Number(fields[11]) + Number(fields[12])) * 10_000_000
 }
 
-/** Times `fn` from a collected heap (run with --expose-gc), so no workload pays for the garbage of the one before. */
-async function timed(fn) {
+/**
+ * A full collection (run with --expose-gc), then a pause in which V8's
+ * background threads finish sweeping what it freed: otherwise the next
+ * workload's first young collection sweeps it on this thread, ~10 ms.
+ */
+async function collected() {
   globalThis.gc?.()
+  await new Promise((resolve) => setTimeout(resolve, 100))
+}
+
+/** Times `fn` from a collected heap, so no workload pays for the garbage of the one before. */
+async function timed(fn) {
+  await collected()
   const t0 = process.hrtime.bigint()
   const result = await fn()
   return { seconds: Number(process.hrtime.bigint() - t0) / 1e9, result }
@@ -202,7 +212,7 @@ try {
   // the event loop's p99 delay, and this thread's CPU per read, while N async
   // reads run: a 1 ms timer's lateness, sampled on every tick (a loop blocked
   // throughout gives one huge sample, which is the point)
-  globalThis.gc?.()
+  await collected()
   const lags = []
   let last = performance.now()
   const timer = setInterval(() => {

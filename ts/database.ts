@@ -224,8 +224,15 @@ export class Database<K = Buffer, V = Buffer> {
 
   async #getMany(reads: ReadQueue, keys: Iterable<Input<K>>): Promise<(V | undefined)[]> {
     const wire = this.#wire()
-    const encoded = Array.from(iterable(keys), (k) => this.#key(k))
-    return this.#decodeAll(await reads.read(Op.Get, this.#ref, encoded, wire.codec), wire)
+    // a copy: the keys are those of the call, whatever happens to the array after it
+    const list: Input<K>[] = Array.isArray(keys) ? keys.slice() : Array.from(iterable(keys))
+    return reads.many(
+      this.#ref,
+      list,
+      (key) => this.#key(key),
+      wire.codec,
+      (answer) => (answer === undefined ? undefined : this.#decode(answer, wire)),
+    )
   }
 
   async #has(reads: ReadQueue, key: Input<K>): Promise<boolean> {

@@ -62,7 +62,11 @@ export class Environment {
     const env = this
     const maxKeySize = this.#native.maxKeySize()
     const sync = new SyncReads(this.#native, maxKeySize)
-    const reads = new ReadQueue({ read: (batch) => native.read(batch), readSync: (batch) => sync.read(batch) })
+    const reads = new ReadQueue({
+      read: (batch) => native.read(batch),
+      readSync: (batch) => sync.read(batch),
+      pinned: () => native.snapshot(),
+    })
     this.#link = {
       native: this.#native,
       reads,

@@ -12,7 +12,20 @@ import { view } from './view.js'
 export interface ReadSource {
   read(batch: Uint8Array): Promise<ReadResult>
   readSync(batch: Uint8Array): ReadResult
+  /** Batches that all read one snapshot, until `close()`. */
+  pinned(): PinnedSource
 }
+
+export interface PinnedSource {
+  read(batch: Uint8Array): Promise<ReadResult>
+  close(): void
+}
+
+/**
+ * Keys per native read when one call reads more than this: the next piece
+ * is packed, and the last one decoded, while native code reads.
+ */
+const PIECE = 4096
 
 /**
  * A read's answer: the value's bytes (empty for a `has` that found the key),
@@ -68,6 +81,50 @@ export class ReadQueue {
         queueMicrotask(() => this.flush())
       }
     })
+  }
+
+  /**
+   * Reads the values of `keys` in one snapshot, and resolves with `decode`
+   * of each answer, in order. A read of more than a piece of keys runs as a
+   * pipeline on a snapshot of its own: native code reads one piece while
+   * this thread encodes and packs the next and decodes the last, so the
+   * call costs about the slower of the two sides, not their sum. (Keys in
+   * random order are scattered in memory: touching each once, to encode and
+   * pack it, costs as much as the packing itself.)
+   */
+  async many<K, T>(
+    db: DbRef,
+    keys: readonly K[],
+    encode: (key: K) => Uint8Array,
+    codec: number,
+    decode: (answer: ReadAnswer) => T,
+  ): Promise<T[]> {
+    if (keys.length <= PIECE) return (await this.read(Op.Get, db, keys.map(encode), codec)).map(decode)
+    const out = new Array<T>(keys.length)
+    const builder = new BatchBuilder()
+    const pack = (from: number) => {
+      const to = Math.min(keys.length, from + PIECE)
+      for (let i = from; i < to; i++) builder.push(Op.Get, 0, 0, db, encode(keys[i]), undefined, codec)
+      return builder.take() // valid until the next push: sent before that
+    }
+    const first = pack(0) // bad keys in the first piece fail the call before any read
+    const pinned = this.#native.pinned()
+    let reading: Promise<ReadResult> | undefined
+    try {
+      reading = pinned.read(first)
+      for (let from = 0; reading; from += PIECE) {
+        const next = from + PIECE < keys.length ? pack(from + PIECE) : undefined
+        const answers = unpack(await reading)
+        reading = next && pinned.read(next)
+        for (let i = 0; i < answers.length; i++) out[from + i] = decode(answers[i])
+      }
+      return out
+    } catch (error) {
+      reading?.catch(() => undefined) // not wanted any more; its failure is this one's
+      throw transformNativeError(error)
+    } finally {
+      pinned.close() // reads in flight keep the snapshot until they finish
+    }
   }
 
   /** The same reads on the calling thread. */

@@ -25,7 +25,11 @@ export class Snapshot {
   /** @internal Use `env.snapshot()`. */
   constructor(native: NativeSnapshot, envClosed: () => boolean) {
     this.#native = native
-    this.#reads = new ReadQueue(native)
+    this.#reads = new ReadQueue({
+      read: (batch) => native.read(batch),
+      readSync: (batch) => native.readSync(batch),
+      pinned: () => ({ read: (batch) => native.read(batch), close: () => undefined }), // already one snapshot
+    })
     this.#envClosed = envClosed
   }
 
