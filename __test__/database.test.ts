@@ -35,6 +35,21 @@ describe('get', () => {
     expect(await db.get(b('K'))).toBeUndefined()
   })
 
+  it('many reads issued at once (several native reads) each settle with their own answer', async () => {
+    await using env = open(tempDir(), { sync: false })
+    const db = env.openDb('g', { keyCoder: 'uint32', valueCoder: 'uint32' })
+    await db.putMany(Array.from({ length: 10_000 }, (_, i) => [2 * i, i] as [number, number]))
+    // gets, has and small getManys interleaved, more than one piece of 4,096
+    const asked = Array.from({ length: 15_000 }, (_, i) => (i * 7919) % 20_000)
+    const gets = asked.map((k) => db.get(k, -1))
+    const hits = asked.map((k) => db.has(k))
+    const manys = asked.slice(0, 3_000).map((k) => db.getMany([k, k + 1]))
+    const want = (k: number) => (k % 2 === 0 ? k / 2 : -1)
+    expect(await Promise.all(gets)).toEqual(asked.map(want))
+    expect(await Promise.all(hits)).toEqual(asked.map((k) => k % 2 === 0))
+    expect(await Promise.all(manys)).toEqual(asked.slice(0, 3_000).map((k) => [k, k + 1].map((x) => (x % 2 === 0 && x < 20_000 ? x / 2 : undefined))))
+  })
+
   it('returns the default value only when the key is absent', async () => {
     await using env = open(tempDir())
     const db = env.defaultDb

@@ -358,6 +358,69 @@ describe('large ranges', () => {
   })
 })
 
+describe('forEach', () => {
+  it('hands every entry over in order, as for await does, across chunks and with bounds', async () => {
+    await using env = open(tempDir(), { sync: false })
+    const db = env.openDb('each', { keyCoder: 'uint32', valueCoder: new JSONCoder<{ i: number }>() })
+    const N = 12_000
+    await db.putMany(Array.from({ length: N }, (_, i) => [(i * 7919) % N, { i: (i * 7919) % N }] as [number, { i: number }]))
+    for (const options of [{}, { reverse: true }, { gte: 100, lt: 9_000, offset: 7, limit: 5_000 }]) {
+      const seen: [number, { i: number }][] = []
+      await db.range(options).forEach((entry) => void seen.push(entry))
+      const awaited: [number, { i: number }][] = []
+      for await (const entry of db.range(options)) awaited.push(entry)
+      expect(seen, JSON.stringify(options)).toEqual(awaited)
+    }
+    let keys = 0
+    await db.keys().forEach((k) => void (keys += k === keys ? 1 : 0))
+    expect(keys).toBe(N)
+  })
+
+  it('a throw from the callback ends the iteration, rejects with it, and releases the read transaction', async () => {
+    await using env = open(tempDir(), { sync: false })
+    const db = env.openDb('each', { keyCoder: 'uint32', valueCoder: 'uint32' })
+    await db.putMany(Array.from({ length: 10_000 }, (_, i) => [i, i] as [number, number]))
+    await db.get(0) // let the pool make its transaction
+    const before = activeReaders(env)
+    let calls = 0
+    const failing = db.range().forEach(([k]) => {
+      calls++
+      if (k === 5_000) throw new Error('enough')
+    })
+    await expect(failing).rejects.toThrow('enough')
+    expect(calls).toBe(5_001)
+    expect(activeReaders(env)).toBe(before)
+  })
+
+  it('the environment closed by the callback rejects the rest with ClosedError', async () => {
+    const env = open(tempDir(), { sync: false })
+    const db = env.openDb('each', { keyCoder: 'uint32', valueCoder: 'uint32' })
+    await db.putMany(Array.from({ length: 10_000 }, (_, i) => [i, i] as [number, number]))
+    let calls = 0
+    let closing: Promise<void> | undefined
+    const each = db.range().forEach(() => {
+      if (++calls === 100) closing = env.close()
+    })
+    await expect(each).rejects.toBeInstanceOf(errors.ClosedError)
+    expect(calls).toBe(100)
+    await closing
+  })
+
+  it('works on a transaction’s range too (its own writes included)', async () => {
+    await using env = open(tempDir())
+    const db = env.openDb('each', { keyCoder: 'string', valueCoder: 'string' })
+    await db.putMany([['a', '1'], ['c', '3']])
+    const seen = await env.transaction(async (txn) => {
+      await txn.put(db, 'b', '2')
+      const out: string[] = []
+      await txn.range(db).forEach(([k, v]) => void out.push(k + v))
+      await expect(txn.range(db).forEach(() => { throw new Error('stop') })).rejects.toThrow('stop')
+      return out
+    })
+    expect(seen).toEqual(['a1', 'b2', 'c3'])
+  })
+})
+
 describe('a busy libuv pool', () => {
   it('does not stall a range: chunks the pool has not started on are read on this thread, in order', async () => {
     await using env = open(tempDir(), { sync: false })

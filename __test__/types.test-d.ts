@@ -138,6 +138,8 @@ describe('transactions, snapshots, ranges and cursors carry the database types',
     expectTypeOf(users.range()).toEqualTypeOf<RangeIterable<[number, { name: string }]>>()
     expectTypeOf(users.keys({ gte: 1 }).toArray()).resolves.toEqualTypeOf<number[]>()
     expectTypeOf(users.values().toArray()).resolves.toEqualTypeOf<{ name: string }[]>()
+    expectTypeOf(users.range().forEach).parameter(0).toEqualTypeOf<(entry: [number, { name: string }]) => void>()
+    expectTypeOf(users.keys().forEach(() => {})).resolves.toBeVoid()
     // @ts-expect-error bounds have the key type
     users.range({ gte: 'a' })
   })

@@ -50,6 +50,13 @@ const adapters = {
         for await (const [k] of db.range()) n += k.length > 0 ? 1 : 0
         return n
       },
+      scanEach: async () => {
+        let n = 0
+        await db.range().forEach(([k]) => {
+          n += k.length > 0 ? 1 : 0
+        })
+        return n
+      },
       json: { put: (k, v) => json.put(k, v), get: (k) => json.get(k) },
       msgpack: { put: (k, v) => msgpack.put(k, v), get: (k) => msgpack.get(k) },
       close: () => env.close(),
@@ -70,6 +77,13 @@ const adapters = {
       scan: async () => {
         let n = 0
         for (const { key } of db.getRange({})) n += key.length > 0 ? 1 : 0
+        return n
+      },
+      scanEach: async () => {
+        let n = 0
+        db.getRange({}).forEach(({ key }) => {
+          n += key.length > 0 ? 1 : 0
+        })
         return n
       },
       json: { put: (k, v) => json.put(k, v), get: (k) => json.getAsync(k) },
@@ -208,6 +222,11 @@ try {
   t = await timed(() => db.scan())
   if (t.result !== N) throw new Error(`${library} scan: ${t.result} entries, not ${N}`)
   out.scan = rate(t.seconds)
+  if (db.scanEach) {
+    t = await timed(() => db.scanEach())
+    if (t.result !== N) throw new Error(`${library} scan with forEach: ${t.result} entries, not ${N}`)
+    out.scanEach = rate(t.seconds)
+  }
 
   // the event loop's p99 delay, and this thread's CPU per read, while N async
   // reads run: a 1 ms timer's lateness, sampled on every tick (a loop blocked

@@ -77,8 +77,21 @@ export class RangeIterable<T> implements AsyncIterable<T> {
   /** Every entry, in order. */
   async toArray(): Promise<T[]> {
     const out: T[] = []
-    for await (const entry of this) out.push(entry)
+    await this.forEach((entry) => void out.push(entry))
     return out
+  }
+
+  /**
+   * Calls `each` with every entry, in order; resolves when the range is done.
+   * `each` runs synchronously for the entries of each chunk fetched, with no
+   * promise per entry: the fastest way through a large range, and the event
+   * loop still turns between chunks. A promise `each` returns is not waited
+   * for; if `each` throws, the iteration ends and the call rejects with it.
+   */
+  async forEach(each: (entry: T) => void): Promise<void> {
+    const iterator = this.#iterate()
+    if (iterator instanceof RangeIterator) return iterator.drain(each)
+    for await (const entry of { [Symbol.asyncIterator]: () => iterator }) each(entry)
   }
 }
 
@@ -158,6 +171,23 @@ class RangeIterator<T> implements AsyncIterator<T> {
     if (valueLen > 0) offset += valueLen
     this.#offset = offset
     return this.#decode(key, value)
+  }
+
+  /** Hands every entry to `each`, a fetched chunk at a time (`RangeIterable.forEach`). */
+  async drain(each: (entry: T) => void): Promise<void> {
+    try {
+      for (;;) {
+        while (this.#at < this.#lens.length) {
+          this.#check() // `each` may have closed what the range reads through
+          each(this.#take())
+        }
+        if (this.#last || this.#finished) break
+        this.#check()
+        await this.#fetch()
+      }
+    } finally {
+      this.#close()
+    }
   }
 
   /** Breaking out of `for await` lands here: the read transaction goes at once. */

@@ -60,11 +60,7 @@ export class ReadQueue {
   read(kind: Op.Get | Op.Has, db: DbRef, keys: Uint8Array[], codec = 0): Promise<ReadAnswer[]> {
     for (const key of keys) this.#builder.push(kind, 0, 0, db, key, undefined, codec)
     return new Promise<ReadAnswer[]>((resolve, reject) => {
-      this.#pending.push({ count: keys.length, resolve, reject })
-      if (!this.#scheduled) {
-        this.#scheduled = true
-        queueMicrotask(() => this.flush())
-      }
+      this.#queued({ count: keys.length, resolve, reject })
     })
   }
 
@@ -75,12 +71,23 @@ export class ReadQueue {
   one(kind: Op.Get | Op.Has, db: DbRef, key: Uint8Array, codec: number, settle: (answer: ReadAnswer) => unknown): Promise<unknown> {
     this.#builder.push(kind, 0, 0, db, key, undefined, codec)
     return new Promise((resolve, reject) => {
-      this.#pending.push({ count: 1, settle, resolve, reject })
-      if (!this.#scheduled) {
-        this.#scheduled = true
-        queueMicrotask(() => this.flush())
-      }
+      this.#queued({ count: 1, settle, resolve, reject })
     })
+  }
+
+  /**
+   * The tick's reads go when the microtasks run, or as soon as they fill a
+   * piece: then the pool reads them while this thread is still issuing the
+   * rest (each piece reads a snapshot taken after its reads were issued).
+   */
+  #queued(pending: Pending): void {
+    this.#pending.push(pending)
+    if (this.#builder.size >= PIECE) {
+      this.flush()
+    } else if (!this.#scheduled) {
+      this.#scheduled = true
+      queueMicrotask(() => this.flush())
+    }
   }
 
   /**
