@@ -157,7 +157,7 @@ export class ReadQueue {
       sent = Promise.reject(error)
     }
     sent.then(
-      (result) => settle(pending, unpack(result), 0, 0),
+      (result) => settle(pending, result),
       (error: unknown) => {
         const failure = transformNativeError(error)
         for (const p of pending) p.reject(failure)
@@ -167,29 +167,71 @@ export class ReadQueue {
 }
 
 /**
- * Promises settled per turn of the event loop. Each settles its callers'
- * code too (an `await` resumes), so a batch of 100,000 gets settled at once
- * would hold timers and I/O back for as long as all of that takes.
+ * Promises settled per turn of the event loop, by all read batches
+ * together. Each settles its callers' code too (an `await` resumes), and
+ * libuv runs every batch that finished meanwhile in one go: settled as they
+ * came, 100,000 gets in 25 batches would hold timers and I/O back for as
+ * long as all of that takes.
  */
 const SETTLED_PER_TURN = 2048
 
-/** Settles `pending[from..]` (whose answers start at `answers[at]`), a slice per turn. */
-function settle(pending: Pending[], answers: ReadAnswer[], from: number, at: number): void {
-  const end = Math.min(pending.length, from + SETTLED_PER_TURN)
-  for (let i = from; i < end; i++) {
-    const p = pending[i]
-    if (p.settle) {
-      try {
-        p.resolve(p.settle(answers[at]))
-      } catch (error) {
-        p.reject(error)
+/** A batch's answers not yet handed to all of its promises. */
+interface Answered {
+  pending: Pending[]
+  /** Unpacked when its turn comes: each of many batches answered at once costs its share then. */
+  result: ReadResult
+  answers?: ReadAnswer[]
+  /** The next promise to settle, and where its answers start. */
+  next: number
+  at: number
+}
+
+/** Answered batches, in the order they came back. */
+const answered: Answered[] = []
+let settledThisTurn = 0
+let turnScheduled = false
+
+function settle(pending: Pending[], result: ReadResult): void {
+  answered.push({ pending, result, next: 0, at: 0 })
+  settleSome()
+}
+
+/** Settles what this turn's budget allows, oldest first; the rest goes next turn. */
+function settleSome(): void {
+  while (answered.length > 0 && settledThisTurn < SETTLED_PER_TURN) {
+    const batch = answered[0]
+    const pending = batch.pending
+    const answers = (batch.answers ??= unpack(batch.result))
+    const end = Math.min(pending.length, batch.next + SETTLED_PER_TURN - settledThisTurn)
+    let at = batch.at
+    for (let i = batch.next; i < end; i++) {
+      const p = pending[i]
+      if (p.settle) {
+        try {
+          p.resolve(p.settle(answers[at]))
+        } catch (error) {
+          p.reject(error)
+        }
+      } else {
+        p.resolve(answers.slice(at, at + p.count))
       }
-    } else {
-      p.resolve(answers.slice(at, at + p.count))
+      at += p.count
     }
-    at += p.count
+    settledThisTurn += end - batch.next
+    batch.next = end
+    batch.at = at
+    if (end === pending.length) answered.shift()
   }
-  if (end < pending.length) setImmediate(settle, pending, answers, end, at)
+  if (!turnScheduled) {
+    turnScheduled = true
+    setImmediate(nextTurn)
+  }
+}
+
+function nextTurn(): void {
+  turnScheduled = false
+  settledThisTurn = 0
+  if (answered.length > 0) settleSome()
 }
 
 /** Splits the end-to-end values into one answer per operation. */
