@@ -188,6 +188,7 @@ interface Answered {
 
 /** Answered batches, in the order they came back. */
 const answered: Answered[] = []
+/** Promises settled since the budget last restarted. */
 let settledThisTurn = 0
 let turnScheduled = false
 
@@ -222,7 +223,9 @@ function settleSome(): void {
     batch.at = at
     if (end === pending.length) answered.shift()
   }
-  if (!turnScheduled) {
+  // The count restarts only when the budget ran out (a lone read costs no
+  // extra turn): it may span several turns, so it errs on the short side.
+  if (answered.length > 0 && !turnScheduled) {
     turnScheduled = true
     setImmediate(nextTurn)
   }
