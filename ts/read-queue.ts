@@ -47,6 +47,8 @@ export class ReadQueue {
   readonly #builder = new BatchBuilder()
   readonly #syncBuilder = new BatchBuilder()
   #pending: Pending[] = []
+  /** Batches sent, oldest first, until their reads are settled or handed to `settle`. */
+  readonly #sent: Sent[] = []
   #scheduled = false
 
   constructor(native: ReadSource) {
@@ -156,14 +158,32 @@ export class ReadQueue {
     } catch (error) {
       sent = Promise.reject(error)
     }
+    const batch: Sent = { pending, answer: undefined }
+    this.#sent.push(batch)
     sent.then(
-      (result) => settle(pending, result),
-      (error: unknown) => {
-        const failure = transformNativeError(error)
-        for (const p of pending) p.reject(failure)
-      },
+      (result) => this.#answered(batch, result),
+      (error: unknown) => this.#answered(batch, transformNativeError(error)),
     )
   }
+
+  /**
+   * Batches run on several pool threads and may finish out of order; their
+   * reads settle in the order they were issued all the same.
+   */
+  #answered(batch: Sent, answer: ReadResult | Error): void {
+    batch.answer = answer
+    while (this.#sent.length > 0 && this.#sent[0].answer !== undefined) {
+      const { pending, answer } = this.#sent.shift() as Sent
+      if (answer instanceof Error) for (const p of pending) p.reject(answer)
+      else settle(pending, answer as ReadResult)
+    }
+  }
+}
+
+/** A batch sent, and what came back for it once it has. */
+interface Sent {
+  pending: Pending[]
+  answer: ReadResult | Error | undefined
 }
 
 /**
