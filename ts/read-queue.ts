@@ -94,12 +94,12 @@ export class ReadQueue {
 
   /**
    * Reads the values of `keys` in one snapshot, and resolves with `decode`
-   * of each answer, in order. A read of more than a piece of keys runs as a
-   * pipeline on a snapshot of its own: native code reads one piece while
-   * this thread encodes and packs the next and decodes the last, so the
-   * call costs about the slower of the two sides, not their sum. (Keys in
-   * random order are scattered in memory: touching each once, to encode and
-   * pack it, costs as much as the packing itself.)
+   * of each answer, in order. More than a piece of keys run as a pipeline on
+   * a snapshot of their own: native code reads one piece while this thread
+   * encodes and packs the next and decodes the last, so the call costs
+   * about the slower side, not the sum. Keys are encoded piece by piece
+   * too: in random order they lie scattered in memory, and touching each
+   * costs about as much as packing it.
    */
   async many<K, T>(
     db: DbRef,
@@ -117,9 +117,10 @@ export class ReadQueue {
       return builder.take() // valid until the next push: sent before that
     }
     const first = pack(0) // bad keys in the first piece fail the call before any read
-    const pinned = this.#native.pinned()
+    let pinned: PinnedSource | undefined
     let reading: Promise<ReadResult> | undefined
     try {
+      pinned = this.#native.pinned()
       reading = pinned.read(first)
       for (let from = 0; reading; from += PIECE) {
         const next = from + PIECE < keys.length ? pack(from + PIECE) : undefined
@@ -132,7 +133,7 @@ export class ReadQueue {
       reading?.catch(() => undefined) // not wanted any more; its failure is this one's
       throw transformNativeError(error)
     } finally {
-      pinned.close() // reads in flight keep the snapshot until they finish
+      pinned?.close() // reads in flight keep the snapshot until they finish
     }
   }
 
