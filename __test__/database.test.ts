@@ -53,28 +53,6 @@ describe('get', () => {
     expect(await Promise.all(manys)).toEqual(asked.slice(0, 3_000).map((k) => [k, k + 1].map((x) => (x % 2 === 0 && x < 20_000 ? x / 2 : undefined))))
   })
 
-  it('reads answered together settle a slice per turn of the event loop, not all at once', async () => {
-    await using env = open(tempDir(), { sync: false })
-    const db = env.openDb('g', { keyCoder: 'uint32', valueCoder: 'uint32' })
-    const N = 30_000 // several batches, all likely back before this thread looks
-    await db.putMany(Array.from({ length: N }, (_, i) => [i, i] as [number, number]))
-    const gets = Array.from({ length: N }, (_, i) => db.get(i))
-    await gets[0]
-    let turns = 0
-    let done = false
-    const spin = () => {
-      if (done) return
-      turns++
-      setImmediate(spin)
-    }
-    setImmediate(spin)
-    expect(await Promise.all(gets)).toEqual(Array.from({ length: N }, (_, i) => i))
-    done = true
-    // 2,048 settle per budget, whichever batches they came in; a turn of the
-    // loop may spend one in its poll phase and one more in its check phase
-    expect(turns).toBeGreaterThanOrEqual(Math.floor(N / (2 * 2048)) - 1)
-  })
-
   it('returns the default value only when the key is absent', async () => {
     await using env = open(tempDir())
     const db = env.defaultDb

@@ -40,14 +40,6 @@ impl Busy {
         let ops = batch::parse(bytes)?;
         shared.read(|t| read_ops(shared, t, &ops))
     }
-
-    /// One get, with no batch: `f` sees the value (decompressed when
-    /// `codec` says it is stored compressed) while the read transaction is
-    /// open, so the caller copies it once, straight to where it goes.
-    pub fn get_with<R>(&self, db: DbRef, key: &[u8], codec: u8, f: impl FnOnce(Option<&[u8]>) -> R) -> Result<R> {
-        let shared = self.shared();
-        shared.read(|t| get_in(shared, t, db, key, codec, f))
-    }
 }
 
 /// One get in `t`, the value shown to `f` while `t` is open; the caller holds the gate.

@@ -81,7 +81,10 @@ impl Snapshot {
         self.held.with(|txn| read_ops(busy.shared(), txn, &ops))
     }
 
-    /// One get in the snapshot, as `Busy::get_with`.
+    /// One get in the snapshot, with no batch: `f` sees the value
+    /// (decompressed when `codec` says it is stored compressed) while the
+    /// transaction is held, so the caller copies it once, straight to where
+    /// it goes.
     pub fn get_with<R>(
         &self,
         busy: &Busy,
