@@ -25,8 +25,9 @@ export declare class NativeEnv {
   /**
    * Queues a write batch; resolves with one result per unit after the
    * commit (as a `Uint8Array` of 1/0 when every unit answered a flag).
+   * `part`: more of this tick's writes follow, to commit with it.
    */
-  write(batch: Uint8Array): Promise<Uint8Array | Array<boolean | number | Buffer | null | string>>
+  write(batch: Uint8Array, part: boolean): Promise<Uint8Array | Array<boolean | number | Buffer | null | string>>
   /** Statistics of the main database. */
   stat(): StatJs
   /** Statistics of one database. Off the JS thread. */

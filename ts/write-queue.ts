@@ -4,6 +4,10 @@
  * commits or fails as a whole, and settles its own promise. The writer may
  * commit several batches in one transaction (group commit).
  *
+ * A tick that issues many writes sends them in parts of `PART` units as it
+ * goes: the writer applies each part while this thread packs the next, and
+ * commits them all once the tick's last part is in.
+ *
  * Writes take effect in the order they were issued. A `putMany` fed by an
  * async iterable cannot pack its operations at once, so it *reserves* its
  * place: what is issued after it waits (already packed) until it is filled
@@ -46,6 +50,9 @@ export interface Reservation {
 
 type Slot = Segment | Reservation
 
+/** Units per part of a tick's writes (see the module doc). */
+const PART = 4096
+
 /** Packs one unit's operations, given its unit number. Must not throw. */
 export type Build = (builder: BatchBuilder, unit: number) => void
 
@@ -61,12 +68,7 @@ export class WriteQueue {
 
   /** Queues one unit behind everything issued before it. */
   unit(build: Build): Promise<UnitResult> {
-    let segment = this.#slots.at(-1)
-    if (segment === undefined || !('builder' in segment)) {
-      segment = this.#segment()
-      this.#slots.push(segment)
-    }
-    return this.#add(segment, build)
+    return this.#add(this.#last(), build)
   }
 
   /**
@@ -74,11 +76,7 @@ export class WriteQueue {
    * once with no closure to call.
    */
   op(kind: Op, flags: number, db: DbRef, key: Uint8Array, value: Uint8Array | undefined, codec: number, level: number): Promise<UnitResult> {
-    let segment = this.#slots.at(-1)
-    if (segment === undefined || !('builder' in segment)) {
-      segment = this.#segment()
-      this.#slots.push(segment)
-    }
+    const segment = this.#last()
     const unit = segment.units++
     segment.builder.push(kind, flags, unit, db, key, value, codec, level)
     this.#schedule()
@@ -110,8 +108,8 @@ export class WriteQueue {
     this.#scheduled = false
     while (this.#slots.length > 0) {
       const head = this.#slots[0]
-      if ('builder' in head) this.#send(head)
-      else if (head.filled) this.#send(head.filled)
+      if ('builder' in head) this.#send(head, false)
+      else if (head.filled) this.#send(head.filled, false)
       else if (!head.cancelled) return
       this.#slots.shift()
     }
@@ -121,6 +119,23 @@ export class WriteQueue {
   flushAll(): void {
     for (const slot of this.#slots) if (!('builder' in slot) && !slot.filled) slot.cancelled = true
     this.flush()
+  }
+
+  /**
+   * The segment to pack the next unit into. A full one with nothing ahead
+   * of it goes out now as a part: the unit coming proves more follows, so
+   * the tick's last part is always the one `flush` sends.
+   */
+  #last(): Segment {
+    const last = this.#slots.at(-1)
+    if (last !== undefined && 'builder' in last) {
+      if (last.units < PART || this.#slots.length > 1) return last
+      this.#send(last, true)
+      this.#slots.pop()
+    }
+    const segment = this.#segment()
+    this.#slots.push(segment)
+    return segment
   }
 
   #segment(): Segment {
@@ -144,11 +159,12 @@ export class WriteQueue {
     queueMicrotask(() => this.flush())
   }
 
-  #send({ builder, units, follow }: Segment): void {
+  /** Sends a segment; a `part` is one with more of its tick to follow. */
+  #send({ builder, units, follow }: Segment, part: boolean): void {
     if (units === 0) return
     let sent: Promise<Results>
     try {
-      sent = this.#native.write(builder.take())
+      sent = this.#native.write(builder.take(), part)
     } catch (error) {
       sent = Promise.reject(error)
     }

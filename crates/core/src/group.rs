@@ -1,9 +1,15 @@
-//! Group commit: the batches the writer found waiting, applied in one
-//! transaction. A unit that fails alone (a bad value size, a deleted
-//! database) is left out and the rest replayed, so it rejects alone and the
-//! others commit. On MDB_MAP_FULL with `auto_grow` the map is doubled and the
-//! whole transaction retried; a group too big for the map as a whole is run
-//! unit by unit, so only what cannot fit fails.
+//! Group commit: batches applied in one transaction.
+//!
+//! The writer applies a batch as soon as it has it and takes in those that
+//! arrive meanwhile before it commits (`stream_group`), so a tick's writes
+//! sent in pieces are applied while JavaScript still packs the rest, and
+//! commit (and sync) once. Anything out of the ordinary goes to
+//! `commit_group`, which starts over with the batches taken so far: a unit
+//! that fails alone after writing (a bad value in a `putMany`) is left out
+//! and the rest replayed, so it rejects alone and the others commit; on
+//! MDB_MAP_FULL with `auto_grow` the map is doubled and the whole
+//! transaction retried; a group too big for the map as a whole is run unit
+//! by unit, so only what cannot fit fails.
 
 use lmdb_master_sys as ffi;
 
@@ -16,20 +22,77 @@ use crate::options::put_flags;
 use crate::txn::RawTxn;
 use crate::writer::Batch;
 
+/// Applies `first` and each batch `more` hands over after it (`more` sees
+/// the last one taken in, and returns `None` when it is time to commit), in
+/// one transaction, then settles them all. Whatever would need a replay, a
+/// retry or a lock of its own makes the batches taken so far start over in
+/// `commit_group`.
+pub(crate) fn stream_group(shared: &Shared, first: Batch, mut more: impl FnMut(&Batch) -> Option<Batch>) {
+    let mut group = vec![first];
+    let mut applied = || -> Option<Vec<Vec<Result<Outcome>>>> {
+        let gate = shared.enter().ok()?;
+        // SAFETY: the gate is held, and write transactions only live on this thread.
+        let txn = unsafe { RawTxn::begin(shared.raw(), None, 0) }.ok()?;
+        let mut puts = Puts::ordered(&txn);
+        let mut results = Vec::new();
+        loop {
+            let last = group.last().expect("a group has a batch");
+            results.push(apply_batch(shared, &mut puts, last.bytes())?);
+            match more(last) {
+                Some(batch) => group.push(batch),
+                None => break,
+            }
+        }
+        drop(puts);
+        txn.commit().ok()?;
+        drop(gate);
+        Some(results)
+    };
+    match applied() {
+        Some(results) => group.into_iter().zip(results).for_each(|(batch, outcomes)| batch.finish(Ok(outcomes))),
+        None => commit_group(shared, group),
+    }
+}
+
+/// Applies one batch in the open transaction, each unit in key order and the
+/// units too when each is a single keyed operation; `None` when a unit needs
+/// more than this path does (see `stream_group`).
+fn apply_batch(shared: &Shared, puts: &mut Puts<'_>, bytes: &[u8]) -> Option<Vec<Result<Outcome>>> {
+    let mut ops = batch::parse(bytes).ok()?;
+    sort_within_units(&mut ops);
+    let units: Vec<&[Op<'_>]> = ops.chunk_by(|a, b| a.unit == b.unit).collect();
+    if units.iter().any(|ops| needs_dbis(ops)) {
+        return None;
+    }
+    let mut outcomes: Vec<Option<Result<Outcome>>> = units.iter().map(|_| None).collect();
+    for i in unit_order(&units) {
+        outcomes[i] = Some(match apply_unit(shared, puts, units[i]) {
+            Ok(outcome) => Ok(outcome),
+            Err((e, false)) if e.is_local() => Err(e),
+            Err(_) => return None,
+        });
+    }
+    Some(outcomes.into_iter().map(|o| o.expect("every unit applied")).collect())
+}
+
 /// One unit: consecutive operations of one batch sharing a unit number.
 struct Unit<'a> {
     batch: usize,
     ops: &'a [Op<'a>],
 }
 
+/// A drop that needs the handle table: deleting a named database closes its
+/// handle at once, even if the transaction is later aborted, and emptying
+/// the main database lists the named ones. Such a unit runs in a transaction
+/// of its own, with the table locked before the gate is entered (the order
+/// every other path takes them in).
+fn needs_dbis(ops: &[Op<'_>]) -> bool {
+    matches!(ops, [op] if op.kind == op::DROP && (op.flags & put_flags::DELETE_DB != 0 || op.db.dbi == MAIN_DBI))
+}
+
 impl Unit<'_> {
-    /// A drop that needs the handle table: deleting a named database closes
-    /// its handle at once, even if the transaction is later aborted, and
-    /// emptying the main database lists the named ones. Such a unit runs in a
-    /// transaction of its own, with the table locked before the gate is
-    /// entered (the order every other path takes them in).
     fn needs_dbis(&self) -> bool {
-        matches!(self.ops, [op] if op.kind == op::DROP && (op.flags & put_flags::DELETE_DB != 0 || op.db.dbi == MAIN_DBI))
+        needs_dbis(self.ops)
     }
 
     fn deletes_db(&self) -> bool {
@@ -37,7 +100,8 @@ impl Unit<'_> {
     }
 }
 
-pub(crate) fn commit_group(shared: &Shared, group: Vec<Batch>) {
+/// Applies `group` from the start, as described in the module doc.
+fn commit_group(shared: &Shared, group: Vec<Batch>) {
     let mut parsed: Vec<Result<Vec<Op<'_>>>> = group.iter().map(|b| batch::parse(b.bytes())).collect();
     parsed.iter_mut().flatten().for_each(|ops| sort_within_units(ops));
     let mut units = Vec::new();

@@ -81,6 +81,63 @@ fn batches_queued_together_commit_in_one_transaction() {
 }
 
 #[test]
+fn parts_of_a_batch_commit_together_once_the_last_is_in() {
+    let dir = temp();
+    let env = Env::open(dir.path(), &EnvOptions::default()).unwrap();
+    let db = env.open_db(None, DbFlags::default(), true).unwrap();
+    let before = env.info().unwrap().last_txnid;
+    let (tx, rx) = mpsc::channel();
+    let tx2 = tx.clone();
+    env.ticket().unwrap().submit_as(put(db, b"a", b"1"), true, move |r| tx.send(("a", r.is_ok())).unwrap());
+    // The writer has applied the part by now, and holds it for the rest.
+    std::thread::sleep(Duration::from_millis(5));
+    assert!(rx.try_recv().is_err(), "a part waits for the rest of its batch");
+    assert_eq!(get(&env, db, b"a"), None, "nothing committed yet");
+    env.ticket().unwrap().submit_as(put(db, b"b", b"2"), false, move |r| tx2.send(("b", r.is_ok())).unwrap());
+    assert_eq!(rx.recv().unwrap(), ("a", true));
+    assert_eq!(rx.recv().unwrap(), ("b", true));
+    assert_eq!(env.info().unwrap().last_txnid - before, 1, "one commit for both parts");
+    assert_eq!(get(&env, db, b"b").as_deref(), Some(&b"2"[..]));
+}
+
+#[test]
+fn a_part_whose_rest_never_comes_commits_on_its_own() {
+    let dir = temp();
+    let env = Env::open(dir.path(), &EnvOptions::default()).unwrap();
+    let db = env.open_db(None, DbFlags::default(), true).unwrap();
+    let (tx, rx) = mpsc::channel();
+    env.ticket().unwrap().submit_as(put(db, b"a", b"1"), true, move |r| tx.send(r.is_ok()).unwrap());
+    assert!(rx.recv_timeout(Duration::from_secs(10)).unwrap());
+    assert_eq!(get(&env, db, b"a").as_deref(), Some(&b"1"[..]));
+    // The writer is free again: a batch behind it commits as usual.
+    assert!(write(&env, put(db, b"b", b"2")).is_ok());
+}
+
+#[test]
+fn a_unit_failing_after_writing_in_a_part_rejects_alone_and_the_parts_commit() {
+    let dir = temp();
+    let env = Env::open(dir.path(), &EnvOptions::default()).unwrap();
+    let db = env.open_db(None, DbFlags::default(), true).unwrap();
+    // Sorted after "b", so the unit has written when it fails.
+    let too_long = vec![0xff; env.max_key_size() + 1];
+    let mut b = BatchBuilder::new();
+    b.push(op::PUT, 0, 0, db, b"a", Some(b"1"));
+    b.push(op::PUT, 0, 1, db, b"b", Some(b"2"));
+    b.push(op::PUT, 0, 1, db, &too_long, Some(b"3"));
+    let (tx, rx) = mpsc::channel();
+    let tx2 = tx.clone();
+    env.ticket().unwrap().submit_as(b.finish(), true, move |r| tx.send(r).unwrap());
+    env.ticket().unwrap().submit_as(put(db, b"c", b"4"), false, move |r| tx2.send(r).unwrap());
+    let first = rx.recv().unwrap().unwrap();
+    assert_eq!(first[0].as_ref().unwrap(), &Outcome::Done(true));
+    assert_eq!(first[1].as_ref().unwrap_err().code(), "MDB_BAD_VALSIZE");
+    assert_eq!(rx.recv().unwrap().unwrap()[0].as_ref().unwrap(), &Outcome::Done(true));
+    assert_eq!(get(&env, db, b"a").as_deref(), Some(&b"1"[..]));
+    assert_eq!(get(&env, db, b"b"), None, "the failed unit's first put is undone");
+    assert_eq!(get(&env, db, b"c").as_deref(), Some(&b"4"[..]));
+}
+
+#[test]
 fn a_failing_unit_rejects_alone_and_writes_nothing() {
     let dir = temp();
     let env = Env::open(dir.path(), &EnvOptions::default()).unwrap();

@@ -5,8 +5,8 @@
 //! order, whatever order they arrive in (a batch compressed on the libuv pool
 //! first still keeps its place). A turn is one of:
 //!
-//! - a batch: the writer drains whatever batches wait behind it and commits
-//!   them together (group commit, `group.rs`);
+//! - a batch: the writer applies it, takes in the batches that come behind it
+//!   meanwhile, and commits them together (group commit, `group.rs`);
 //! - an explicit transaction (`transaction.rs`): the writer holds it open and
 //!   serves its operations until it commits or aborts, while later turns wait;
 //! - a pause: the writer steps aside while another thread runs a write
@@ -16,17 +16,23 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::Arc;
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use crate::batch::DbRef;
 use crate::env::{Busy, Env, Shared};
 use crate::error::{Error, Result};
-use crate::group::{commit_group, transact};
+use crate::group::{stream_group, transact};
 use crate::ops::Outcome;
 use crate::options::DbFlags;
 use crate::transaction::{self, Begin, Cancelled, TxnMsg};
 
 /// A group stops draining the queue past this many bytes of operations.
 const GROUP_MAX_BYTES: usize = 64 << 20;
+
+/// How long the writer holds a group open for the rest of a batch sent in
+/// parts (`Ticket::submit_part`). JavaScript packs a part in a few
+/// milliseconds; past this the parts so far commit on their own.
+const PART_WAIT: Duration = Duration::from_millis(50);
 
 /// The results of a batch, one per unit, in unit order.
 pub type BatchResult = Result<Vec<Result<Outcome>>>;
@@ -61,13 +67,15 @@ pub(crate) enum Turn {
 
 pub(crate) struct Batch {
     bytes: Vec<u8>,
+    /// More of the same tick's writes follow (see `Ticket::submit_part`).
+    part: bool,
     done: Option<Done>,
     _busy: Busy,
 }
 
 impl Batch {
-    pub(crate) fn new(bytes: Vec<u8>, done: Done, busy: Busy) -> Batch {
-        Batch { bytes, done: Some(done), _busy: busy }
+    pub(crate) fn new(bytes: Vec<u8>, part: bool, done: Done, busy: Busy) -> Batch {
+        Batch { bytes, part, done: Some(done), _busy: busy }
     }
 
     pub(crate) fn bytes(&self) -> &[u8] {
@@ -129,10 +137,18 @@ impl Ticket {
     /// Queues the batch (see `batch.rs`) in the ticket's place. `done` is
     /// called exactly once, with one result per unit after the commit, or
     /// with the error that kept the batch from running.
-    pub fn submit(mut self, bytes: Vec<u8>, done: impl FnOnce(BatchResult) + Send + 'static) {
+    pub fn submit(self, bytes: Vec<u8>, done: impl FnOnce(BatchResult) + Send + 'static) {
+        self.submit_as(bytes, false, done);
+    }
+
+    /// `submit`, saying whether the batch is a `part` of the writes of one
+    /// tick with more to follow: the writer applies a part at once but waits
+    /// a little for the rest before it commits, so the parts commit, and
+    /// sync, once.
+    pub fn submit_as(mut self, bytes: Vec<u8>, part: bool, done: impl FnOnce(BatchResult) + Send + 'static) {
         let busy = self.busy.take().expect("a ticket is used once");
         // A failed send drops the batch, whose Drop settles it as closed.
-        self.send(Turn::Batch(Batch::new(bytes, Box::new(done), busy)));
+        self.send(Turn::Batch(Batch::new(bytes, part, Box::new(done), busy)));
     }
 
     /// Uses the ticket for another kind of turn.
@@ -213,6 +229,16 @@ impl Inbox {
     /// The next turn if it is ready, else the next other message (waiting
     /// for one if `wait`). `None` when nothing is ready or the queue closed.
     fn next(&mut self, wait: bool) -> Option<Next> {
+        self.next_by(wait.then_some(None))
+    }
+
+    /// Like `next`, waiting until `limit` has passed at most.
+    fn next_within(&mut self, limit: Duration) -> Option<Next> {
+        self.next_by(Some(Some(Instant::now() + limit)))
+    }
+
+    /// `deadline`: `None` to not wait, `Some(None)` to wait for good.
+    fn next_by(&mut self, deadline: Option<Option<Instant>>) -> Option<Next> {
         loop {
             if let Some(turn) = self.early.remove(&self.expected) {
                 self.expected += 1;
@@ -221,7 +247,7 @@ impl Inbox {
                     turn => return Some(Next::Turn(turn)),
                 }
             }
-            match self.other(wait)? {
+            match self.receive(deadline)? {
                 Some(msg) => return Some(Next::Other(msg)),
                 None => continue, // a turn arrived: it may be the expected one
             }
@@ -231,7 +257,15 @@ impl Inbox {
     /// Receives one message, keeping turns aside: `Some(None)` when what
     /// arrived was a turn, `None` when nothing is ready or the queue closed.
     pub(crate) fn other(&mut self, wait: bool) -> Option<Option<Msg>> {
-        let msg = if wait { self.rx.recv().ok()? } else { self.rx.try_recv().ok()? };
+        self.receive(wait.then_some(None))
+    }
+
+    fn receive(&mut self, deadline: Option<Option<Instant>>) -> Option<Option<Msg>> {
+        let msg = match deadline {
+            None => self.rx.try_recv().ok()?,
+            Some(None) => self.rx.recv().ok()?,
+            Some(Some(at)) => self.rx.recv_timeout(at.saturating_duration_since(Instant::now())).ok()?,
+        };
         match msg {
             Msg::Turn(seq, turn) => {
                 self.early.insert(seq, turn);
@@ -272,23 +306,27 @@ fn run(shared: &Shared, mut inbox: Inbox) {
             }
             Next::Turn(Turn::Batch(first)) => {
                 let mut size = first.bytes.len();
-                let mut group = vec![first];
-                while size < GROUP_MAX_BYTES {
-                    match inbox.next(false) {
-                        Some(Next::Turn(Turn::Batch(b))) => {
-                            size += b.bytes.len();
-                            group.push(b);
-                        }
-                        Some(other) => {
-                            pending = Some(other);
-                            break;
-                        }
-                        None => break,
+                // The next batch to take into the group, if one is ready (or
+                // comes soon, behind a part); another turn ends the group.
+                let more = |last: &Batch| {
+                    if size >= GROUP_MAX_BYTES {
+                        return None;
                     }
-                }
+                    let next = if last.part { inbox.next_within(PART_WAIT) } else { inbox.next(false) };
+                    match next? {
+                        Next::Turn(Turn::Batch(batch)) => {
+                            size += batch.bytes.len();
+                            Some(batch)
+                        }
+                        other => {
+                            pending = Some(other);
+                            None
+                        }
+                    }
+                };
                 // A panic must not take the writer (and every later write)
                 // down: the group's batches settle as failed when dropped.
-                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| commit_group(shared, group)));
+                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| stream_group(shared, first, more)));
             }
         }
     }

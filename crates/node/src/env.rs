@@ -58,8 +58,9 @@ impl NativeEnv {
 
     /// Queues a write batch; resolves with one result per unit after the
     /// commit (as a `Uint8Array` of 1/0 when every unit answered a flag).
+    /// `part`: more of this tick's writes follow, to commit with it.
     #[napi(ts_return_type = "Promise<Uint8Array | Array<boolean | number | Buffer | null | string>>")]
-    pub fn write<'env>(&self, env: &'env Env, batch: &[u8]) -> Result<Object<'env>> {
+    pub fn write<'env>(&self, env: &'env Env, batch: &[u8], part: bool) -> Result<Object<'env>> {
         let (promise, done) = write_promise(env)?;
         let ticket = match self.env.ticket() {
             Ok(ticket) => ticket,
@@ -73,13 +74,13 @@ impl NativeEnv {
             // Compress on the libuv pool; the ticket keeps the batch's place.
             env.spawn(Job::new_task(move || {
                 match compress_values(&bytes) {
-                    Ok(prepared) => ticket.submit(prepared, done),
+                    Ok(prepared) => ticket.submit_as(prepared, part, done),
                     Err(e) => done(Err(e)),
                 }
                 Ok(())
             }))?;
         } else {
-            ticket.submit(bytes, done);
+            ticket.submit_as(bytes, part, done);
         }
         Ok(promise)
     }
