@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { decode, encode } from '@msgpack/msgpack'
 import {
   open, errors, Coder, IdentityCoder, StringCoder, UInt16Coder, UInt32Coder, UInt64Coder, JSONCoder,
-  MsgPackCoder, V8Coder,
+  MsgPackCoder, TextCoder, V8Coder,
 } from 'lmdb-napi'
 import type { CoderName, Database } from 'lmdb-napi'
 import { b, tempDir } from './helpers.js'
@@ -723,6 +723,61 @@ describe('custom coders', () => {
       }
       deserialize(bytes: Buffer): string {
         return bytes.toString()
+      }
+    }
+    const db = env.openDb('x', { keyCoder: new StringCoder(), valueCoder: new Broken() })
+    const err = await db.put('k', 'v').then(() => expect.fail('accepted'), (e: unknown) => e)
+    expect(err).toBeInstanceOf(errors.CoderError)
+    expect((err as InstanceType<typeof errors.CoderError>).coder).toBe('Broken')
+    expect(await db.count()).toBe(0)
+  })
+
+  it('a TextCoder subclass stores the UTF-8 of serializeText, in puts of one tick and in putMany alike', async () => {
+    await using env = open(tempDir())
+    class Upper extends TextCoder<string> {
+      serializeText(value: string): string {
+        return value.toUpperCase()
+      }
+      deserializeText(text: string): string {
+        return text.toLowerCase()
+      }
+    }
+    const db = env.openDb('t', { keyCoder: new StringCoder(), valueCoder: new Upper() })
+    const raw = env.openDb('t')
+    const long = 'é✓🎉'.repeat(4000) // larger than a batch buffer's first 16 KiB, 3-4 bytes per character
+    const lone = 'a\ud800b' // a lone surrogate is stored as U+FFFD, as Buffer.from stores it
+    await Promise.all([db.put('long', long), db.put('lone', lone), db.put('empty', ''), db.putMany([['many', 'xy']])])
+    expect(await raw.get(b('long'))).toEqual(Buffer.from(long.toUpperCase(), 'utf8'))
+    expect(await raw.get(b('lone'))).toEqual(Buffer.from(lone.toUpperCase(), 'utf8'))
+    expect(await raw.get(b('empty'))).toEqual(Buffer.alloc(0))
+    expect(await raw.get(b('many'))).toEqual(b('XY'))
+    expect(await db.get('long')).toBe(long.toLowerCase())
+  })
+
+  it('a JSONCoder subclass that overrides serialize is called through it', async () => {
+    await using env = open(tempDir())
+    class Tagged extends JSONCoder {
+      override serialize(value: unknown): Uint8Array {
+        return Buffer.concat([b('#'), super.serialize(value)])
+      }
+      override deserialize(bytes: Buffer): unknown {
+        return super.deserialize(bytes.subarray(1))
+      }
+    }
+    const db = env.openDb('t', { keyCoder: new StringCoder(), valueCoder: new Tagged() })
+    await db.put('k', { a: 1 })
+    expect(await env.openDb('t').get(b('k'))).toEqual(b('#{"a":1}'))
+    expect(await db.get('k')).toEqual({ a: 1 })
+  })
+
+  it('a TextCoder whose serializeText does not return a string is a CoderError', async () => {
+    await using env = open(tempDir())
+    class Broken extends TextCoder<string> {
+      serializeText(value: string): string {
+        return value.length as unknown as string
+      }
+      deserializeText(text: string): string {
+        return text
       }
     }
     const db = env.openDb('x', { keyCoder: new StringCoder(), valueCoder: new Broken() })

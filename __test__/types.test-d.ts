@@ -1,7 +1,7 @@
 import { describe, expectTypeOf, it } from 'vitest'
 import {
   open, Coder, Database, IdentityCoder, JSONCoder, MsgPackCoder, StringCoder, UInt16Coder, UInt32Coder, UInt64Coder,
-  V8Coder, errors,
+  TextCoder, V8Coder, errors,
 } from 'lmdb-napi'
 import type { Cursor, CursorSync, DbStat, EnvFlags, EnvInfo, EnvOptions, EnvStat, RangeIterable, Snapshot } from 'lmdb-napi'
 
@@ -94,6 +94,26 @@ describe('openDb infers the database type from its coders', () => {
     db.put(1, new Date())
     // @ts-expect-error a string is not a Date
     db.put('k', 'not a date')
+  })
+
+  it('follows a user text coder, which must give both text methods', () => {
+    class DayCoder extends TextCoder<Date> {
+      serializeText(value: Date): string {
+        return value.toISOString().slice(0, 10)
+      }
+      deserializeText(text: string): Date {
+        return new Date(text)
+      }
+    }
+    expectTypeOf(env.openDb('days', { valueCoder: new DayCoder() })).toEqualTypeOf<Database<Buffer, Date>>()
+    expectTypeOf(new JSONCoder<{ a: number }>()).toMatchTypeOf<TextCoder<{ a: number }>>()
+    // @ts-expect-error deserializeText is missing
+    class Half extends TextCoder<string> {
+      serializeText(value: string): string {
+        return value
+      }
+    }
+    void Half
   })
 })
 

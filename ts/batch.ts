@@ -3,7 +3,8 @@
  * 24-byte little-endian header per operation (kind, flags, compression,
  * level, unit, dbi, generation, key and value lengths), then the bytes.
  * One buffer crosses into native code per batch; native code copies it
- * before the call returns, so the builder reuses its memory.
+ * before the call returns, so the builder reuses its memory. A value given
+ * as a string is packed as its UTF-8, written in place.
  */
 import type { DbRef } from './native.js'
 
@@ -43,9 +44,10 @@ export class BatchBuilder {
   }
 
   /** Appends one operation; `codec` and `level` name the compression its values are stored with. */
-  push(kind: Op, flags: number, unit: number, db: DbRef, key: Uint8Array, value?: Uint8Array, codec = 0, level = 0): void {
-    const vlen = value === undefined ? 0 : value.length
-    this.#reserve(HEADER + key.length + vlen)
+  push(kind: Op, flags: number, unit: number, db: DbRef, key: Uint8Array, value?: Uint8Array | string, codec = 0, level = 0): void {
+    // a string's UTF-8 takes at most 3 bytes per UTF-16 unit
+    const room = value === undefined ? 0 : typeof value === 'string' ? value.length * 3 : value.length
+    this.#reserve(HEADER + key.length + room)
     const buf = this.#buf
     let at = this.#len
     buf[at] = kind
@@ -57,14 +59,19 @@ export class BatchBuilder {
     view.setUint32(at + 8, db.dbi, true)
     view.setUint32(at + 12, db.gen, true)
     view.setUint32(at + 16, key.length, true)
-    view.setUint32(at + 20, value === undefined ? NO_VALUE : vlen, true)
+    const lengthAt = at + 20
     at += HEADER
     buf.set(key, at)
     at += key.length
-    if (value !== undefined) {
+    let vlen = NO_VALUE
+    if (typeof value === 'string') {
+      vlen = buf.write(value, at)
+    } else if (value !== undefined) {
       buf.set(value, at)
-      at += vlen
+      vlen = value.length
     }
+    view.setUint32(lengthAt, vlen, true)
+    if (vlen !== NO_VALUE) at += vlen
     this.#len = at
     this.#ops++
   }

@@ -41,6 +41,28 @@ export abstract class Coder<T> {
   }
 }
 
+/**
+ * A coder whose stored form is a string's UTF-8. Implement `serializeText`:
+ * a `put` then writes the string straight into its batch, with no `Buffer`
+ * per value. (A subclass that overrides `serialize` is always called
+ * through it.)
+ */
+export abstract class TextCoder<T> extends Coder<T> {
+  /** The string whose UTF-8 is stored for `value`. Throws on a value it cannot encode. */
+  abstract serializeText(value: T): string
+
+  serialize(value: T): Uint8Array {
+    return Buffer.from(this.serializeText(value), 'utf8')
+  }
+
+  deserialize(bytes: Buffer): T {
+    return this.deserializeText(bytes.toString('utf8'))
+  }
+
+  /** The value of a stored string. */
+  abstract deserializeText(text: string): T
+}
+
 /** A coder whose output is stored compressed; see {@link Coder.compressed}. */
 export class CompressedCoder<T> extends Coder<T> {
   /** The coder whose output is compressed. */

@@ -1,5 +1,5 @@
 import { Op, OpFlag } from './batch.js'
-import { CompressedCoder, type Coder } from './coder.js'
+import { CompressedCoder, TextCoder, type Coder } from './coder.js'
 import type { Input } from './coders/index.js'
 import { IdentityCoder } from './coders/identity.js'
 import { BadValsizeError, ClosedError, CoderError, ReadonlyError, transformNativeError } from './errors.js'
@@ -297,7 +297,7 @@ export class Database<K = Buffer, V = Buffer> {
       this.#writable()
       const wire = this.#wire()
       const k = this.#key(key)
-      const v = this.#value(value, wire)
+      const v = wire.text ? this.#text(wire.text, value as V) : this.#value(value, wire)
       return this.#link.writes.op(Op.Put, putFlags(options), this.#ref, k, v, wire.codec, wire.level) as Promise<boolean>
     } catch (error) {
       return Promise.reject(error)
@@ -440,10 +440,11 @@ export class Database<K = Buffer, V = Buffer> {
     // made again only when `valueCoder` was replaced: this runs on every call
     const coder = this.valueCoder
     if (this.#wireOf?.coder !== coder) {
-      const wire =
+      const wire: Wire<V> =
         coder instanceof CompressedCoder
           ? { coder: coder.inner, codec: coder.algorithm, level: coder.level }
           : { coder, codec: 0, level: 0 }
+      if (wire.coder instanceof TextCoder && wire.coder.serialize === TextCoder.prototype.serialize) wire.text = wire.coder
       this.#wireOf = { coder, wire }
     }
     return this.#wireOf.wire
@@ -451,6 +452,20 @@ export class Database<K = Buffer, V = Buffer> {
 
   #value(value: Input<V>, wire: Wire<V>): Uint8Array {
     return this.#serialize(wire.coder, value as V, this.valueCoder)
+  }
+
+  /** A text coder's string for `value`, packed as UTF-8 by the batch builder. */
+  #text(coder: TextCoder<V>, value: V): string {
+    let text: unknown
+    try {
+      text = coder.serializeText(value)
+    } catch (error) {
+      throw new CoderError(this.valueCoder.name, this.name, error)
+    }
+    if (typeof text !== 'string') {
+      throw new CoderError(this.valueCoder.name, this.name, new TypeError('serializeText() must return a string'))
+    }
+    return text
   }
 
   /** `named` is the coder errors name (the compressed one, not its inner coder); looked up only on failure. */
@@ -505,6 +520,8 @@ export interface Wire<V> {
   coder: Coder<V>
   codec: number
   level: number
+  /** The coder, when it is a text coder whose stored form is `serializeText`'s: `put` packs the string itself. */
+  text?: TextCoder<V>
 }
 
 /** A `has` answer: found, absent, or the read's error. */

@@ -11,7 +11,7 @@ export { Snapshot } from './snapshot.js'
 export { Cursor, CursorSync } from './cursor.js'
 export { RangeIterable } from './range.js'
 export type { RangeOptions } from './range.js'
-export { Coder, CompressedCoder } from './coder.js'
+export { Coder, CompressedCoder, TextCoder } from './coder.js'
 export type { CompressionOptions } from './coder.js'
 export {
   IdentityCoder, JSONCoder, MsgPackCoder, StringCoder, UInt16Coder, UInt32Coder, UInt64Coder, V8Coder,

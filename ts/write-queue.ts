@@ -75,7 +75,7 @@ export class WriteQueue {
    * Queues a unit of one operation (the common `put`/`delete`), packed at
    * once with no closure to call.
    */
-  op(kind: Op, flags: number, db: DbRef, key: Uint8Array, value: Uint8Array | undefined, codec: number, level: number): Promise<UnitResult> {
+  op(kind: Op, flags: number, db: DbRef, key: Uint8Array, value: Uint8Array | string | undefined, codec: number, level: number): Promise<UnitResult> {
     const segment = this.#last()
     const unit = segment.units++
     segment.builder.push(kind, flags, unit, db, key, value, codec, level)

@@ -1,14 +1,14 @@
-import { Coder } from '../coder.js'
+import { TextCoder } from '../coder.js'
 import { describe } from './identity.js'
 
 /** Strings, stored as UTF-8. */
-export class StringCoder extends Coder<string> {
-  serialize(value: string): Uint8Array {
+export class StringCoder extends TextCoder<string> {
+  serializeText(value: string): string {
     if (typeof value !== 'string') throw new TypeError(`expected a string, got ${describe(value)}`)
-    return Buffer.from(value, 'utf8')
+    return value
   }
 
-  deserialize(bytes: Buffer): string {
-    return bytes.toString('utf8')
+  deserializeText(text: string): string {
+    return text
   }
 }
