@@ -416,6 +416,14 @@ describe('JSONCoder', () => {
     // the good value and has() are unaffected
     expect(await db.get('good')).toEqual([1])
     expect(await db.has('bad')).toBe(true)
+    // in one tick, among gets sharing a batch: the bad one rejects alone,
+    // each other gets its own value, or its own default
+    const reads = await Promise.allSettled([
+      db.get('good'), db.get('bad'), db.get('absent', 'dflt'), db.has('good'), db.get('absent'), db.get('good', 'unused'),
+    ])
+    expect(reads.map((r) => (r.status === 'fulfilled' ? r.value : r.reason.constructor))).toEqual([
+      [1], errors.CoderError, 'dflt', true, undefined, [1],
+    ])
 
     // the default database is named null in the error
     const def = env.openDb(null, { keyCoder: new StringCoder(), valueCoder: new JSONCoder() })

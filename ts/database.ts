@@ -214,9 +214,12 @@ export class Database<K = Buffer, V = Buffer> {
     try {
       const wire = this.#wire()
       const k = this.#key(key)
-      return reads.one(Op.Get, this.#ref, k, wire.codec, (answer) =>
-        answer === undefined ? defaultValue : this.#decode(answer, wire),
-      )
+      // without a default (the common case) one function serves every get
+      const take =
+        defaultValue === undefined
+          ? (wire.take ??= (answer) => (answer === undefined ? undefined : this.#decode(answer, wire)))
+          : (answer: ReadAnswer) => (answer === undefined ? defaultValue : this.#decode(answer, wire))
+      return reads.one(Op.Get, this.#ref, k, wire.codec, take)
     } catch (error) {
       return Promise.reject(error)
     }
@@ -522,6 +525,8 @@ export interface Wire<V> {
   level: number
   /** The coder, when it is a text coder whose stored form is `serializeText`'s: `put` packs the string itself. */
   text?: TextCoder<V>
+  /** A `get`'s value out of its answer, made once. */
+  take?: (answer: ReadAnswer) => V | undefined
 }
 
 /** A `has` answer: found, absent, or the read's error. */

@@ -34,19 +34,63 @@ const PIECE = 4096
  */
 export type ReadAnswer = Buffer | undefined | Error
 
-interface Pending {
-  count: number
-  /** For a single read: turns its answer into what the promise resolves with. */
-  settle?: (answer: ReadAnswer) => unknown
-  resolve(value: unknown): void
-  reject(error: unknown): void
+/**
+ * What a read's promise resolves with, out of its batch's answers: a
+ * function of its one answer (a throw rejects it), or a count of answers
+ * it resolves with as an array.
+ */
+type Take = ((answer: ReadAnswer) => unknown) | number
+
+/** Reads per slice (see `Slice`). */
+const SLICE = 1024
+
+/**
+ * Reads issued one after another in a batch, whose promises all follow one
+ * promise (`done`): a read costs one `then`, not a promise with its own
+ * resolving functions and a record to keep them, and far less for the
+ * collector to copy while a tick issues thousands.
+ */
+class Slice {
+  readonly takes: Take[] = []
+  readonly done: Promise<ReadAnswer[]>
+  resolve!: (answers: ReadAnswer[]) => void
+  reject!: (error: unknown) => void
+  #next = 0
+  /** Where the next read's answers start in the batch's. */
+  #at: number
+
+  constructor(start: number) {
+    this.#at = start
+    this.done = new Promise((resolve, reject) => {
+      this.resolve = resolve
+      this.reject = reject
+    })
+  }
+
+  /**
+   * Each read's `then` on `done`: the reactions to one promise run in the
+   * order they were added, and each read adds one, so the n-th call is
+   * read n's.
+   */
+  readonly pick = (answers: ReadAnswer[]): unknown => {
+    const take = this.takes[this.#next++]
+    const at = this.#at
+    if (typeof take === 'number') {
+      this.#at += take
+      return answers.slice(at, at + take)
+    }
+    this.#at += 1
+    return take(answers[at])
+  }
 }
 
 export class ReadQueue {
   readonly #native: ReadSource
   readonly #builder = new BatchBuilder()
   readonly #syncBuilder = new BatchBuilder()
-  #pending: Pending[] = []
+  /** The slices of the batch being packed, and how many answers it will have. */
+  #slices: Slice[] = []
+  #answers = 0
   /** Batches sent, oldest first, until their reads are settled or handed to `settle`. */
   readonly #sent: Sent[] = []
   #scheduled = false
@@ -61,20 +105,16 @@ export class ReadQueue {
    */
   read(kind: Op.Get | Op.Has, db: DbRef, keys: Uint8Array[], codec = 0): Promise<ReadAnswer[]> {
     for (const key of keys) this.#builder.push(kind, 0, 0, db, key, undefined, codec)
-    return new Promise<ReadAnswer[]>((resolve, reject) => {
-      this.#queued({ count: keys.length, resolve, reject })
-    })
+    return this.#queued(keys.length, keys.length) as Promise<ReadAnswer[]>
   }
 
   /**
-   * Queues one read whose promise resolves with `settle(answer)` (a throw
+   * Queues one read whose promise resolves with `take(answer)` (a throw
    * rejects it): one promise per `get`, where `read` and an `await` make two.
    */
-  one(kind: Op.Get | Op.Has, db: DbRef, key: Uint8Array, codec: number, settle: (answer: ReadAnswer) => unknown): Promise<unknown> {
+  one(kind: Op.Get | Op.Has, db: DbRef, key: Uint8Array, codec: number, take: (answer: ReadAnswer) => unknown): Promise<unknown> {
     this.#builder.push(kind, 0, 0, db, key, undefined, codec)
-    return new Promise((resolve, reject) => {
-      this.#queued({ count: 1, settle, resolve, reject })
-    })
+    return this.#queued(take, 1)
   }
 
   /**
@@ -82,14 +122,22 @@ export class ReadQueue {
    * piece: then the pool reads them while this thread is still issuing the
    * rest (each piece reads a snapshot taken after its reads were issued).
    */
-  #queued(pending: Pending): void {
-    this.#pending.push(pending)
+  #queued(take: Take, answers: number): Promise<unknown> {
+    let slice = this.#slices.at(-1)
+    if (slice === undefined || slice.takes.length >= SLICE) {
+      slice = new Slice(this.#answers)
+      this.#slices.push(slice)
+    }
+    slice.takes.push(take)
+    this.#answers += answers
+    const read = slice.done.then(slice.pick)
     if (this.#builder.size >= PIECE) {
       this.flush()
     } else if (!this.#scheduled) {
       this.#scheduled = true
       queueMicrotask(() => this.flush())
     }
+    return read
   }
 
   /**
@@ -150,16 +198,17 @@ export class ReadQueue {
   /** Sends what is queued now. */
   flush(): void {
     this.#scheduled = false
-    if (this.#pending.length === 0) return
-    const pending = this.#pending
-    this.#pending = []
+    if (this.#slices.length === 0) return
+    const slices = this.#slices
+    this.#slices = []
+    this.#answers = 0
     let sent: Promise<ReadResult>
     try {
       sent = this.#native.read(this.#builder.take())
     } catch (error) {
       sent = Promise.reject(error)
     }
-    const batch: Sent = { pending, answer: undefined }
+    const batch: Sent = { slices, answer: undefined }
     this.#sent.push(batch)
     sent.then(
       (result) => this.#answered(batch, result),
@@ -174,16 +223,16 @@ export class ReadQueue {
   #answered(batch: Sent, answer: ReadResult | Error): void {
     batch.answer = answer
     while (this.#sent.length > 0 && this.#sent[0].answer !== undefined) {
-      const { pending, answer } = this.#sent.shift() as Sent
-      if (answer instanceof Error) for (const p of pending) p.reject(answer)
-      else settle(pending, answer as ReadResult)
+      const { slices, answer } = this.#sent.shift() as Sent
+      if (answer instanceof Error) for (const slice of slices) slice.reject(answer)
+      else settle(slices, answer as ReadResult)
     }
   }
 }
 
 /** A batch sent, and what came back for it once it has. */
 interface Sent {
-  pending: Pending[]
+  slices: Slice[]
   answer: ReadResult | Error | undefined
 }
 
@@ -196,15 +245,14 @@ interface Sent {
  */
 const SETTLED_PER_TURN = 2048
 
-/** A batch's answers not yet handed to all of its promises. */
+/** A batch's answers not yet handed to all of its slices. */
 interface Answered {
-  pending: Pending[]
+  slices: Slice[]
   /** Unpacked when its turn comes: each of many batches answered at once costs its share then. */
   result: ReadResult
   answers?: ReadAnswer[]
-  /** The next promise to settle, and where its answers start. */
+  /** The next slice to settle. */
   next: number
-  at: number
 }
 
 /** Answered batches, in the order they came back. */
@@ -213,36 +261,22 @@ const answered: Answered[] = []
 let settledThisTurn = 0
 let turnScheduled = false
 
-function settle(pending: Pending[], result: ReadResult): void {
-  answered.push({ pending, result, next: 0, at: 0 })
+function settle(slices: Slice[], result: ReadResult): void {
+  answered.push({ slices, result, next: 0 })
   settleSome()
 }
 
-/** Settles what this turn's budget allows, oldest first; the rest goes next turn. */
+/**
+ * Settles what this turn's budget allows, a slice at a time, oldest first
+ * (their reactions run as soon as this returns); the rest goes next turn.
+ */
 function settleSome(): void {
   while (answered.length > 0 && settledThisTurn < SETTLED_PER_TURN) {
     const batch = answered[0]
-    const pending = batch.pending
-    const answers = (batch.answers ??= unpack(batch.result))
-    const end = Math.min(pending.length, batch.next + SETTLED_PER_TURN - settledThisTurn)
-    let at = batch.at
-    for (let i = batch.next; i < end; i++) {
-      const p = pending[i]
-      if (p.settle) {
-        try {
-          p.resolve(p.settle(answers[at]))
-        } catch (error) {
-          p.reject(error)
-        }
-      } else {
-        p.resolve(answers.slice(at, at + p.count))
-      }
-      at += p.count
-    }
-    settledThisTurn += end - batch.next
-    batch.next = end
-    batch.at = at
-    if (end === pending.length) answered.shift()
+    const slice = batch.slices[batch.next++]
+    slice.resolve((batch.answers ??= unpack(batch.result)))
+    settledThisTurn += slice.takes.length
+    if (batch.next === batch.slices.length) answered.shift()
   }
   // The count restarts only when the budget ran out (a lone read costs no
   // extra turn): it may span several turns, so it errs on the short side.
