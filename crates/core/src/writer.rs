@@ -30,7 +30,7 @@ use crate::transaction::{self, Begin, Cancelled, TxnMsg};
 const GROUP_MAX_BYTES: usize = 64 << 20;
 
 /// How long the writer holds a group open for the rest of a batch sent in
-/// parts (`Ticket::submit_part`). JavaScript packs a part in a few
+/// parts (`Ticket::submit_as`). JavaScript packs a part in a few
 /// milliseconds; past this the parts so far commit on their own.
 const PART_WAIT: Duration = Duration::from_millis(50);
 
@@ -67,7 +67,7 @@ pub(crate) enum Turn {
 
 pub(crate) struct Batch {
     bytes: Vec<u8>,
-    /// More of the same tick's writes follow (see `Ticket::submit_part`).
+    /// More of the same tick's writes follow (see `Ticket::submit_as`).
     part: bool,
     done: Option<Done>,
     _busy: Busy,
@@ -229,16 +229,15 @@ impl Inbox {
     /// The next turn if it is ready, else the next other message (waiting
     /// for one if `wait`). `None` when nothing is ready or the queue closed.
     fn next(&mut self, wait: bool) -> Option<Next> {
-        self.next_by(wait.then_some(None))
+        self.next_by(if wait { Wait::Forever } else { Wait::No })
     }
 
     /// Like `next`, waiting until `limit` has passed at most.
     fn next_within(&mut self, limit: Duration) -> Option<Next> {
-        self.next_by(Some(Some(Instant::now() + limit)))
+        self.next_by(Wait::Until(Instant::now() + limit))
     }
 
-    /// `deadline`: `None` to not wait, `Some(None)` to wait for good.
-    fn next_by(&mut self, deadline: Option<Option<Instant>>) -> Option<Next> {
+    fn next_by(&mut self, wait: Wait) -> Option<Next> {
         loop {
             if let Some(turn) = self.early.remove(&self.expected) {
                 self.expected += 1;
@@ -247,7 +246,7 @@ impl Inbox {
                     turn => return Some(Next::Turn(turn)),
                 }
             }
-            match self.receive(deadline)? {
+            match self.receive(wait)? {
                 Some(msg) => return Some(Next::Other(msg)),
                 None => continue, // a turn arrived: it may be the expected one
             }
@@ -257,14 +256,14 @@ impl Inbox {
     /// Receives one message, keeping turns aside: `Some(None)` when what
     /// arrived was a turn, `None` when nothing is ready or the queue closed.
     pub(crate) fn other(&mut self, wait: bool) -> Option<Option<Msg>> {
-        self.receive(wait.then_some(None))
+        self.receive(if wait { Wait::Forever } else { Wait::No })
     }
 
-    fn receive(&mut self, deadline: Option<Option<Instant>>) -> Option<Option<Msg>> {
-        let msg = match deadline {
-            None => self.rx.try_recv().ok()?,
-            Some(None) => self.rx.recv().ok()?,
-            Some(Some(at)) => self.rx.recv_timeout(at.saturating_duration_since(Instant::now())).ok()?,
+    fn receive(&mut self, wait: Wait) -> Option<Option<Msg>> {
+        let msg = match wait {
+            Wait::No => self.rx.try_recv().ok()?,
+            Wait::Forever => self.rx.recv().ok()?,
+            Wait::Until(at) => self.rx.recv_timeout(at.saturating_duration_since(Instant::now())).ok()?,
         };
         match msg {
             Msg::Turn(seq, turn) => {
@@ -279,6 +278,14 @@ impl Inbox {
 enum Next {
     Turn(Turn),
     Other(Msg),
+}
+
+/// How long the inbox waits for a message.
+#[derive(Clone, Copy)]
+enum Wait {
+    No,
+    Forever,
+    Until(Instant),
 }
 
 fn run(shared: &Shared, mut inbox: Inbox) {
