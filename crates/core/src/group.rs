@@ -61,7 +61,7 @@ fn apply_batch(shared: &Shared, puts: &mut Puts<'_>, bytes: &[u8]) -> Option<Vec
     let mut ops = batch::parse(bytes).ok()?;
     sort_within_units(&mut ops);
     let units: Vec<&[Op<'_>]> = ops.chunk_by(|a, b| a.unit == b.unit).collect();
-    if units.iter().any(|ops| needs_dbis(ops)) {
+    if units.iter().copied().any(needs_dbis) {
         return None;
     }
     let mut outcomes: Vec<Option<Result<Outcome>>> = units.iter().map(|_| None).collect();
@@ -91,10 +91,6 @@ fn needs_dbis(ops: &[Op<'_>]) -> bool {
 }
 
 impl Unit<'_> {
-    fn needs_dbis(&self) -> bool {
-        needs_dbis(self.ops)
-    }
-
     fn deletes_db(&self) -> bool {
         matches!(self.ops, [op] if op.kind == op::DROP && op.flags & put_flags::DELETE_DB != 0)
     }
@@ -111,8 +107,8 @@ fn commit_group(shared: &Shared, group: Vec<Batch>) {
         }
     }
     let mut results: Vec<Result<Outcome>> = Vec::with_capacity(units.len());
-    for segment in units.chunk_by(|a, b| !a.needs_dbis() && !b.needs_dbis()) {
-        if segment[0].needs_dbis() {
+    for segment in units.chunk_by(|a, b| !needs_dbis(a.ops) && !needs_dbis(b.ops)) {
+        if needs_dbis(segment[0].ops) {
             let db = segment[0].ops[0].db;
             let mut names = shared.dbis.lock();
             let checked = shared.dbis.check(db);
