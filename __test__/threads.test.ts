@@ -35,6 +35,25 @@ it('keeps the event loop turning while a read runs off the JS thread', async () 
   expect(ticks.turns).toBeGreaterThan(1)
 })
 
+it('keeps the event loop polling, not sleeping, while a call is out, and no longer', async () => {
+  await using env = open(tempDir(), { sync: false })
+  const [key] = await filled(env, 1)
+  const immediates = () => process.getActiveResourcesInfo().filter((r) => r === 'Immediate').length
+  const idle = immediates()
+  const answered = async <T>(call: Promise<T>): Promise<T> => {
+    await null // a tick's reads are sent when its microtasks run
+    expect(immediates()).toBe(idle + 1)
+    const value = await call
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    expect(immediates()).toBe(idle)
+    return value
+  }
+  expect(await answered(env.defaultDb.get(key))).toEqual(key)
+  await env.transaction(async (txn) => {
+    expect(await answered(txn.get(env.defaultDb, key))).toEqual(key)
+  })
+})
+
 it('settles a large batch of gets a slice at a time, letting the event loop turn in between', async () => {
   await using env = open(tempDir(), { sync: false })
   // several native batches, all likely back before this thread looks

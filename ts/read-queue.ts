@@ -3,6 +3,7 @@
  * the libuv pool and one read transaction serve them all, and the values
  * come back end to end in one buffer.
  */
+import * as awake from './awake.js'
 import { BatchBuilder, Op } from './batch.js'
 import { transformNativeError } from './errors.js'
 import type { DbRef, ReadResult } from './native.js'
@@ -210,6 +211,7 @@ export class ReadQueue {
     }
     const batch: Sent = { slices, answer: undefined }
     this.#sent.push(batch)
+    awake.sent()
     sent.then(
       (result) => this.#answered(batch, result),
       (error: unknown) => this.#answered(batch, transformNativeError(error)),
@@ -221,6 +223,7 @@ export class ReadQueue {
    * reads settle in the order they were issued all the same.
    */
   #answered(batch: Sent, answer: ReadResult | Error): void {
+    awake.answered()
     batch.answer = answer
     while (this.#sent.length > 0 && this.#sent[0].answer !== undefined) {
       const { slices, answer } = this.#sent.shift() as Sent

@@ -1,4 +1,5 @@
 import type { Input } from './coders/index.js'
+import { answer } from './awake.js'
 import { readVia, type Database } from './database.js'
 import { ClosedError, transformNativeError } from './errors.js'
 import type { NativeSnapshot } from './native.js'
@@ -66,7 +67,7 @@ export class Snapshot {
     this.#check()
     return new Cursor(db, async (batch) => {
       this.#check()
-      return unpack(await this.#native.read(batch))
+      return unpack(await answer(this.#native.read(batch)))
     }, false)
   }
 

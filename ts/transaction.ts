@@ -4,6 +4,7 @@
  * (run on this thread). Both take the database as the first argument of
  * every member, and see their own writes.
  */
+import { answer } from './awake.js'
 import type { Input } from './coders/index.js'
 import { BatchBuilder, Op, OpFlag } from './batch.js'
 import { codec, count, iterable, putFlags, type Database } from './database.js'
@@ -273,7 +274,7 @@ export class Transaction {
 
   async #call<T>(promise: Promise<T>): Promise<T> {
     try {
-      return await promise
+      return await answer(promise) // the writer thread answers in microseconds
     } catch (error) {
       throw transformNativeError(error)
     }
