@@ -144,7 +144,7 @@ export declare class NativeTxn {
  * per entry the key's length then the value's (-1 for what was not asked).
  */
 export interface ChunkJs {
-  data: Buffer
+  data: Uint8Array
   lens: Float64Array
   done: boolean
 }
@@ -263,7 +263,7 @@ export interface ReadErrorJs {
  * operation its length there, -1 when absent, -2 when it failed.
  */
 export interface ReadResultJs {
-  data: Buffer
+  data: Uint8Array
   lens: Float64Array
   errors: Array<ReadErrorJs>
 }

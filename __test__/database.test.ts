@@ -255,6 +255,26 @@ describe('getMany', () => {
     expect(db.getManySync(keys)).toEqual(await db.getMany(keys))
     expect(db.getManySync([])).toEqual([])
   })
+  it('keeps values from large reads intact while later reads reuse the memory of others', async () => {
+    // large batches and range chunks fill buffers given back by earlier ones
+    await using env = open(tempDir(), { sync: false })
+    const db = env.defaultDb
+    const keys = Array.from({ length: 10_000 }, (_, i) => b(`k${String(i).padStart(6, '0')}`))
+    const value = (i: number) => Buffer.alloc(100, i % 251)
+    await db.putMany(keys.map((k, i) => [k, value(i)]))
+    const kept = await db.getMany(keys.slice(0, 4096))
+    const scanned: Buffer[] = []
+    await db.range().forEach(([, v]) => void scanned.push(v))
+    const keptFromScan = scanned.filter((_, i) => i % 97 === 0)
+    for (let round = 0; round < 4; round++) {
+      await db.putMany(keys.map((k, i) => [k, value(i + round + 1)]))
+      await db.getMany(keys)
+      await db.range().forEach(() => undefined)
+      await new Promise(setImmediate) // where the finalizers of dropped buffers run
+    }
+    kept.forEach((v, i) => expect(v).toEqual(value(i)))
+    keptFromScan.forEach((v, j) => expect(v).toEqual(value(j * 97)))
+  })
 })
 
 describe('has', () => {

@@ -113,7 +113,7 @@ class RangeIterator<T> implements AsyncIterator<T> {
   #decode: EntryDecoder<T> = () => undefined as T
   /** The chunk after the one being handed out, read while that one is. */
   #ahead: Promise<NativeChunk> | undefined
-  #data: Buffer = Buffer.alloc(0)
+  #data: Uint8Array = new Uint8Array(0)
   #lens: Float64Array = new Float64Array(0)
   #at = 0
   #offset = 0
@@ -244,7 +244,7 @@ class RangeIterator<T> implements AsyncIterator<T> {
     this.#finished = true
     this.#ahead = undefined // read ahead and not wanted; its failure is already handled
     this.#lens = new Float64Array(0)
-    this.#data = Buffer.alloc(0)
+    this.#data = new Uint8Array(0)
     this.#native?.close()
   }
 }

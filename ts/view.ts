@@ -15,6 +15,6 @@ const makesBuffers =
   typeof species === 'function' && Object.getPrototypeOf(new species(new ArrayBuffer(1), 0, 1)) === Buffer.prototype
 
 /** `len` bytes of `block` from `offset`, shared, as a `Buffer`. */
-export const view: (block: Buffer, offset: number, len: number) => Buffer = makesBuffers
+export const view: (block: Uint8Array, offset: number, len: number) => Buffer = makesBuffers
   ? (block, offset, len) => new (species as ViewConstructor)(block.buffer as ArrayBuffer, block.byteOffset + offset, len)
   : (block, offset, len) => Buffer.from(block.buffer, block.byteOffset + offset, len)

@@ -17,6 +17,7 @@ use crate::env::{Busy, Env};
 use crate::error::Result;
 use crate::read::{ReadOutput, NOT_FOUND};
 use crate::snapshot::{Held, Snapshot};
+use crate::spare;
 use crate::txn::{self, Cursor, RawTxn};
 
 /// A chunk ends once its bytes pass this, whatever count was asked for: a
@@ -75,6 +76,9 @@ pub struct Range {
     skipped: u64,
     handed: u64,
     done: bool,
+    /// Bytes per entry of the last chunk: the next one's room is taken at
+    /// once, not grown by doubling (each step a copy into fresh pages).
+    entry_bytes: usize,
 }
 
 /// One chunk: keys and values end to end in `data`; `lens` holds, per
@@ -126,7 +130,7 @@ impl Range {
                 }
             }
         }
-        Range { env, held, owned, db, opts, last: None, skipped: 0, handed: 0, done: false }
+        Range { env, held, owned, db, opts, last: None, skipped: 0, handed: 0, done: false, entry_bytes: 0 }
     }
 
     /// The environment handle the range reads through.
@@ -178,6 +182,8 @@ impl Range {
         };
         let step = if self.opts.reverse { ffi::MDB_PREV } else { ffi::MDB_NEXT };
         let mut chunk = Chunk::default();
+        chunk.out.lens.reserve(2 * max);
+        chunk.out.data = spare::take((self.entry_bytes * max).min(CHUNK_BYTES));
         let mut count = 0;
         // Where the next chunk resumes; copied out once, when this one ends.
         let mut last: Option<(&[u8], &[u8])> = None;
@@ -205,6 +211,9 @@ impl Range {
         }
         if let Some((key, value)) = last {
             self.last = Some((key.to_vec(), if dupsort { value.to_vec() } else { Vec::new() }));
+        }
+        if count > 0 {
+            self.entry_bytes = chunk.out.data.len().div_ceil(count) * 9 / 8; // and a little room to spare
         }
         Ok(chunk)
     }

@@ -11,6 +11,7 @@ use crate::compression::decompress;
 use crate::cursor;
 use crate::env::{Busy, Shared};
 use crate::error::{Error, Result};
+use crate::spare;
 use crate::txn;
 use crate::txn::RawTxn;
 
@@ -59,9 +60,17 @@ pub(crate) fn get_in<R>(
     }
 }
 
+/// The least room a read's value is given in a batch's buffer, ahead: a
+/// guess, which makes batches of a few thousand reads take a spare buffer.
+const BYTES_PER_READ: usize = 32;
+
 /// The reads of `ops` in `t`; the caller holds the gate.
 pub(crate) fn read_ops(shared: &Shared, t: &RawTxn, ops: &[Op<'_>]) -> Result<ReadOutput> {
-    let mut out = ReadOutput { lens: Vec::with_capacity(ops.len()), ..Default::default() };
+    let mut out = ReadOutput {
+        lens: Vec::with_capacity(ops.len()),
+        data: spare::take(ops.len() * BYTES_PER_READ),
+        errors: Vec::new(),
+    };
     for (i, op) in ops.iter().enumerate() {
         let found = shared.dbis.check(op.db).and_then(|_| match op.kind {
             // SAFETY: `t` is live and the gate held; values are copied before it ends.

@@ -1,6 +1,6 @@
 //! Conversions between the JavaScript shapes and the core's types.
 
-use lmdb_napi_core::{DbFlags, DbRef, EnvFlags, EnvOptions, Info, Outcome, ReadOutput, Stat};
+use lmdb_napi_core::{give_back, DbFlags, DbRef, EnvFlags, EnvOptions, Info, Outcome, ReadOutput, Stat};
 use napi::bindgen_prelude::*;
 
 use crate::error::describe;
@@ -112,11 +112,22 @@ impl From<EnvFlags> for EnvFlagsJs {
     }
 }
 
+/// `bytes` as a `Uint8Array` over the same memory, which goes back to the
+/// core's spare buffers when JavaScript lets go of it.
+pub fn lent(mut bytes: Vec<u8>) -> Uint8Array {
+    let (data, len, capacity) = (bytes.as_mut_ptr(), bytes.len(), bytes.capacity());
+    std::mem::forget(bytes);
+    // SAFETY: the memory is `bytes`' own, put together again as it was.
+    unsafe {
+        Uint8Array::with_external_data(data, len, move |data, len| give_back(Vec::from_raw_parts(data, len, capacity)))
+    }
+}
+
 impl ToJs for ReadOutput {
     type Js = ReadResultJs;
     fn to_js(self) -> Result<ReadResultJs> {
         Ok(ReadResultJs {
-            data: self.data.into(),
+            data: lent(self.data),
             lens: Float64Array::new(self.lens.into_iter().map(|n| n as f64).collect()),
             errors: self.errors.iter().map(|(i, e)| ReadErrorJs { index: *i as u32, error: describe(e) }).collect(),
         })

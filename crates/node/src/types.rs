@@ -109,7 +109,7 @@ pub struct ReadErrorJs {
 /// operation its length there, -1 when absent, -2 when it failed.
 #[napi(object)]
 pub struct ReadResultJs {
-    pub data: Buffer,
+    pub data: Uint8Array,
     pub lens: Float64Array,
     pub errors: Vec<ReadErrorJs>,
 }
@@ -144,7 +144,7 @@ pub struct RangeOptionsJs {
 /// per entry the key's length then the value's (-1 for what was not asked).
 #[napi(object)]
 pub struct ChunkJs {
-    pub data: Buffer,
+    pub data: Uint8Array,
     pub lens: Float64Array,
     pub done: bool,
 }

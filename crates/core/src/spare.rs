@@ -1,0 +1,97 @@
+//! Byte buffers lent to JavaScript and given back when it lets go of them.
+//!
+//! A read batch or a range chunk crosses to JavaScript in one buffer, often
+//! a few hundred KiB. A buffer that large is allocated afresh as new pages
+//! from the kernel, each faulted in and zeroed on first touch, which on our
+//! builders cost more than filling it with entries. The binding hands the
+//! buffers over as external memory whose finalizer gives them back here,
+//! and the next batch or chunk fills one of those instead.
+
+use parking_lot::Mutex;
+
+/// Smaller buffers come cheaply from the allocator's own free lists.
+const SMALLEST: usize = 64 << 10;
+/// Larger ones are not kept, so that what is kept stays under 8 MiB.
+const LARGEST: usize = 1 << 20;
+/// How many are kept.
+const KEPT: usize = 8;
+
+/// Buffers given back, the last one on top.
+struct Spares(Mutex<Vec<Vec<u8>>>);
+
+static SPARES: Spares = Spares(Mutex::new(Vec::new()));
+
+/// An empty buffer with room for about `bytes`: for a large one, the one
+/// given back last if any (its pages are likely still in the cache). A small
+/// one is always new: whatever JavaScript keeps of it keeps all of it alive.
+pub fn take(bytes: usize) -> Vec<u8> {
+    SPARES.take(bytes)
+}
+
+/// Keeps `buf` for a later `take`, when it is a size worth keeping and
+/// fewer than `KEPT` are kept.
+pub fn give_back(buf: Vec<u8>) {
+    SPARES.give_back(buf)
+}
+
+impl Spares {
+    fn take(&self, bytes: usize) -> Vec<u8> {
+        if bytes < SMALLEST {
+            return Vec::with_capacity(bytes);
+        }
+        let mut buf = self.0.lock().pop().unwrap_or_default();
+        buf.reserve(bytes);
+        buf
+    }
+
+    fn give_back(&self, mut buf: Vec<u8>) {
+        if !(SMALLEST..=LARGEST).contains(&buf.capacity()) {
+            return;
+        }
+        buf.clear();
+        let mut spares = self.0.lock();
+        if spares.len() < KEPT {
+            spares.push(buf);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spares() -> Spares {
+        Spares(Mutex::new(Vec::new()))
+    }
+
+    #[test]
+    fn a_large_buffer_given_back_is_taken_again_empty() {
+        let spares = spares();
+        let mut buf = spares.take(SMALLEST);
+        buf.extend_from_slice(&[7; 1000]);
+        let at = buf.as_ptr();
+        spares.give_back(buf);
+        let again = spares.take(SMALLEST);
+        assert_eq!((again.as_ptr(), again.len()), (at, 0));
+        assert!(again.capacity() >= SMALLEST);
+    }
+
+    #[test]
+    fn small_requests_and_odd_sizes_stay_out_of_the_pool() {
+        let spares = spares();
+        spares.give_back(Vec::with_capacity(SMALLEST));
+        assert!(spares.take(100).capacity() < SMALLEST, "a small read would pin a large buffer");
+        spares.give_back(Vec::with_capacity(SMALLEST - 1));
+        spares.give_back(Vec::with_capacity(LARGEST + 1));
+        assert_eq!(spares.0.lock().len(), 1);
+    }
+
+    #[test]
+    fn keeps_at_most_kept() {
+        let spares = spares();
+        for _ in 0..KEPT + 3 {
+            spares.give_back(Vec::with_capacity(SMALLEST));
+        }
+        assert_eq!(spares.0.lock().len(), KEPT);
+    }
+}
