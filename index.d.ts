@@ -123,6 +123,12 @@ export declare class NativeSnapshot {
   read(batch: Uint8Array): Promise<ReadResultJs>
   /** Runs a read batch in the snapshot on the JS thread. */
   readSync(batch: Uint8Array): ReadResultJs
+  /**
+   * Another snapshot that sees just what this one does, whose reads may
+   * run at the same time as this one's; `null` when a commit has landed
+   * since this one was taken.
+   */
+  twin(): NativeSnapshot | null
   /** A range over one database in this snapshot. */
   range(dbi: number, gen: number, options: RangeOptionsJs): NativeRange
   /** Ends the snapshot once the reads in flight are done. Idempotent. */

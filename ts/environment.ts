@@ -65,7 +65,16 @@ export class Environment {
     const reads = new ReadQueue({
       read: (batch) => native.read(batch),
       readSync: (batch) => sync.read(batch),
-      pinned: () => native.snapshot(),
+      pinned: () => {
+        const first = native.snapshot()
+        try {
+          const twin = first.twin()
+          return twin ? [first, twin] : [first]
+        } catch (error) {
+          first.close()
+          throw error
+        }
+      },
     })
     this.#link = {
       native: this.#native,

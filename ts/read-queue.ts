@@ -13,8 +13,11 @@ import { view } from './view.js'
 export interface ReadSource {
   read(batch: Uint8Array): Promise<ReadResult>
   readSync(batch: Uint8Array): ReadResult
-  /** Batches that all read one snapshot, until `close()`. */
-  pinned(): PinnedSource
+  /**
+   * Sources whose batches all read one snapshot, each until its `close()`:
+   * one, or two with a read transaction each, whose reads may run at once.
+   */
+  pinned(): PinnedSource[]
 }
 
 export interface PinnedSource {
@@ -144,11 +147,12 @@ export class ReadQueue {
   /**
    * Reads the values of `keys` in one snapshot, and resolves with `decode`
    * of each answer, in order. More than a piece of keys run as a pipeline on
-   * a snapshot of their own: native code reads one piece while this thread
-   * encodes and packs the next and decodes the last, so the call costs
-   * about the slower side, not the sum. Keys are encoded piece by piece
-   * too: in random order they lie scattered in memory, and touching each
-   * costs about as much as packing it.
+   * a snapshot of their own: the pool reads a piece per read transaction of
+   * that snapshot (two, when no commit came between taking them, so two pool
+   * threads read at once) while this thread encodes and packs the next and
+   * decodes the last, so the call costs about the slower side, not the sum.
+   * Keys are encoded piece by piece too: in random order they lie scattered
+   * in memory, and touching each costs about as much as packing it.
    */
   async many<K, T>(
     db: DbRef,
@@ -160,29 +164,34 @@ export class ReadQueue {
     if (keys.length <= PIECE) return (await this.read(Op.Get, db, keys.map(encode), codec)).map(decode)
     const out = new Array<T>(keys.length)
     const builder = new BatchBuilder()
-    const pack = (from: number) => {
-      const to = Math.min(keys.length, from + PIECE)
-      for (let i = from; i < to; i++) builder.push(Op.Get, 0, 0, db, encode(keys[i]), undefined, codec)
+    const pieces = Math.ceil(keys.length / PIECE)
+    const pack = (piece: number) => {
+      const to = Math.min(keys.length, (piece + 1) * PIECE)
+      for (let i = piece * PIECE; i < to; i++) builder.push(Op.Get, 0, 0, db, encode(keys[i]), undefined, codec)
       return builder.take() // valid until the next push: sent before that
     }
     const first = pack(0) // bad keys in the first piece fail the call before any read
-    let pinned: PinnedSource | undefined
-    let reading: Promise<ReadResult> | undefined
+    let sources: PinnedSource[] = []
+    const reading: Promise<ReadResult>[] = []
     try {
-      pinned = this.#native.pinned()
-      reading = pinned.read(first)
-      for (let from = 0; reading; from += PIECE) {
-        const next = from + PIECE < keys.length ? pack(from + PIECE) : undefined
-        const answers = unpack(await reading)
-        reading = next && pinned.read(next)
+      sources = this.#native.pinned()
+      const send = (packed: Uint8Array) => reading.push(sources[reading.length % sources.length].read(packed))
+      send(first)
+      while (reading.length < Math.min(sources.length, pieces)) send(pack(reading.length))
+      for (let piece = 0; piece < pieces; piece++) {
+        const next = reading.length < pieces ? pack(reading.length) : undefined
+        const result = await reading[piece]
+        if (next) send(next) // before this piece is decoded: its source is free again
+        const answers = unpack(result)
+        const from = piece * PIECE
         for (let i = 0; i < answers.length; i++) out[from + i] = decode(answers[i])
       }
       return out
     } catch (error) {
-      reading?.catch(() => undefined) // not wanted any more; its failure is this one's
+      for (const read of reading) read.catch(() => undefined) // not wanted any more; a failure is this one's
       throw transformNativeError(error)
     } finally {
-      pinned?.close() // reads in flight keep the snapshot until they finish
+      for (const source of sources) source.close() // reads in flight keep their snapshot until they finish
     }
   }
 

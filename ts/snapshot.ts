@@ -29,7 +29,7 @@ export class Snapshot {
     this.#reads = new ReadQueue({
       read: (batch) => native.read(batch),
       readSync: (batch) => native.readSync(batch),
-      pinned: () => ({ read: (batch) => native.read(batch), close: () => undefined }), // already one snapshot
+      pinned: () => [{ read: (batch) => native.read(batch), close: () => undefined }], // already one snapshot
     })
     this.#envClosed = envClosed
   }

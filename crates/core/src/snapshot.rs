@@ -97,6 +97,20 @@ impl Snapshot {
         self.held.with(|txn| get_in(busy.shared(), txn, db, key, codec, f))
     }
 
+    /// Another snapshot that sees just what this one does, with a read
+    /// transaction of its own, so that reads through the two can run at
+    /// once; `None` when a commit has landed since this one was taken.
+    pub fn twin(&self) -> Result<Option<Snapshot>> {
+        let twin = self.env.snapshot()?;
+        let id = |s: &Snapshot| s.held.with(|txn| Ok(txn.id()));
+        if id(self)? == id(&twin)? {
+            Ok(Some(twin))
+        } else {
+            twin.close();
+            Ok(None)
+        }
+    }
+
     /// Ends the snapshot; later reads fail with `Closed`. Idempotent.
     pub fn close(&self) {
         // A closed handle has ended every snapshot already.

@@ -696,6 +696,26 @@ fn closing_the_handle_ends_its_snapshots_and_ranges() {
     assert_eq!(again.info().unwrap().num_readers, 0, "no reader slot left behind");
 }
 
+#[test]
+fn a_twin_reads_what_its_snapshot_reads_and_none_comes_after_a_commit() {
+    let dir = temp();
+    let env = Env::open(dir.path(), &EnvOptions::default()).unwrap();
+    let db = env.open_db(None, DbFlags::default(), true).unwrap();
+    write(&env, put(db, b"k", b"old")).unwrap();
+    let snapshot = env.snapshot().unwrap();
+    let twin = snapshot.twin().unwrap().expect("no commit came between");
+    write(&env, put(db, b"k", b"new")).unwrap();
+    let read = |s: &Snapshot| {
+        let mut b = BatchBuilder::new();
+        b.push(op::GET, 0, 0, db, b"k", None);
+        s.read_batch(&env.busy().unwrap(), &b.finish()).unwrap().data
+    };
+    assert_eq!((read(&snapshot), read(&twin)), (b"old".to_vec(), b"old".to_vec()));
+    assert!(snapshot.twin().unwrap().is_none(), "a commit landed since the snapshot was taken");
+    twin.close();
+    assert_eq!(read(&snapshot), b"old");
+}
+
 fn exec(txn: &WriteTxn, bytes: Vec<u8>) -> BatchResult {
     let (tx, rx) = mpsc::channel();
     txn.exec(txn.env().busy().unwrap(), bytes, move |r| tx.send(r).unwrap());

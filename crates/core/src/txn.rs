@@ -44,6 +44,12 @@ impl RawTxn {
         Error::check(unsafe { ffi::mdb_txn_commit(txn) })
     }
 
+    /// The id of the commit the transaction sees (LMDB's `mdb_txn_id`).
+    pub(crate) fn id(&self) -> u64 {
+        // SAFETY: the transaction is live.
+        unsafe { ffi::mdb_txn_id(self.ptr()) as u64 }
+    }
+
     /// Releases a read transaction's snapshot but keeps its reader slot.
     pub(crate) fn reset(&self) {
         // SAFETY: only read transactions are reset, and this one is live.

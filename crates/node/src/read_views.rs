@@ -64,6 +64,17 @@ impl NativeSnapshot {
         snapshot.read_batch(&busy, batch).or_throw()?.to_js()
     }
 
+    /// Another snapshot that sees just what this one does, whose reads may
+    /// run at the same time as this one's; `null` when a commit has landed
+    /// since this one was taken.
+    #[napi]
+    pub fn twin(&self, env: &Env) -> Result<Option<NativeSnapshot>> {
+        match self.get()?.twin().or_throw()? {
+            Some(twin) => NativeSnapshot::new(env, twin).map(Some),
+            None => Ok(None),
+        }
+    }
+
     /// A range over one database in this snapshot.
     #[napi]
     pub fn range(&self, env: &Env, dbi: u32, gen: u32, options: RangeOptionsJs) -> Result<NativeRange> {
