@@ -1,18 +1,19 @@
 /**
- * Keeps the event loop awake for a moment after a read is sent, so that its
- * answer is taken the moment it lands.
+ * Keeps the event loop awake for a moment after a call is sent to another
+ * thread (a read batch to the pool, a transaction's step to the writer), so
+ * that its answer is taken the moment it lands.
  *
- * A read's answer reaches this thread through libuv, which finds it when it
+ * An answer reaches this thread through libuv, which finds it when it
  * polls for I/O. A thread asleep in that poll is woken by the kernel, and on
  * a virtual machine waking an idle CPU costs more than the read itself:
- * about half of a ~45 µs round trip measured on our builders. While reads
+ * about half of a ~45 µs round trip measured on our builders. While calls
  * are out, for at most `AWAKE_MS` after the last was sent, an immediate is
  * kept pending so that libuv polls without sleeping; each turn of the loop
- * still runs timers and I/O as usual. A read slower than that (pages coming
- * from the disk) is waited for asleep, as any other.
+ * still runs timers and I/O as usual. A call slower than that (pages coming
+ * from the disk, a commit's sync) is waited for asleep, as any other.
  */
 
-/** How long after a read is sent the loop stays awake for its answer. */
+/** How long after a call is sent the loop stays awake for its answer. */
 const AWAKE_MS = 0.1
 
 /** Calls sent and not yet answered, on this thread. */
