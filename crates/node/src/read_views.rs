@@ -10,7 +10,7 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use parking_lot::Mutex;
 
-use crate::convert::lent;
+use crate::convert::{Bytes, Numbers};
 use crate::error::{to_napi, OrThrow};
 use crate::task::{Job, ToJs};
 use crate::types::{ChunkJs, RangeOptionsJs, ReadResultJs};
@@ -187,8 +187,8 @@ impl ToJs for Chunk {
     type Js = ChunkJs;
     fn to_js(self) -> Result<ChunkJs> {
         Ok(ChunkJs {
-            data: lent(self.out.data),
-            lens: Float64Array::new(self.out.lens.into_iter().map(|n| n as f64).collect()),
+            data: Bytes(self.out.data),
+            lens: Numbers(self.out.lens.into_iter().map(|n| n as f64).collect()),
             done: self.done,
         })
     }

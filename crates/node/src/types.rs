@@ -4,6 +4,8 @@
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
+use crate::convert::{Bytes, Numbers};
+
 /// Options of `open()` (the public `EnvOptions`); names follow py-lmdb in camelCase.
 #[napi(object)]
 #[derive(Default)]
@@ -107,10 +109,12 @@ pub struct ReadErrorJs {
 
 /// The answers to a read batch: values end to end in `data`, and per
 /// operation its length there, -1 when absent, -2 when it failed.
-#[napi(object)]
+#[napi(object, object_from_js = false)]
 pub struct ReadResultJs {
-    pub data: Uint8Array,
-    pub lens: Float64Array,
+    #[napi(ts_type = "Uint8Array")]
+    pub data: Bytes,
+    #[napi(ts_type = "Float64Array")]
+    pub lens: Numbers,
     pub errors: Vec<ReadErrorJs>,
 }
 
@@ -142,9 +146,11 @@ pub struct RangeOptionsJs {
 
 /// One chunk of a range: keys and values end to end in `data`; `lens` holds
 /// per entry the key's length then the value's (-1 for what was not asked).
-#[napi(object)]
+#[napi(object, object_from_js = false)]
 pub struct ChunkJs {
-    pub data: Uint8Array,
-    pub lens: Float64Array,
+    #[napi(ts_type = "Uint8Array")]
+    pub data: Bytes,
+    #[napi(ts_type = "Float64Array")]
+    pub lens: Numbers,
     pub done: bool,
 }
