@@ -92,9 +92,8 @@ export class ReadQueue {
   readonly #native: ReadSource
   readonly #builder = new BatchBuilder()
   readonly #syncBuilder = new BatchBuilder()
-  /** The slices of the batch being packed, and how many answers it will have. */
+  /** The slices of the batch being packed (its answers are one per operation packed). */
   #slices: Slice[] = []
-  #answers = 0
   /** Batches sent, oldest first, until their reads are settled or handed to `settle`. */
   readonly #sent: Sent[] = []
   #scheduled = false
@@ -129,11 +128,10 @@ export class ReadQueue {
   #queued(take: Take, answers: number): Promise<unknown> {
     let slice = this.#slices.at(-1)
     if (slice === undefined || slice.takes.length >= SLICE) {
-      slice = new Slice(this.#answers)
+      slice = new Slice(this.#builder.size - answers) // this read's operations are packed already
       this.#slices.push(slice)
     }
     slice.takes.push(take)
-    this.#answers += answers
     const read = slice.done.then(slice.pick)
     if (this.#builder.size >= PIECE) {
       this.flush()
@@ -211,7 +209,6 @@ export class ReadQueue {
     if (this.#slices.length === 0) return
     const slices = this.#slices
     this.#slices = []
-    this.#answers = 0
     let sent: Promise<ReadResult>
     try {
       sent = this.#native.read(this.#builder.take())

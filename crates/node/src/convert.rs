@@ -114,7 +114,7 @@ impl From<EnvFlags> for EnvFlagsJs {
 
 /// `bytes` as a `Uint8Array` over the same memory, which goes back to the
 /// core's spare buffers when JavaScript lets go of it.
-pub fn lent(mut bytes: Vec<u8>) -> Uint8Array {
+fn lent(mut bytes: Vec<u8>) -> Uint8Array {
     let (data, len, capacity) = (bytes.as_mut_ptr(), bytes.len(), bytes.capacity());
     std::mem::forget(bytes);
     // SAFETY: the memory is `bytes`' own, put together again as it was.
@@ -132,64 +132,51 @@ const COPIED_BELOW: usize = 16 << 10;
 /// Bytes (a `Uint8Array`) for JavaScript: lent when large, copied when small.
 pub struct Bytes(pub Vec<u8>);
 
-/// Numbers (a `Float64Array`) for JavaScript: handed over when large,
-/// copied when small.
-pub struct Numbers(pub Vec<f64>);
-
-impl TypeName for Bytes {
-    fn type_name() -> &'static str {
-        "Uint8Array"
-    }
-    fn value_type() -> ValueType {
-        ValueType::Object
-    }
-}
-
-impl TypeName for Numbers {
-    fn type_name() -> &'static str {
-        "Float64Array"
-    }
-    fn value_type() -> ValueType {
-        ValueType::Object
-    }
-}
+/// Lengths (`NOT_FOUND`, `FAILED` included) as JavaScript numbers, in a
+/// `Float64Array`: handed over when large, written straight into memory
+/// JavaScript owns when small.
+pub struct Lengths(pub Vec<i64>);
 
 impl ToNapiValue for Bytes {
     unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
         if val.0.len() >= COPIED_BELOW {
             return Uint8Array::to_napi_value(env, lent(val.0));
         }
-        copied(env, &val.0, val.0.len(), sys::TypedarrayType::uint8_array)
+        owned(env, sys::TypedarrayType::uint8_array, val.0.len(), 1, |out| out.copy_from_slice(&val.0))
     }
 }
 
-impl ToNapiValue for Numbers {
+impl ToNapiValue for Lengths {
     unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
-        let bytes = std::mem::size_of_val(val.0.as_slice());
-        if bytes >= COPIED_BELOW {
-            return Float64Array::to_napi_value(env, Float64Array::new(val.0));
+        const F64: usize = std::mem::size_of::<f64>();
+        if val.0.len() * F64 >= COPIED_BELOW {
+            let numbers = val.0.into_iter().map(|n| n as f64).collect();
+            return Float64Array::to_napi_value(env, Float64Array::new(numbers));
         }
-        // SAFETY: any `f64` is 8 plain bytes.
-        let raw = unsafe { std::slice::from_raw_parts(val.0.as_ptr().cast::<u8>(), bytes) };
-        copied(env, raw, val.0.len(), sys::TypedarrayType::float64_array)
+        owned(env, sys::TypedarrayType::float64_array, val.0.len(), F64, |out| {
+            for (dest, n) in out.chunks_exact_mut(F64).zip(&val.0) {
+                dest.copy_from_slice(&(*n as f64).to_ne_bytes());
+            }
+        })
     }
 }
 
-/// A typed array of `length` elements over a fresh `ArrayBuffer` holding a
-/// copy of `raw`.
-unsafe fn copied(
+/// A typed array of `length` elements of `size` bytes over a fresh
+/// `ArrayBuffer` that JavaScript owns, its bytes written by `fill`.
+unsafe fn owned(
     env: sys::napi_env,
-    raw: &[u8],
-    length: usize,
     kind: sys::napi_typedarray_type,
+    length: usize,
+    size: usize,
+    fill: impl FnOnce(&mut [u8]),
 ) -> Result<sys::napi_value> {
     let (mut data, mut buffer, mut array) = (std::ptr::null_mut(), std::ptr::null_mut(), std::ptr::null_mut());
-    // SAFETY: `env` is the live environment this conversion runs in, and
-    // `data` has room for `raw` once the buffer is made.
+    // SAFETY: `env` is the live environment this conversion runs in; the
+    // buffer's `length * size` bytes at `data` are ours until it is returned.
     unsafe {
-        check_status!(sys::napi_create_arraybuffer(env, raw.len(), &mut data, &mut buffer))?;
-        if !raw.is_empty() {
-            std::ptr::copy_nonoverlapping(raw.as_ptr(), data.cast::<u8>(), raw.len());
+        check_status!(sys::napi_create_arraybuffer(env, length * size, &mut data, &mut buffer))?;
+        if length > 0 {
+            fill(std::slice::from_raw_parts_mut(data.cast::<u8>(), length * size));
         }
         check_status!(sys::napi_create_typedarray(env, kind, length, buffer, 0, &mut array))?;
     }
@@ -201,7 +188,7 @@ impl ToJs for ReadOutput {
     fn to_js(self) -> Result<ReadResultJs> {
         Ok(ReadResultJs {
             data: Bytes(self.data),
-            lens: Numbers(self.lens.into_iter().map(|n| n as f64).collect()),
+            lens: Lengths(self.lens),
             errors: self.errors.iter().map(|(i, e)| ReadErrorJs { index: *i as u32, error: describe(e) }).collect(),
         })
     }

@@ -10,7 +10,7 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use parking_lot::Mutex;
 
-use crate::convert::{Bytes, Numbers};
+use crate::convert::{Bytes, Lengths};
 use crate::error::{to_napi, OrThrow};
 use crate::task::{Job, ToJs};
 use crate::types::{ChunkJs, RangeOptionsJs, ReadResultJs};
@@ -186,10 +186,6 @@ impl From<RangeOptionsJs> for RangeOptions {
 impl ToJs for Chunk {
     type Js = ChunkJs;
     fn to_js(self) -> Result<ChunkJs> {
-        Ok(ChunkJs {
-            data: Bytes(self.out.data),
-            lens: Numbers(self.out.lens.into_iter().map(|n| n as f64).collect()),
-            done: self.done,
-        })
+        Ok(ChunkJs { data: Bytes(self.out.data), lens: Lengths(self.out.lens), done: self.done })
     }
 }

@@ -4,7 +4,7 @@
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::convert::{Bytes, Numbers};
+use crate::convert::{Bytes, Lengths};
 
 /// Options of `open()` (the public `EnvOptions`); names follow py-lmdb in camelCase.
 #[napi(object)]
@@ -114,7 +114,7 @@ pub struct ReadResultJs {
     #[napi(ts_type = "Uint8Array")]
     pub data: Bytes,
     #[napi(ts_type = "Float64Array")]
-    pub lens: Numbers,
+    pub lens: Lengths,
     pub errors: Vec<ReadErrorJs>,
 }
 
@@ -151,6 +151,6 @@ pub struct ChunkJs {
     #[napi(ts_type = "Uint8Array")]
     pub data: Bytes,
     #[napi(ts_type = "Float64Array")]
-    pub lens: Numbers,
+    pub lens: Lengths,
     pub done: bool,
 }
