@@ -31,6 +31,14 @@ export const enum OpFlag {
 const HEADER = 24
 const NO_VALUE = 0xffffffff
 
+/**
+ * Node's own UTF-8 writer behind `buf.write`, without its argument checks:
+ * ~0.15 µs less per string value while the code is cold (a tick's first
+ * thousands of puts). `write` where a runtime's `Buffer` lacks it.
+ */
+type Utf8Writer = Buffer & { utf8Write(text: string, offset: number, length: number): number }
+const hasUtf8Write = typeof (Buffer.prototype as Partial<Utf8Writer>).utf8Write === 'function'
+
 export class BatchBuilder {
   #buf = Buffer.allocUnsafe(16 * 1024)
   /** The header words go through a DataView: cheaper than Buffer.writeUInt32LE. */
@@ -41,6 +49,11 @@ export class BatchBuilder {
   /** Operations pushed since the last `take`. */
   get size(): number {
     return this.#ops
+  }
+
+  /** Bytes packed since the last `take`. */
+  get bytes(): number {
+    return this.#len
   }
 
   /** Appends one operation; `codec` and `level` name the compression its values are stored with. */
@@ -65,7 +78,7 @@ export class BatchBuilder {
     at += key.length
     let vlen = NO_VALUE
     if (typeof value === 'string') {
-      vlen = buf.write(value, at)
+      vlen = hasUtf8Write ? (buf as Utf8Writer).utf8Write(value, at, buf.length - at) : buf.write(value, at)
     } else if (value !== undefined) {
       buf.set(value, at)
       vlen = value.length

@@ -4,7 +4,7 @@
  * commits or fails as a whole, and settles its own promise. The writer may
  * commit several batches in one transaction (group commit).
  *
- * A tick that issues many writes sends them in parts of `PART` units as it
+ * A tick that issues many writes sends them in parts (`PART`) as it
  * goes: the writer applies each part while this thread packs the next, and
  * commits them all once the tick's last part is in.
  *
@@ -50,8 +50,15 @@ export interface Reservation {
 
 type Slot = Segment | Reservation
 
-/** Units per part of a tick's writes (see the module doc). */
+/**
+ * A part of a tick's writes (see the module doc) closes at this many units
+ * or this many bytes, whichever comes first. The tick's last part is
+ * applied only once the tick has ended, so the smaller parts are, the
+ * sooner the tick commits; and native code copies a part into one of its
+ * pooled buffers, which are at most 1 MiB.
+ */
 const PART = 4096
+const PART_BYTES = 256 * 1024
 
 /** Packs one unit's operations, given its unit number. Must not throw. */
 export type Build = (builder: BatchBuilder, unit: number) => void
@@ -129,7 +136,7 @@ export class WriteQueue {
   #last(): Segment {
     const last = this.#slots.at(-1)
     if (last !== undefined && 'builder' in last) {
-      if (last.units < PART || this.#slots.length > 1) return last
+      if ((last.units < PART && last.builder.bytes < PART_BYTES) || this.#slots.length > 1) return last
       this.#send(last, true)
       this.#slots.pop()
     }

@@ -47,7 +47,7 @@ pub use options::{put_flags, DbFlags, EnvFlags, EnvOptions};
 pub use range::{Chunk, Range, RangeOptions};
 pub use read::{ReadOutput, FAILED, NOT_FOUND};
 pub use snapshot::Snapshot;
-pub use spare::give_back;
+pub use spare::{copy_of, give_back};
 pub use transaction::{Ended, Exclusive, Nest, WriteTxn};
 pub use writer::{BatchResult, Done, Ticket};
 

@@ -5,7 +5,9 @@
 //! from the kernel, each faulted in and zeroed on first touch, which on our
 //! builders cost more than filling it with entries. The binding hands the
 //! buffers over as external memory whose finalizer gives them back here,
-//! and the next batch or chunk fills one of those instead.
+//! and the next batch or chunk fills one of those instead. Write batches
+//! come the other way as large, and are copied into these buffers too: the
+//! copy is made on the JavaScript thread, and the writer gives it back.
 
 use parking_lot::Mutex;
 
@@ -28,6 +30,12 @@ pub fn take(bytes: usize) -> Vec<u8> {
     SPARES.take(bytes)
 }
 
+/// `bytes` copied into a buffer from the pool when they are many: a batch
+/// JavaScript sends the writer is often as large as a chunk it reads.
+pub fn copy_of(bytes: &[u8]) -> Vec<u8> {
+    SPARES.copy_of(bytes)
+}
+
 /// Keeps `buf` for a later `take`, when it is a size worth keeping and
 /// fewer than `KEPT` are kept.
 pub fn give_back(buf: Vec<u8>) {
@@ -41,6 +49,12 @@ impl Spares {
         }
         let mut buf = self.0.lock().pop().unwrap_or_default();
         buf.reserve(bytes);
+        buf
+    }
+
+    fn copy_of(&self, bytes: &[u8]) -> Vec<u8> {
+        let mut buf = self.take(bytes.len());
+        buf.extend_from_slice(bytes);
         buf
     }
 
@@ -74,6 +88,18 @@ mod tests {
         let again = spares.take(SMALLEST);
         assert_eq!((again.as_ptr(), again.len()), (at, 0));
         assert!(again.capacity() >= SMALLEST);
+    }
+
+    #[test]
+    fn a_large_copy_lands_in_a_buffer_given_back() {
+        let spares = spares();
+        let buf = spares.take(2 * SMALLEST);
+        let at = buf.as_ptr();
+        spares.give_back(buf);
+        let bytes: Vec<u8> = (0..SMALLEST + 5).map(|i| i as u8).collect();
+        let copy = spares.copy_of(&bytes);
+        assert_eq!((copy.as_ptr(), &copy[..]), (at, &bytes[..]));
+        assert_eq!(spares.copy_of(&bytes[..10]), &bytes[..10], "a small copy is a copy all the same");
     }
 
     #[test]

@@ -24,6 +24,7 @@ use crate::error::{Error, Result};
 use crate::group::{stream_group, transact};
 use crate::ops::Outcome;
 use crate::options::DbFlags;
+use crate::spare;
 use crate::transaction::{self, Begin, Cancelled, TxnMsg};
 
 /// A group stops draining the queue past this many bytes of operations.
@@ -90,11 +91,13 @@ impl Batch {
 }
 
 impl Drop for Batch {
-    /// A batch that never ran (its queue went away) still settles.
+    /// A batch that never ran (its queue went away) still settles. Its
+    /// bytes go back to the pool they were likely taken from.
     fn drop(&mut self) {
         if let Some(done) = self.done.take() {
             done(Err(Error::Closed("environment")));
         }
+        spare::give_back(std::mem::take(&mut self.bytes));
     }
 }
 

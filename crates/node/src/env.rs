@@ -69,11 +69,13 @@ impl NativeEnv {
                 return Ok(promise);
             }
         };
-        let bytes = batch.to_vec();
+        let bytes = lmdb_napi_core::copy_of(batch);
         if needs_compression(&bytes) {
             // Compress on the libuv pool; the ticket keeps the batch's place.
             env.spawn(Job::new_task(move || {
-                match compress_values(&bytes) {
+                let prepared = compress_values(&bytes);
+                lmdb_napi_core::give_back(bytes);
+                match prepared {
                     Ok(prepared) => ticket.submit_as(prepared, part, done),
                     Err(e) => done(Err(e)),
                 }
