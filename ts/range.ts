@@ -113,9 +113,11 @@ class RangeIterator<T> implements AsyncIterator<T> {
   #decode: EntryDecoder<T> = () => undefined as T
   /** The chunk after the one being handed out, read while that one is. */
   #ahead: Promise<NativeChunk> | undefined
-  #data: Uint8Array = new Uint8Array(0)
+  /** The memory of the chunk being handed out (see `view`). */
+  #buffer = new ArrayBuffer(0)
   #lens: Float64Array = new Float64Array(0)
   #at = 0
+  /** Where the next entry's bytes start in `#buffer`. */
   #offset = 0
   #size = FIRST_CHUNK
   /** The size the last chunk was asked for with. */
@@ -163,11 +165,11 @@ class RangeIterator<T> implements AsyncIterator<T> {
     const keyLen = this.#lens[at]
     const valueLen = this.#lens[at + 1]
     this.#at = at + 2
-    const data = this.#data
+    const buffer = this.#buffer
     let offset = this.#offset
-    const key = keyLen < 0 ? undefined : view(data, offset, keyLen)
+    const key = keyLen < 0 ? undefined : view(buffer, offset, keyLen)
     if (keyLen > 0) offset += keyLen
-    const value = valueLen < 0 ? undefined : view(data, offset, valueLen)
+    const value = valueLen < 0 ? undefined : view(buffer, offset, valueLen)
     if (valueLen > 0) offset += valueLen
     this.#offset = offset
     return this.#decode(key, value)
@@ -214,10 +216,10 @@ class RangeIterator<T> implements AsyncIterator<T> {
     } catch (error) {
       throw transformNativeError(error)
     }
-    this.#data = chunk.data
+    this.#buffer = chunk.data.buffer as ArrayBuffer
     this.#lens = chunk.lens
     this.#at = 0
-    this.#offset = 0
+    this.#offset = chunk.data.byteOffset
     this.#last = chunk.done
     // Native code reads the next chunk on the libuv pool while this thread
     // decodes this one: the scan costs the slower of the two, not their sum.
@@ -244,7 +246,7 @@ class RangeIterator<T> implements AsyncIterator<T> {
     this.#finished = true
     this.#ahead = undefined // read ahead and not wanted; its failure is already handled
     this.#lens = new Float64Array(0)
-    this.#data = new Uint8Array(0)
+    this.#buffer = new ArrayBuffer(0)
     this.#native?.close()
   }
 }

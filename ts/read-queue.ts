@@ -304,14 +304,15 @@ function nextTurn(): void {
 /** Splits the end-to-end values into one answer per operation. */
 export function unpack({ data, lens, errors }: ReadResult): ReadAnswer[] {
   const answers = new Array<ReadAnswer>(lens.length)
-  let offset = 0
+  const buffer = data.buffer as ArrayBuffer
+  let at = data.byteOffset
   for (let i = 0; i < lens.length; i++) {
     const len = lens[i]
     if (len < 0) {
       answers[i] = undefined
     } else {
-      answers[i] = view(data, offset, len)
-      offset += len
+      answers[i] = view(buffer, at, len)
+      at += len
     }
   }
   for (const { index, error } of errors) answers[index] = transformNativeError(error)

@@ -24,6 +24,8 @@ export class SyncReads {
   readonly #reader: number
   readonly #slabSize: number
   #slab!: Buffer
+  /** The slab's memory, for `view` (see there). */
+  #slabBuffer!: ArrayBuffer
   /** Where the slab's free bytes start. */
   #at = 0
   #inStretch = false
@@ -52,7 +54,7 @@ export class SyncReads {
         this.#freshSlab()
         len = this.#scratchGet(db, key, codec) // the same snapshot: the same value
       }
-      const value = view(this.#slab, this.#at + key.length, len)
+      const value = view(this.#slabBuffer, this.#slab.byteOffset + this.#at + key.length, len)
       this.#at += key.length + len
       return value
     } catch (error) {
@@ -68,6 +70,7 @@ export class SyncReads {
   /** Values read before stay in the old slab, which lives as long as they do. */
   #freshSlab(): void {
     this.#slab = Buffer.allocUnsafeSlow(this.#slabSize)
+    this.#slabBuffer = this.#slab.buffer as ArrayBuffer
     this.#at = 0
     this.#native.useScratch(this.#slab)
   }
