@@ -13,10 +13,11 @@ use parking_lot::Mutex;
 
 /// Smaller buffers come cheaply from the allocator's own free lists.
 const SMALLEST: usize = 64 << 10;
-/// Larger ones are not kept, so that what is kept stays under 8 MiB.
+/// Larger ones are not kept.
 const LARGEST: usize = 1 << 20;
-/// How many are kept.
-const KEPT: usize = 8;
+/// What is kept in all stays under this: room for the ~20 parts of 256 KiB
+/// a large tick of writes holds until its commit, or for 8 large chunks.
+const KEPT_BYTES: usize = 8 << 20;
 
 /// Buffers given back, the last one on top.
 struct Spares(Mutex<Vec<Vec<u8>>>);
@@ -24,8 +25,9 @@ struct Spares(Mutex<Vec<Vec<u8>>>);
 static SPARES: Spares = Spares(Mutex::new(Vec::new()));
 
 /// An empty buffer with room for about `bytes`: for a large one, the one
-/// given back last if any (its pages are likely still in the cache). A small
-/// one is always new: whatever JavaScript keeps of it keeps all of it alive.
+/// given back last that is large enough, if any (its pages are likely still
+/// in the cache). A small one is always new: whatever JavaScript keeps of it
+/// keeps all of it alive.
 pub fn take(bytes: usize) -> Vec<u8> {
     SPARES.take(bytes)
 }
@@ -37,7 +39,7 @@ pub fn copy_of(bytes: &[u8]) -> Vec<u8> {
 }
 
 /// Keeps `buf` for a later `take`, when it is a size worth keeping and
-/// fewer than `KEPT` are kept.
+/// there is room under `KEPT_BYTES`.
 pub fn give_back(buf: Vec<u8>) {
     SPARES.give_back(buf)
 }
@@ -47,7 +49,13 @@ impl Spares {
         if bytes < SMALLEST {
             return Vec::with_capacity(bytes);
         }
-        let mut buf = self.0.lock().pop().unwrap_or_default();
+        let mut spares = self.0.lock();
+        let fits = spares.iter().rposition(|buf| buf.capacity() >= bytes);
+        let mut buf = match fits {
+            Some(at) => spares.remove(at),
+            None => spares.pop().unwrap_or_default(),
+        };
+        drop(spares);
         buf.reserve(bytes);
         buf
     }
@@ -64,7 +72,7 @@ impl Spares {
         }
         buf.clear();
         let mut spares = self.0.lock();
-        if spares.len() < KEPT {
+        if spares.iter().map(Vec::capacity).sum::<usize>() + buf.capacity() <= KEPT_BYTES {
             spares.push(buf);
         }
     }
@@ -113,11 +121,22 @@ mod tests {
     }
 
     #[test]
-    fn keeps_at_most_kept() {
+    fn keeps_at_most_kept_bytes() {
         let spares = spares();
-        for _ in 0..KEPT + 3 {
+        for _ in 0..KEPT_BYTES / SMALLEST + 3 {
             spares.give_back(Vec::with_capacity(SMALLEST));
         }
-        assert_eq!(spares.0.lock().len(), KEPT);
+        assert_eq!(spares.0.lock().len(), KEPT_BYTES / SMALLEST);
+    }
+
+    #[test]
+    fn takes_the_last_buffer_large_enough() {
+        let spares = spares();
+        let large = Vec::with_capacity(4 * SMALLEST);
+        let at = large.as_ptr();
+        spares.give_back(large);
+        spares.give_back(Vec::with_capacity(SMALLEST));
+        assert_eq!(spares.take(3 * SMALLEST).as_ptr(), at, "a buffer that fits is not passed over");
+        assert_eq!(spares.take(SMALLEST).capacity(), SMALLEST);
     }
 }
