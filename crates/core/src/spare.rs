@@ -24,8 +24,8 @@ struct Spares(Mutex<Vec<Vec<u8>>>);
 
 static SPARES: Spares = Spares(Mutex::new(Vec::new()));
 
-/// An empty buffer with room for about `bytes`: for a large one, the one
-/// given back last that is large enough, if any (its pages are likely still
+/// An empty buffer with room for `bytes`: for a large one, the one given
+/// back last that is large enough, if any (its pages are likely still
 /// in the cache). A small one is always new: whatever JavaScript keeps of it
 /// keeps all of it alive.
 pub fn take(bytes: usize) -> Vec<u8> {
@@ -50,14 +50,11 @@ impl Spares {
             return Vec::with_capacity(bytes);
         }
         let mut spares = self.0.lock();
-        let fits = spares.iter().rposition(|buf| buf.capacity() >= bytes);
-        let mut buf = match fits {
+        match spares.iter().rposition(|buf| buf.capacity() >= bytes) {
             Some(at) => spares.remove(at),
-            None => spares.pop().unwrap_or_default(),
-        };
-        drop(spares);
-        buf.reserve(bytes);
-        buf
+            // the smaller ones stay for smaller needs
+            None => Vec::with_capacity(bytes),
+        }
     }
 
     fn copy_of(&self, bytes: &[u8]) -> Vec<u8> {
@@ -136,7 +133,9 @@ mod tests {
         let at = large.as_ptr();
         spares.give_back(large);
         spares.give_back(Vec::with_capacity(SMALLEST));
-        assert_eq!(spares.take(3 * SMALLEST).as_ptr(), at, "a buffer that fits is not passed over");
-        assert_eq!(spares.take(SMALLEST).capacity(), SMALLEST);
+        let fit = spares.take(3 * SMALLEST);
+        assert_eq!(fit.as_ptr(), at, "a buffer that fits is not passed over");
+        assert!(spares.take(2 * SMALLEST).capacity() >= 2 * SMALLEST, "none fits: a new one");
+        assert_eq!(spares.take(SMALLEST).capacity(), SMALLEST, "the small one was kept for this");
     }
 }
