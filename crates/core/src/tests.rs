@@ -9,6 +9,14 @@ fn temp() -> tempfile::TempDir {
     tempfile::tempdir().expect("temp dir")
 }
 
+/// A fresh environment with default options, and its main database.
+fn main_db() -> (tempfile::TempDir, Env, DbRef) {
+    let dir = temp();
+    let env = Env::open(dir.path(), &EnvOptions::default()).unwrap();
+    let db = env.open_db(None, DbFlags::default(), true).unwrap();
+    (dir, env, db)
+}
+
 /// Queues a batch and waits for its results.
 fn write(env: &Env, bytes: Vec<u8>) -> BatchResult {
     let (tx, rx) = mpsc::channel();
@@ -63,9 +71,7 @@ fn opening_a_path_twice_shares_one_environment() {
 
 #[test]
 fn batches_queued_together_commit_in_one_transaction() {
-    let dir = temp();
-    let env = Env::open(dir.path(), &EnvOptions::default()).unwrap();
-    let db = env.open_db(None, DbFlags::default(), true).unwrap();
+    let (_dir, env, db) = main_db();
     let before = env.info().unwrap().last_txnid;
     let (tx, rx) = mpsc::channel();
     for i in 0..500u32 {
@@ -82,9 +88,7 @@ fn batches_queued_together_commit_in_one_transaction() {
 
 #[test]
 fn parts_of_a_batch_commit_together_once_the_last_is_in() {
-    let dir = temp();
-    let env = Env::open(dir.path(), &EnvOptions::default()).unwrap();
-    let db = env.open_db(None, DbFlags::default(), true).unwrap();
+    let (_dir, env, db) = main_db();
     let before = env.info().unwrap().last_txnid;
     let (tx, rx) = mpsc::channel();
     let tx2 = tx.clone();
@@ -102,9 +106,7 @@ fn parts_of_a_batch_commit_together_once_the_last_is_in() {
 
 #[test]
 fn a_part_whose_rest_never_comes_commits_on_its_own() {
-    let dir = temp();
-    let env = Env::open(dir.path(), &EnvOptions::default()).unwrap();
-    let db = env.open_db(None, DbFlags::default(), true).unwrap();
+    let (_dir, env, db) = main_db();
     let (tx, rx) = mpsc::channel();
     env.ticket().unwrap().submit_as(put(db, b"a", b"1"), true, move |r| tx.send(r.is_ok()).unwrap());
     assert!(rx.recv_timeout(Duration::from_secs(10)).unwrap());
@@ -115,9 +117,7 @@ fn a_part_whose_rest_never_comes_commits_on_its_own() {
 
 #[test]
 fn a_unit_failing_after_writing_in_a_part_rejects_alone_and_the_parts_commit() {
-    let dir = temp();
-    let env = Env::open(dir.path(), &EnvOptions::default()).unwrap();
-    let db = env.open_db(None, DbFlags::default(), true).unwrap();
+    let (_dir, env, db) = main_db();
     // Sorted after "b", so the unit has written when it fails.
     let too_long = vec![0xff; env.max_key_size() + 1];
     let mut b = BatchBuilder::new();
@@ -139,9 +139,7 @@ fn a_unit_failing_after_writing_in_a_part_rejects_alone_and_the_parts_commit() {
 
 #[test]
 fn a_failing_unit_rejects_alone_and_writes_nothing() {
-    let dir = temp();
-    let env = Env::open(dir.path(), &EnvOptions::default()).unwrap();
-    let db = env.open_db(None, DbFlags::default(), true).unwrap();
+    let (_dir, env, db) = main_db();
     let too_long = vec![7u8; env.max_key_size() + 1];
     let mut b = BatchBuilder::new();
     b.push(op::PUT, 0, 0, db, b"a", Some(b"1"));
@@ -434,9 +432,7 @@ fn a_readonly_environment_refuses_writes() {
 
 #[test]
 fn writes_queued_before_close_settle_and_later_ones_fail_closed() {
-    let dir = temp();
-    let env = Env::open(dir.path(), &EnvOptions::default()).unwrap();
-    let db = env.open_db(None, DbFlags::default(), true).unwrap();
+    let (dir, env, db) = main_db();
     let (tx, rx) = mpsc::channel();
     let tx2 = tx.clone();
     env.write(put(db, b"k", b"v"), move |r| tx.send(r.is_ok()).unwrap());
@@ -451,9 +447,7 @@ fn writes_queued_before_close_settle_and_later_ones_fail_closed() {
 
 #[test]
 fn copy_and_compact_copy_hold_the_data() {
-    let dir = temp();
-    let env = Env::open(dir.path(), &EnvOptions::default()).unwrap();
-    let db = env.open_db(None, DbFlags::default(), true).unwrap();
+    let (_dir, env, db) = main_db();
     write(&env, put(db, b"k", b"v")).unwrap();
     for compact in [false, true] {
         let dest = temp();
@@ -500,9 +494,7 @@ fn a_failed_delete_keeps_the_handle() {
 
 #[test]
 fn work_taken_before_close_finishes_and_close_waits_for_it() {
-    let dir = temp();
-    let env = Env::open(dir.path(), &EnvOptions::default()).unwrap();
-    let db = env.open_db(None, DbFlags::default(), true).unwrap();
+    let (_dir, env, db) = main_db();
     write(&env, put(db, b"k", b"v")).unwrap();
     let busy = env.busy().unwrap();
     let closer = {
@@ -524,9 +516,7 @@ fn work_taken_before_close_finishes_and_close_waits_for_it() {
 
 #[test]
 fn batches_commit_in_ticket_order_whatever_order_they_arrive_in() {
-    let dir = temp();
-    let env = Env::open(dir.path(), &EnvOptions::default()).unwrap();
-    let db = env.open_db(None, DbFlags::default(), true).unwrap();
+    let (_dir, env, db) = main_db();
     let first = env.ticket().unwrap();
     let skipped = env.ticket().unwrap();
     let third = env.ticket().unwrap();
@@ -544,9 +534,7 @@ fn batches_commit_in_ticket_order_whatever_order_they_arrive_in() {
 
 #[test]
 fn compressed_values_are_stored_smaller_and_read_back_whole() {
-    let dir = temp();
-    let env = Env::open(dir.path(), &EnvOptions::default()).unwrap();
-    let db = env.open_db(None, DbFlags::default(), true).unwrap();
+    let (_dir, env, db) = main_db();
     let value = b"compressible ".repeat(500);
     let op = |kind, value| Op { kind, flags: 0, codec: algorithm::ZSTD, level: 0, unit: 0, db, key: b"k", value };
     let mut b = BatchBuilder::new();
@@ -591,9 +579,7 @@ fn keys_of(entries: &[(Vec<u8>, Vec<u8>)]) -> Vec<String> {
 #[test]
 fn ranges_honour_bounds_prefix_direction_offset_and_limit_across_chunks() {
     use std::ops::Bound::*;
-    let dir = temp();
-    let env = Env::open(dir.path(), &EnvOptions::default()).unwrap();
-    let db = env.open_db(None, DbFlags::default(), true).unwrap();
+    let (_dir, env, db) = main_db();
     let mut b = BatchBuilder::new();
     for k in ["a", "b1", "b2", "b3", "c", "d"] {
         b.push(op::PUT, 0, 0, db, k.as_bytes(), Some(k.as_bytes()));
@@ -621,9 +607,7 @@ fn ranges_honour_bounds_prefix_direction_offset_and_limit_across_chunks() {
 
 #[test]
 fn a_range_reads_one_snapshot_while_writes_go_on() {
-    let dir = temp();
-    let env = Env::open(dir.path(), &EnvOptions::default()).unwrap();
-    let db = env.open_db(None, DbFlags::default(), true).unwrap();
+    let (_dir, env, db) = main_db();
     write(&env, put(db, b"a", b"1")).unwrap();
     write(&env, put(db, b"c", b"1")).unwrap();
     let mut range = env.range(db, RangeOptions::default()).unwrap();
@@ -680,9 +664,7 @@ fn dupsort_ranges_resume_between_values_of_one_key() {
 
 #[test]
 fn closing_the_handle_ends_its_snapshots_and_ranges() {
-    let dir = temp();
-    let env = Env::open(dir.path(), &EnvOptions::default()).unwrap();
-    let db = env.open_db(None, DbFlags::default(), true).unwrap();
+    let (dir, env, db) = main_db();
     write(&env, put(db, b"k", b"v")).unwrap();
     let snapshot = env.snapshot().unwrap();
     let mut range = env.range(db, RangeOptions::default()).unwrap();
@@ -698,9 +680,7 @@ fn closing_the_handle_ends_its_snapshots_and_ranges() {
 
 #[test]
 fn a_twin_reads_what_its_snapshot_reads_and_none_comes_after_a_commit() {
-    let dir = temp();
-    let env = Env::open(dir.path(), &EnvOptions::default()).unwrap();
-    let db = env.open_db(None, DbFlags::default(), true).unwrap();
+    let (_dir, env, db) = main_db();
     write(&env, put(db, b"k", b"old")).unwrap();
     let snapshot = env.snapshot().unwrap();
     let twin = snapshot.twin().unwrap().expect("no commit came between");
@@ -745,9 +725,7 @@ fn read_in_txn(txn: &WriteTxn, db: DbRef, key: &[u8]) -> Option<Vec<u8>> {
 
 #[test]
 fn an_explicit_transaction_sees_its_writes_and_shows_them_only_on_commit() {
-    let dir = temp();
-    let env = Env::open(dir.path(), &EnvOptions::default()).unwrap();
-    let db = env.open_db(None, DbFlags::default(), true).unwrap();
+    let (_dir, env, db) = main_db();
     let txn = env.begin_write().unwrap();
     exec(&txn, put(db, b"k", b"in txn")).unwrap()[0].as_ref().unwrap();
     assert_eq!(read_in_txn(&txn, db, b"k").as_deref(), Some(&b"in txn"[..]));
@@ -764,9 +742,7 @@ fn an_explicit_transaction_sees_its_writes_and_shows_them_only_on_commit() {
 
 #[test]
 fn an_aborted_transaction_leaves_nothing_and_a_nested_abort_undoes_only_itself() {
-    let dir = temp();
-    let env = Env::open(dir.path(), &EnvOptions::default()).unwrap();
-    let db = env.open_db(None, DbFlags::default(), true).unwrap();
+    let (_dir, env, db) = main_db();
     let txn = env.begin_write().unwrap();
     exec(&txn, put(db, b"outer", b"1")).unwrap();
     nest(&txn, Nest::Begin).unwrap();
@@ -790,9 +766,7 @@ fn an_aborted_transaction_leaves_nothing_and_a_nested_abort_undoes_only_itself()
 
 #[test]
 fn closing_the_handle_aborts_a_hanging_transaction_instead_of_waiting_for_it() {
-    let dir = temp();
-    let env = Env::open(dir.path(), &EnvOptions::default()).unwrap();
-    let db = env.open_db(None, DbFlags::default(), true).unwrap();
+    let (dir, env, db) = main_db();
     let hanging = env.begin_write().unwrap();
     exec(&hanging, put(db, b"never", b"1")).unwrap();
     let behind = env.begin_write().unwrap(); // waits for the first
@@ -824,9 +798,7 @@ fn a_database_created_in_an_aborted_transaction_is_not_left_open() {
 
 #[test]
 fn an_exclusive_transaction_runs_on_the_calling_thread_after_the_writes_before_it() {
-    let dir = temp();
-    let env = Env::open(dir.path(), &EnvOptions::default()).unwrap();
-    let db = env.open_db(None, DbFlags::default(), true).unwrap();
+    let (_dir, env, db) = main_db();
     let (tx, rx) = mpsc::channel();
     env.write(put(db, b"before", b"1"), move |r| tx.send(r.is_ok()).unwrap());
     let mut ex = env.exclusive().unwrap();
@@ -906,9 +878,7 @@ fn cursor_moves_follow_lmdb_from_a_remembered_position() {
 
 #[test]
 fn cursor_many_hands_out_a_run_of_entries_from_the_position() {
-    let dir = temp();
-    let env = Env::open(dir.path(), &EnvOptions::default()).unwrap();
-    let db = env.open_db(None, DbFlags::default(), true).unwrap();
+    let (_dir, env, db) = main_db();
     let mut b = BatchBuilder::new();
     for k in ["a", "b", "c", "d"] {
         b.push(op::PUT, 0, 0, db, k.as_bytes(), Some(b"v"));
