@@ -16,6 +16,17 @@ export interface CompressionOptions {
 /** The algorithm numbers of `crates/core/src/compression.rs`. */
 const ALGORITHMS = { zlib: 1, zstd: 2, lz4: 3 } as const
 
+/**
+ * Turns values of type `T` into the bytes LMDB stores, and back. Extend it
+ * (or {@link TextCoder}) to write your own; give it as `keyCoder` or
+ * `valueCoder` of `env.openDb()`. Coders run on the JavaScript thread.
+ *
+ * @example
+ * class DateCoder extends Coder<Date> {
+ *   serialize(date: Date) { return Buffer.from(date.toISOString()) }
+ *   deserialize(bytes: Buffer) { return new Date(bytes.toString()) }
+ * }
+ */
 export abstract class Coder<T> {
   /** Turns a value into the bytes to store. Throws on a value it cannot encode. */
   abstract serialize(value: T): Uint8Array

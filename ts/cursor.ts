@@ -236,15 +236,25 @@ export class Cursor<K, V> {
     return this.#at.on ? [this.key as K, this.value as V] : undefined
   }
 
+  /** To the first entry (of a dupSort database: the first value of the first key). Resolves whether it found one. */
   first(): Promise<boolean> { return this.#go(Move.First) }
+  /** To the last entry (of a dupSort database: the last value of the last key). Resolves whether it found one. */
   last(): Promise<boolean> { return this.#go(Move.Last) }
+  /** To the next entry (the next value of a dupSort key, then the next key); from no position, the first. Resolves whether it found one. */
   next(): Promise<boolean> { return this.#go(Move.Next) }
+  /** To the previous entry; from no position, the last. Resolves whether it found one. */
   prev(): Promise<boolean> { return this.#go(Move.Prev) }
+  /** To the current key's first value (dupSort). Resolves whether it found one. */
   firstDup(): Promise<boolean> { return this.#go(Move.FirstDup) }
+  /** To the current key's last value (dupSort). Resolves whether it found one. */
   lastDup(): Promise<boolean> { return this.#go(Move.LastDup) }
+  /** To the current key's next value; finds none past its last (dupSort). Resolves whether it found one. */
   nextDup(): Promise<boolean> { return this.#go(Move.NextDup) }
+  /** To the current key's previous value; finds none before its first (dupSort). Resolves whether it found one. */
   prevDup(): Promise<boolean> { return this.#go(Move.PrevDup) }
+  /** To the first value of the next key, skipping the rest of this one (dupSort). Resolves whether it found one. */
   nextNoDup(): Promise<boolean> { return this.#go(Move.NextNoDup) }
+  /** To the last value of the previous key (dupSort). Resolves whether it found one. */
   prevNoDup(): Promise<boolean> { return this.#go(Move.PrevNoDup) }
   /** To `key` exactly (its first value). */
   seek(key: Input<K>): Promise<boolean> { return this.#go(Move.Seek, () => this.#at.arg(key)) }
@@ -364,42 +374,62 @@ export class CursorSync<K, V> {
     this.#run = run
   }
 
+  /** The current key, or `undefined` when not positioned. */
   get key(): K | undefined {
     return this.#at.decodeKey()
   }
+  /** The current value, or `undefined` when not positioned. */
   get value(): V | undefined {
     return this.#at.decodeValue()
   }
+  /** `[key, value]` of the current entry, or `undefined`. */
   get item(): [K, V] | undefined {
     return this.#at.on ? [this.key as K, this.value as V] : undefined
   }
 
+  /** To the first entry (of a dupSort database: the first value of the first key). Whether it found one. */
   first(): boolean { return this.#go(Move.First) }
+  /** To the last entry (of a dupSort database: the last value of the last key). Whether it found one. */
   last(): boolean { return this.#go(Move.Last) }
+  /** To the next entry (the next value of a dupSort key, then the next key); from no position, the first. Whether it found one. */
   next(): boolean { return this.#go(Move.Next) }
+  /** To the previous entry; from no position, the last. Whether it found one. */
   prev(): boolean { return this.#go(Move.Prev) }
+  /** To the current key's first value (dupSort). Whether it found one. */
   firstDup(): boolean { return this.#go(Move.FirstDup) }
+  /** To the current key's last value (dupSort). Whether it found one. */
   lastDup(): boolean { return this.#go(Move.LastDup) }
+  /** To the current key's next value; finds none past its last (dupSort). Whether it found one. */
   nextDup(): boolean { return this.#go(Move.NextDup) }
+  /** To the current key's previous value; finds none before its first (dupSort). Whether it found one. */
   prevDup(): boolean { return this.#go(Move.PrevDup) }
+  /** To the first value of the next key, skipping the rest of this one (dupSort). Whether it found one. */
   nextNoDup(): boolean { return this.#go(Move.NextNoDup) }
+  /** To the last value of the previous key (dupSort). Whether it found one. */
   prevNoDup(): boolean { return this.#go(Move.PrevNoDup) }
+  /** To `key` exactly (its first value). Whether it found one. */
   seek(key: Input<K>): boolean { return this.#go(Move.Seek, this.#at.arg(key)) }
+  /** To the first key ≥ `key`. Whether it found one. */
   seekRange(key: Input<K>): boolean { return this.#go(Move.SeekRange, this.#at.arg(key)) }
+  /** To the pair `key`/`value` exactly (dupSort). Whether it found one. */
   seekDup(key: Input<K>, value: Input<V>): boolean { return this.#go(Move.SeekDup, this.#at.arg(key, value)) }
+  /** To `key`'s first value ≥ `value` (dupSort). Whether it found one. */
   seekRangeDup(key: Input<K>, value: Input<V>): boolean { return this.#go(Move.SeekRangeDup, this.#at.arg(key, value)) }
 
+  /** How many values the current key has (0 when not positioned). */
   countDuplicates(): number {
     if (!this.#at.on) return 0
     return this.#at.count(this.#exec(this.#at.move(Move.Count)))
   }
 
+  /** Stores `value` under `key` and stands on it; `false` where `options` refused the write. */
   put(key: Input<K>, value: Input<V>, options?: PutOptions): boolean {
     const [written, stand] = this.#exec(this.#at.put(key, value, options))
     this.#at.land(stand)
     return written as boolean
   }
 
+  /** Deletes the current entry (with `dupData: true`, every value of its key) and stands on the one after; whether anything was deleted. */
   delete(options?: { dupData?: boolean }): boolean {
     const batch = this.#at.delete(options?.dupData === true)
     if (!batch) return false
@@ -408,17 +438,20 @@ export class CursorSync<K, V> {
     return deleted as boolean
   }
 
+  /** Stores `value` under `key`, stands on it, and returns the value it replaced. */
   replace(key: Input<K>, value: Input<V>): V | undefined {
     const [old, stand] = this.#exec(this.#at.replace(key, value))
     this.#at.land(stand)
     return this.#at.decodeStored(old)
   }
 
+  /** Deletes the current entry, stands on the one after, and returns its value. */
   pop(): V | undefined {
     const value = this.value
     return this.delete() ? value : undefined
   }
 
+  /** Ends the cursor; later moves throw `ClosedError`. */
   close(): void {
     this.#at.closed = true
   }

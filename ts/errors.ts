@@ -6,7 +6,9 @@
 
 /** Base of every LMDB error: `code` is LMDB's name (`'MDB_MAP_FULL'`), `errno` its number. */
 export class LmdbError extends Error {
+  /** LMDB's name of the failure (`'MDB_MAP_FULL'`), or the POSIX one (`'ENOSPC'`). */
   readonly code: string
+  /** LMDB's number of the failure (e.g. -30792), or the POSIX errno. */
   readonly errno: number
   constructor(message: string, code = 'UNKNOWN', errno = 0, options?: ErrorOptions) {
     super(message, options)
@@ -78,6 +80,7 @@ export class DiskError extends lmdbClass('ENOSPC', 28) {}
 
 /** Any use of a closed environment, database, transaction, snapshot or cursor. */
 export class ClosedError extends Error {
+  /** Always `'CLOSED'`. */
   readonly code = 'CLOSED'
   constructor(what = 'environment') {
     super(`the ${what} is closed`)
@@ -87,6 +90,7 @@ export class ClosedError extends Error {
 
 /** A key or value that its coder cannot serialize, or stored bytes it cannot deserialize. */
 export class CoderError extends Error {
+  /** Always `'CODER'`. */
   readonly code = 'CODER'
   /** The coder's class name. */
   readonly coder: string
@@ -114,7 +118,10 @@ byCode.set('EIO', DiskError)
 
 const NATIVE = /^\[([A-Z_]+) (-?\d+)\] ([\s\S]*)$/
 
-/** Turns a native failure (an `Error` or its `[CODE errno] text` message) into the public error. */
+/**
+ * Turns a native failure (an `Error` or its `[CODE errno] text` message) into the public error.
+ * @internal
+ */
 export function transformNativeError(failure: unknown): Error {
   const message = failure instanceof Error ? failure.message : String(failure)
   const match = NATIVE.exec(message)

@@ -21,4 +21,9 @@ export type {
   CopyOptions, DbOptions, DbStat, EnvFlags, EnvInfo, EnvOptions, EnvStat, PutOptions,
 } from './types.js'
 import * as errors from './errors.js'
+/**
+ * The error classes: `import { errors } from 'lmdb-napi'`, then
+ * `err instanceof errors.MapFullError`. Every LMDB failure is an
+ * {@link errors.LmdbError} subclass, with LMDB's name as `code`.
+ */
 export { errors }

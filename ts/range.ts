@@ -70,6 +70,7 @@ export class RangeIterable<T> implements AsyncIterable<T> {
     this.#iterate = iterate
   }
 
+  /** Starts an iteration (`for await`) on a snapshot of its own; breaking out of it ends the snapshot. */
   [Symbol.asyncIterator](): AsyncIterator<T> {
     return this.#iterate()
   }

@@ -164,30 +164,39 @@ export class Transaction {
   get<K, V>(db: Database<K, V>, key: Input<K>, defaultValue?: unknown): Promise<unknown> {
     return this.#run(() => steps.get(db, key, defaultValue))
   }
+  /** {@link Database.getMany} as this transaction sees it. */
   getMany<K, V>(db: Database<K, V>, keys: Iterable<Input<K>>): Promise<(V | undefined)[]> {
     return this.#run(() => steps.getMany(db, keys))
   }
+  /** {@link Database.has} as this transaction sees it. */
   has<K, V>(db: Database<K, V>, key: Input<K>): Promise<boolean> {
     return this.#run(() => steps.has(db, key))
   }
+  /** {@link Database.put} in this transaction: resolves `false` where `options` refused the write. */
   put<K, V>(db: Database<K, V>, key: Input<K>, value: Input<V>, options?: PutOptions): Promise<boolean> {
     return this.#run(() => steps.put(db, key, value, options))
   }
+  /** {@link Database.putMany} in this transaction: resolves with how many entries were written. */
   putMany<K, V>(db: Database<K, V>, entries: Iterable<[Input<K>, Input<V>]>, options?: PutOptions): Promise<number> {
     return this.#run(() => steps.putMany(db, entries, options))
   }
+  /** {@link Database.delete} in this transaction (with `value`, only that pair of a dupSort database). */
   delete<K, V>(db: Database<K, V>, key: Input<K>, value?: Input<V>): Promise<boolean> {
     return this.#run(() => steps.delete(db, key, value))
   }
+  /** {@link Database.deleteMany} in this transaction: resolves with how many keys existed. */
   deleteMany<K, V>(db: Database<K, V>, keys: Iterable<Input<K>>): Promise<number> {
     return this.#run(() => steps.deleteMany(db, keys))
   }
+  /** {@link Database.replace} in this transaction: resolves with the value replaced. */
   replace<K, V>(db: Database<K, V>, key: Input<K>, value: Input<V>): Promise<V | undefined> {
     return this.#run(() => steps.replace(db, key, value))
   }
+  /** {@link Database.pop} in this transaction: resolves with the value deleted. */
   pop<K, V>(db: Database<K, V>, key: Input<K>): Promise<V | undefined> {
     return this.#run(() => steps.pop(db, key))
   }
+  /** {@link Database.drop} in this transaction: empties `db`, or with `delete: true` removes it. */
   drop<K, V>(db: Database<K, V>, options?: { delete?: boolean }): Promise<void> {
     return this.#run(() => steps.drop(db, options))
   }
@@ -292,35 +301,45 @@ export class TransactionSync {
     this.#native = native
   }
 
+  /** The value of `key` in `db`, as this transaction sees it (`defaultValue` if absent). */
   get<K, V>(db: Database<K, V>, key: Input<K>): V | undefined
   get<K, V, D>(db: Database<K, V>, key: Input<K>, defaultValue: D): V | D
   get<K, V>(db: Database<K, V>, key: Input<K>, defaultValue?: unknown): unknown {
     return this.#run(steps.get(db, key, defaultValue))
   }
+  /** {@link Database.getManySync} as this transaction sees it. */
   getMany<K, V>(db: Database<K, V>, keys: Iterable<Input<K>>): (V | undefined)[] {
     return this.#run(steps.getMany(db, keys))
   }
+  /** Whether `key` is in `db`, as this transaction sees it. */
   has<K, V>(db: Database<K, V>, key: Input<K>): boolean {
     return this.#run(steps.has(db, key))
   }
+  /** {@link Database.put} in this transaction: `false` where `options` refused the write. */
   put<K, V>(db: Database<K, V>, key: Input<K>, value: Input<V>, options?: PutOptions): boolean {
     return this.#run(steps.put(db, key, value, options))
   }
+  /** {@link Database.putMany} in this transaction: how many entries were written. */
   putMany<K, V>(db: Database<K, V>, entries: Iterable<[Input<K>, Input<V>]>, options?: PutOptions): number {
     return this.#run(steps.putMany(db, entries, options))
   }
+  /** {@link Database.delete} in this transaction (with `value`, only that pair of a dupSort database). */
   delete<K, V>(db: Database<K, V>, key: Input<K>, value?: Input<V>): boolean {
     return this.#run(steps.delete(db, key, value))
   }
+  /** {@link Database.deleteMany} in this transaction: how many keys existed. */
   deleteMany<K, V>(db: Database<K, V>, keys: Iterable<Input<K>>): number {
     return this.#run(steps.deleteMany(db, keys))
   }
+  /** {@link Database.replace} in this transaction: the value replaced. */
   replace<K, V>(db: Database<K, V>, key: Input<K>, value: Input<V>): V | undefined {
     return this.#run(steps.replace(db, key, value))
   }
+  /** {@link Database.pop} in this transaction: the value deleted. */
   pop<K, V>(db: Database<K, V>, key: Input<K>): V | undefined {
     return this.#run(steps.pop(db, key))
   }
+  /** {@link Database.drop} in this transaction: empties `db`, or with `delete: true` removes it. */
   drop<K, V>(db: Database<K, V>, options?: { delete?: boolean }): void {
     this.#run(steps.drop(db, options))
   }

@@ -7,13 +7,47 @@ import type { Coder } from './coder.js'
 import type { CoderName } from './coders/index.js'
 import type { NativeEnvOptions, NativeFlags, NativeInfo, NativeStat } from './native.js'
 
-/** Options of `open()`; names follow py-lmdb in camelCase. */
+/**
+ * Options of `open()`; names follow py-lmdb in camelCase.
+ * @interface
+ */
 export type EnvOptions = NativeEnvOptions
-/** `mdb_stat` of the environment's main database. */
+/**
+ * `mdb_stat` of the environment's main database.
+ * @interface
+ * @property psize - The page size in bytes.
+ * @property depth - The B-tree's depth (0 when empty).
+ * @property branchPages - Internal (non-leaf) pages.
+ * @property leafPages - Leaf pages.
+ * @property overflowPages - Overflow pages (values too large for a leaf page).
+ * @property entries - Records: key/value pairs, each value of a dupSort key counting once.
+ */
 export type EnvStat = NativeStat
-/** `mdb_env_info`. */
+/**
+ * `mdb_env_info`.
+ * @interface
+ * @property mapAddr - The map's address when it was fixed (`MDB_FIXEDMAP`), else 0.
+ * @property mapSize - The map's size in bytes.
+ * @property lastPgno - The last page used.
+ * @property lastTxnid - The id of the last committed transaction.
+ * @property maxReaders - Slots in the reader table.
+ * @property numReaders - The most reader slots used at once so far.
+ */
 export type EnvInfo = NativeInfo
-/** py-lmdb's `flags()` in camelCase. */
+/**
+ * py-lmdb's `flags()` in camelCase: the {@link EnvOptions} of that name the
+ * environment runs with.
+ * @interface
+ * @property subdir - `path` is a directory holding `data.mdb` and `lock.mdb`.
+ * @property readonly - Opened read-only.
+ * @property metasync - The meta page is flushed on commit.
+ * @property sync - Data is flushed on commit.
+ * @property mapAsync - With `writemap`, flushes are asynchronous.
+ * @property readahead - The OS reads ahead in the map.
+ * @property writemap - Writes go through a writable memory map.
+ * @property meminit - Unused parts of pages are zeroed before writing.
+ * @property lock - LMDB's locking is on.
+ */
 export type EnvFlags = NativeFlags
 
 /** Options of `openDb`. Flags are fixed when the database is created. */
@@ -24,11 +58,17 @@ export interface DbOptions<KC = Coder<any> | CoderName, VC = Coder<any> | CoderN
   valueCoder?: VC
   /** Create the database if it does not exist (and the environment is writable). @default true */
   create?: boolean
+  /** A key may hold several values, kept sorted (`MDB_DUPSORT`). */
   dupSort?: boolean
+  /** With `dupSort`: every value has the same size (`MDB_DUPFIXED`). */
   dupFixed?: boolean
+  /** Keys are native-endian unsigned integers of one size (`MDB_INTEGERKEY`). */
   integerKey?: boolean
+  /** With `dupSort`: values are native-endian unsigned integers (`MDB_INTEGERDUP`). */
   integerDup?: boolean
+  /** Keys compare from their last byte to their first (`MDB_REVERSEKEY`). */
   reverseKey?: boolean
+  /** With `dupSort`: values compare from their last byte to their first (`MDB_REVERSEDUP`). */
   reverseDup?: boolean
 }
 
