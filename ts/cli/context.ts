@@ -27,6 +27,11 @@ export interface Options {
   setFile: string[]
   add: string[]
   remove: string[]
+  /** import-lmdb-js: our coders for keys and values, and how lmdb-js reads the source */
+  keys?: string
+  values?: string
+  lmdbJsOptions?: string
+  structuresKey?: string
   positionals: string[]
 }
 

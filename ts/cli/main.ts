@@ -9,6 +9,7 @@ import { LmdbError } from '../errors.js'
 import { copy, dump, load, warm } from './backup.js'
 import { CliError, UsageError, type Options } from './context.js'
 import { drop, edit } from './edit.js'
+import { importLmdbJs } from './import-lmdb-js.js'
 import { get, readers, stat, watch } from './inspect.js'
 import { shell } from './shell.js'
 
@@ -54,6 +55,22 @@ const COMMANDS: Record<string, Command> = {
     help: 'Statistics every S seconds (default 1) until Ctrl-C.\n  --csv         comma-separated with a header row\n  --count N     stop after N rows',
   },
   shell: { run: shell, usage: 'shell -e ENV', help: 'A Node REPL with `env` open.' },
+  'import-lmdb-js': {
+    run: importLmdbJs,
+    usage: 'import-lmdb-js SOURCE -e DEST [-d DB] [--keys CODER] [--values CODER] [--lmdb-js-options JSON] [--structures-key NAME]',
+    help: [
+      'Copies an lmdb-js environment SOURCE into the lmdb-napi environment DEST (created): the main',
+      "database's records and every named database with its flags, in bounded transactions. Needs",
+      'lmdb-js: `npm install lmdb` next to lmdb-napi.',
+      '  -d DB                  only the named database DB',
+      '  --keys CODER           decode keys with lmdb-js (ordered-binary) and store them with our',
+      '                         coder: string, uint32, json, msgpack… (default binary: bytes as stored)',
+      '  --values CODER         decode values with lmdb-js (msgpack) and store them with our coder:',
+      '                         json, msgpack, string, v8… (default binary: bytes as stored)',
+      '  --lmdb-js-options JSON options for lmdb-js\'s open(), e.g. {"encoding":"json"} or {"compression":true}',
+      "  --structures-key NAME  values use shared structures at Symbol.for(NAME) (default 'structures')",
+    ].join('\n'),
+  },
 }
 COMMANDS.edit = COMMANDS.put
 
@@ -87,6 +104,10 @@ function parse(argv: string[]): Options & { help: boolean } {
       set: { type: 'string', multiple: true, default: [] },
       'set-file': { type: 'string', multiple: true, default: [] },
       add: { type: 'string', multiple: true, default: [] },
+      keys: { type: 'string' },
+      values: { type: 'string' },
+      'lmdb-js-options': { type: 'string' },
+      'structures-key': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   })
@@ -116,6 +137,10 @@ function parse(argv: string[]): Options & { help: boolean } {
     set: values.set,
     setFile: values['set-file'],
     add: values.add,
+    keys: values.keys,
+    values: values.values,
+    lmdbJsOptions: values['lmdb-js-options'],
+    structuresKey: values['structures-key'],
     positionals,
     help: values.help,
   }
