@@ -1,0 +1,111 @@
+// The README's code must run as written: every ```js block is run with
+// node, as a user would (in a folder of its own, importing `lmdb-napi` from
+// its node_modules), and every ```ts block is type-checked with tsc. A ```text
+// block right after a ```js block is what that program prints. ```sh blocks
+// are not run.
+import { spawnSync } from 'node:child_process'
+import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterAll, describe, expect, it } from 'vitest'
+import { tempDir } from './helpers.js'
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+const TSC = join(dirname(createRequire(import.meta.url).resolve('typescript/package.json')), 'bin', 'tsc')
+
+interface Block {
+  lang: string
+  /** The rest of the info string: for a js block, the file name to run it as (default `example.mjs`). */
+  file: string
+  code: string
+  line: number
+  /** For a js block: the text block that follows it, if any. */
+  prints?: string
+}
+
+/** The fenced code blocks of the README, in order. */
+function blocks(markdown: string): Block[] {
+  const found: Block[] = []
+  const fence = /^```(\S*)[ \t]*(.*)\n([\s\S]*?)^```[ \t]*$/gm
+  let last = 0
+  for (let match; (match = fence.exec(markdown)); ) {
+    const [whole, lang, file, code] = match
+    const line = markdown.slice(0, match.index).split('\n').length
+    const before = found.at(-1)
+    if (lang === 'text' && before?.lang === 'js' && markdown.slice(last, match.index).trim() === '') before.prints = code
+    found.push({ lang, file: file.trim(), code, line })
+    last = match.index + whole.length
+  }
+  return found
+}
+
+const README = readFileSync(join(ROOT, 'README.md'), 'utf8')
+const all = blocks(README)
+const js = all.filter((b) => b.lang === 'js')
+const ts = all.filter((b) => b.lang === 'ts')
+
+it('the README has code to check, in known languages only', () => {
+  expect(js.length).toBeGreaterThanOrEqual(3)
+  expect(ts.length).toBeGreaterThanOrEqual(3)
+  const known = new Set(['js', 'ts', 'sh', 'text', ''])
+  expect(all.filter((b) => !known.has(b.lang)).map((b) => `${b.lang} (line ${b.line})`)).toEqual([])
+})
+
+describe.each(js.map((b) => [`js block at line ${b.line}`, b] as const))('README %s', (_, block) => {
+  it('runs with node, importing lmdb-napi as users do', () => {
+    // A user's project: the package in node_modules (a link to this one).
+    const app = tempDir()
+    mkdirSync(join(app, 'node_modules'))
+    symlinkSync(ROOT, join(app, 'node_modules', 'lmdb-napi'), 'junction')
+    const file = block.file || 'example.mjs'
+    writeFileSync(join(app, file), block.code)
+    const run = spawnSync(process.execPath, [file], { cwd: app, encoding: 'utf8', timeout: 30_000 })
+    expect(run.stderr).toBe('')
+    expect(run.status).toBe(0)
+    if (block.prints !== undefined) expect(run.stdout).toBe(block.prints)
+  })
+})
+
+// The ts blocks are type-checked together in one tsc run, each as a module
+// of its own, with the repository's compiler settings. Some are fragments
+// that use an open `env` and the databases below without making them; this
+// prelude declares those names (a block that makes its own shadows them).
+const PRELUDE = `import type { Database, Environment } from 'lmdb-napi'
+declare global {
+  interface User { name: string; born: number }
+  /** An open environment. */
+  const env: Environment
+  /** Users by numeric id. */
+  const users: Database<number, User>
+  /** Account balances by name. */
+  const accounts: Database<string, number>
+}
+`
+
+describe('README ts blocks', () => {
+  // Outside the folders tsconfig.json includes, so a run of \`npm run typecheck\`
+  // meanwhile never sees these files; in the repository, so that
+  // 'lmdb-napi' resolves to this package as it does for a user.
+  const dir = join(ROOT, 'scratch', `readme-${process.pid}`)
+  afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+  it('type-check as written', () => {
+    mkdirSync(dir, { recursive: true })
+    writeFileSync(join(dir, 'prelude.ts'), PRELUDE)
+    // `export {}`: a module even when the block imports nothing
+    for (const block of ts) writeFileSync(join(dir, `line-${block.line}.ts`), `${block.code}export {}\n`)
+    writeFileSync(
+      join(dir, 'tsconfig.json'),
+      JSON.stringify({
+        extends: '../../tsconfig.json',
+        // fragments may show a name without using it
+        compilerOptions: { noEmit: true, noUnusedLocals: false },
+        include: ['*.ts'],
+      }),
+    )
+    const run = spawnSync(process.execPath, [TSC, '-p', dir], { cwd: dir, encoding: 'utf8' })
+    expect(run.stdout + run.stderr).toBe('')
+    expect(run.status).toBe(0)
+  })
+})
