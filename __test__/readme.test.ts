@@ -1,10 +1,10 @@
 // The README's code must run as written: every ```js block is run with
 // node, as a user would (in a folder of its own, importing `lmdb-napi` from
 // its node_modules), and every ```ts block is type-checked with tsc. A ```text
-// block right after a ```js block is what that program prints. ```sh blocks
-// are not run.
+// block right after a ```js block (or after "It prints:" following it) is what
+// that program prints. ```sh blocks are not run.
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -33,7 +33,8 @@ function blocks(markdown: string): Block[] {
     const [whole, lang, file, code] = match
     const line = markdown.slice(0, match.index).split('\n').length
     const before = found.at(-1)
-    if (lang === 'text' && before?.lang === 'js' && markdown.slice(last, match.index).trim() === '') before.prints = code
+    const between = markdown.slice(last, match.index).trim()
+    if (lang === 'text' && before?.lang === 'js' && (between === '' || between === 'It prints:')) before.prints = code
     found.push({ lang, file: file.trim(), code, line })
     last = match.index + whole.length
   }
@@ -50,6 +51,14 @@ it('the README has code to check, in known languages only', () => {
   expect(ts.length).toBeGreaterThanOrEqual(3)
   const known = new Set(['js', 'ts', 'sh', 'text', ''])
   expect(all.filter((b) => !known.has(b.lang)).map((b) => `${b.lang} (line ${b.line})`)).toEqual([])
+})
+
+it('links only to files of the repository that exist', () => {
+  const targets = [...README.matchAll(/\]\(([^)\s]+)\)/g)].map(([, target]) => target)
+  const local = targets.filter((t) => !/^(https?:|mailto:|#)/.test(t)).map((t) => t.split('#')[0])
+  expect(local.length).toBeGreaterThan(5)
+  expect(local.filter((t) => t.startsWith('..') || !existsSync(join(ROOT, t)))).toEqual([])
+  expect(README).not.toMatch(/\.\.\/shared/)
 })
 
 describe.each(js.map((b) => [`js block at line ${b.line}`, b] as const))('README %s', (_, block) => {
