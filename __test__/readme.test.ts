@@ -80,17 +80,38 @@ describe.each(js.map((b) => [`js block at line ${b.line}`, b] as const))('README
 // of its own, with the repository's compiler settings. Some are fragments
 // that use an open `env` and the databases below without making them; this
 // prelude declares those names (a block that makes its own shadows them).
-const PRELUDE = `import type { Database, Environment } from 'lmdb-napi'
+const PRELUDE = `import type { Database as Db, Environment } from 'lmdb-napi'
 declare global {
+  /** What the README's \`//   ^? T\` comments claim: the type of the name above is exactly T. */
+  type ReadmeSameType<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true : false
+  type Database<K, V> = Db<K, V>
   interface User { name: string; born: number }
   /** An open environment. */
   const env: Environment
   /** Users by numeric id. */
-  const users: Database<number, User>
+  const users: Db<number, User>
   /** Account balances by name. */
-  const accounts: Database<string, number>
+  const accounts: Db<string, number>
 }
 `
+
+/**
+ * Makes each `//    ^? T` comment a check: the name declared on the line
+ * above it has exactly the type T (the line count stays the same, so tsc's
+ * line numbers are the block's).
+ */
+function checkTypeComments(code: string): string {
+  const lines = code.split('\n')
+  return lines
+    .map((line, i) => {
+      const claim = /^\s*\/\/\s*\^\?\s*(.+)$/.exec(line)
+      if (!claim) return line
+      const name = /\b(?:const|let)\s+(\w+)/.exec(lines[i - 1] ?? '')?.[1]
+      if (!name) throw new Error(`a ^? comment under no declaration: ${line}`)
+      return `const _${name}IsAsClaimed: ReadmeSameType<typeof ${name}, ${claim[1]}> = true`
+    })
+    .join('\n')
+}
 
 describe('README ts blocks', () => {
   // Outside the folders tsconfig.json includes, so a run of \`npm run typecheck\`
@@ -103,7 +124,7 @@ describe('README ts blocks', () => {
     mkdirSync(dir, { recursive: true })
     writeFileSync(join(dir, 'prelude.ts'), PRELUDE)
     // `export {}`: a module even when the block imports nothing
-    for (const block of ts) writeFileSync(join(dir, `line-${block.line}.ts`), `${block.code}export {}\n`)
+    for (const block of ts) writeFileSync(join(dir, `line-${block.line}.ts`), `${checkTypeComments(block.code)}export {}\n`)
     writeFileSync(
       join(dir, 'tsconfig.json'),
       JSON.stringify({
