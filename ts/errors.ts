@@ -119,6 +119,22 @@ byCode.set('EIO', DiskError)
 const NATIVE = /^\[([A-Z_]+) (-?\d+)\] ([\s\S]*)$/
 
 /**
+ * What two failures of opening an environment mean here, where LMDB's own
+ * text does not say. lmdb-napi compiles LMDB's mdb.master line (0.9.70, lock
+ * format 2): a live environment cannot be shared with programs built on LMDB
+ * 0.9.x (lock format 1), and lmdb-js's own LMDB writes files of another format.
+ */
+const HINTS: Record<string, string> = {
+  MDB_VERSION_MISMATCH:
+    'Another program built on LMDB 0.9.x (py-lmdb, the mdb_* tools of lmdb-utils, …) has this environment open, with lock format 1; ' +
+    "lmdb-napi's LMDB uses lock format 2. Close it there and open it here (a closed environment opens from both), " +
+    'or open it from both sides with the same LMDB line.',
+  MDB_INVALID:
+    'If it was made by lmdb-js (npm package `lmdb`), whose LMDB writes files LMDB 0.9 cannot read, ' +
+    'copy it into a new environment with `npx lmdb-napi import-lmdb-js SOURCE -e DEST`.',
+}
+
+/**
  * Turns a native failure (an `Error` or its `[CODE errno] text` message) into the public error.
  * @internal
  */
@@ -131,6 +147,6 @@ export function transformNativeError(failure: unknown): Error {
   // the database that called renames the coder (see `Database.#decode`)
   if (code === 'CODER') return new CoderError('native decoding', undefined, new Error(text))
   const cls = byCode.get(code)
-  if (cls) return new cls(text)
+  if (cls) return new cls(code in HINTS ? `${text}. ${HINTS[code]}` : text)
   return new LmdbError(text, code, Number(errno))
 }

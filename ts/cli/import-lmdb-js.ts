@@ -239,7 +239,7 @@ async function copyDb(
         ...(hasStructures ? { sharedStructuresKey: structures } : {}),
       })
   const decodeKey = plan.keys === 'binary' ? undefined : keyDecoder(lmdb, plan.lmdbJs.keyEncoding)
-  const target: Database<unknown, unknown> = env.openDb(name, { ...flags, keyCoder: plan.keys, valueCoder: plan.values })
+  const target: Database<unknown, unknown> = env.openDb(name, { ...kept(flags, plan), keyCoder: plan.keys, valueCoder: plan.values })
 
   let chunk: [unknown, unknown][] = []
   let bytes = 0
@@ -287,6 +287,26 @@ function* read(source: Store, ranges: Range[], what: string): Generator<Entry> {
       yield next.value
     }
   }
+}
+
+/**
+ * The flags the copy keeps. Re-encoded keys or values are ordered by our
+ * coder's bytes (uint32 is big-endian), so the flags that order them
+ * otherwise go: integerKey and reverseKey with keys, integerDup, dupFixed and
+ * reverseDup with values; dupSort stays.
+ */
+function kept(flags: DbFlags, plan: Plan): DbFlags {
+  const out = { ...flags }
+  if (plan.keys !== 'binary') {
+    delete out.integerKey
+    delete out.reverseKey
+  }
+  if (plan.values !== 'binary') {
+    delete out.integerDup
+    delete out.dupFixed
+    delete out.reverseDup
+  }
+  return out
 }
 
 /**
