@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { tempDir } from './helpers.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
@@ -114,27 +114,37 @@ function checkTypeComments(code: string): string {
 }
 
 describe('README ts blocks', () => {
-  // Outside the folders tsconfig.json includes, so a run of \`npm run typecheck\`
-  // meanwhile never sees these files; in the repository, so that
-  // 'lmdb-napi' resolves to this package as it does for a user.
+  // A user's project inside the repository (under scratch/, which git and
+  // tsconfig.json leave out): an ES module package with lmdb-napi in its
+  // node_modules, and the @types of the repository's node_modules above it.
   const dir = join(ROOT, 'scratch', `readme-${process.pid}`)
   afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
-  it('type-check as written', () => {
-    mkdirSync(dir, { recursive: true })
+  beforeAll(() => {
+    mkdirSync(join(dir, 'node_modules'), { recursive: true })
+    symlinkSync(ROOT, join(dir, 'node_modules', 'lmdb-napi'), 'junction')
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'module', private: true }))
     writeFileSync(join(dir, 'prelude.ts'), PRELUDE)
     // `export {}`: a module even when the block imports nothing
     for (const block of ts) writeFileSync(join(dir, `line-${block.line}.ts`), `${checkTypeComments(block.code)}export {}\n`)
+  })
+
+  // The repository's settings (a bundler's resolution), then Node's own.
+  it.each([
+    ['the repository\'s settings', {}],
+    ['module nodenext', { module: 'NodeNext', moduleResolution: 'NodeNext' }],
+  ])('type-check as written, under %s', (name, options) => {
+    const config = join(dir, `tsconfig.${name.replace(/\W+/g, '-')}.json`)
     writeFileSync(
-      join(dir, 'tsconfig.json'),
+      config,
       JSON.stringify({
         extends: '../../tsconfig.json',
         // fragments may show a name without using it
-        compilerOptions: { noEmit: true, noUnusedLocals: false },
+        compilerOptions: { ...options, noEmit: true, noUnusedLocals: false },
         include: ['*.ts'],
       }),
     )
-    const run = spawnSync(process.execPath, [TSC, '-p', dir], { cwd: dir, encoding: 'utf8' })
+    const run = spawnSync(process.execPath, [TSC, '-p', config], { cwd: dir, encoding: 'utf8' })
     expect(run.stdout + run.stderr).toBe('')
     expect(run.status).toBe(0)
   })
