@@ -138,6 +138,12 @@ describe('import-lmdb-js', () => {
     const noDb = cli(['import-lmdb-js', src, '-e', tempDir(), '-d', 'absent'])
     expect(noDb.status).toBe(1)
     expect(noDb.stderr).toContain("no database 'absent'")
+    // lmdb-js's LMDB would crash on a plain LMDB environment: it is never handed one
+    const plain = tempDir()
+    execFileSync('mdb_load', ['-T', plain], { input: 'k\nv\n' })
+    const mine = cli(['import-lmdb-js', plain, '-e', join(tempDir(), 'dest')])
+    expect(mine.status).toBe(1)
+    expect(mine.stderr).toContain('is a plain LMDB 0.9 environment')
   })
 
   it('without lmdb-js installed, exits 1 telling to install it', () => {

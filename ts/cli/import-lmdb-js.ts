@@ -9,8 +9,9 @@
  * values, unless `--lmdb-js-options` says otherwise) and encode them again
  * with lmdb-napi's coders.
  */
-import { statSync } from 'node:fs'
+import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs'
 import os from 'node:os'
+import { join } from 'node:path'
 import type { Database } from '../database.js'
 import { resolveCoder, type CoderName } from '../coders/index.js'
 import { open, type Environment } from '../environment.js'
@@ -71,16 +72,21 @@ interface NamedDb {
 
 export async function importLmdbJs(options: Options): Promise<void> {
   const plan = checked(options)
-  const lmdb = await loadLmdbJs()
   const single = !statSync(plan.source).isDirectory()
-  // the raw view: keys and values as stored; every other store opens from it
-  // lmdb-js opens 12 databases at most unless told
+  if (isLmdb09(single ? plan.source : join(plan.source, 'data.mdb'))) {
+    // lmdb-js's LMDB crashes on these files: never hand it one
+    throw new CliError(`${plan.source} is a plain LMDB 0.9 environment (lmdb-napi's own, py-lmdb's…), not lmdb-js's: open it as it is, no import needed`)
+  }
+  const lmdb = await loadLmdbJs()
+  // the raw view, keys and values as stored, which every other store opens
+  // from; lmdb-js opens 12 databases at most unless told more
   const root = lmdb.open({ maxDbs: 1024, ...plan.lmdbJs, path: plan.source, noSubdir: single, readOnly: true, encoding: 'binary', keyEncoding: 'binary' })
   try {
     const named = namedDatabases(root, options.db)
     const whole = options.db === undefined
     await using env = open(plan.dest, {
-      subdir: !single,
+      // like the source, unless DEST exists already
+      subdir: existsSync(plan.dest) ? statSync(plan.dest).isDirectory() : !single,
       create: true,
       maxDbs: Math.max(128, named.size + 1),
       mapSize: options.mapSize === undefined ? undefined : options.mapSize * 1024 * 1024,
@@ -180,6 +186,27 @@ function namedDatabases(root: Store, only: string | undefined): Map<string, Name
   }
   if (only !== undefined && !found.has(only)) throw new CliError(`no database '${only}' in ${root.path}`)
   return found
+}
+
+/**
+ * Whether the data file begins with an LMDB 0.9 meta page: its magic
+ * 0xBEEFC0DE and data version 1 after the page header (16 bytes, 12 in
+ * 32-bit builds). lmdb-js's files have version 2 after a longer header.
+ */
+function isLmdb09(file: string): boolean {
+  const head = Buffer.alloc(24)
+  let fd: number
+  try {
+    fd = openSync(file, 'r')
+  } catch {
+    return false
+  }
+  try {
+    readSync(fd, head, 0, head.length, 0)
+  } finally {
+    closeSync(fd)
+  }
+  return [12, 16].some((at) => head.readUInt32LE(at) === 0xbeefc0de && head.readUInt32LE(at + 4) === 1)
 }
 
 function entryCount(db: Store): number {
