@@ -1,8 +1,9 @@
 // The README's code must run as written: every ```js block is run with
 // node, as a user would (in a folder of its own, importing `lmdb-napi` from
-// its node_modules), and every ```ts block is type-checked with tsc. A ```text
-// block right after a ```js block (or after "It prints:" following it) is what
-// that program prints. ```sh blocks are not run.
+// its node_modules), and every ```ts block is type-checked with tsc; a ```ts
+// block that names a file (```ts app.mts) is a whole program, run with tsx
+// too. A ```text block right after a program (or after "It prints:"
+// following it) is what that program prints. ```sh blocks are not run.
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
@@ -12,15 +13,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { tempDir } from './helpers.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
-const TSC = join(dirname(createRequire(import.meta.url).resolve('typescript/package.json')), 'bin', 'tsc')
+const require = createRequire(import.meta.url)
+const TSC = join(dirname(require.resolve('typescript/package.json')), 'bin', 'tsc')
+const TSX = require.resolve('tsx/cli')
 
 interface Block {
   lang: string
-  /** The rest of the info string: for a js block, the file name to run it as (default `example.mjs`). */
+  /** The rest of the info string: the file name to run it as (a js block's default: `example.mjs`). */
   file: string
   code: string
   line: number
-  /** For a js block: the text block that follows it, if any. */
+  /** For a program: the text block that follows it, if any. */
   prints?: string
 }
 
@@ -34,17 +37,23 @@ function blocks(markdown: string): Block[] {
     const line = markdown.slice(0, match.index).split('\n').length
     const before = found.at(-1)
     const between = markdown.slice(last, match.index).trim()
-    if (lang === 'text' && before?.lang === 'js' && (between === '' || between === 'It prints:')) before.prints = code
+    if (lang === 'text' && before && isProgram(before) && (between === '' || between === 'It prints:')) before.prints = code
     found.push({ lang, file: file.trim(), code, line })
     last = match.index + whole.length
   }
   return found
 }
 
+/** A block the test runs: JavaScript, or TypeScript given a file name. */
+function isProgram(block: Block): boolean {
+  return block.lang === 'js' || (block.lang === 'ts' && block.file !== '')
+}
+
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8')
 const all = blocks(README)
 const js = all.filter((b) => b.lang === 'js')
 const ts = all.filter((b) => b.lang === 'ts')
+const programs = all.filter(isProgram)
 
 it('the README has code to check, in known languages only', () => {
   expect(js.length).toBeGreaterThanOrEqual(3)
@@ -61,15 +70,16 @@ it('links only to files of the repository that exist', () => {
   expect(README).not.toMatch(/\.\.\/shared/)
 })
 
-describe.each(js.map((b) => [`js block at line ${b.line}`, b] as const))('README %s', (_, block) => {
-  it('runs with node, importing lmdb-napi as users do', () => {
+describe.each(programs.map((b) => [`${b.lang} block at line ${b.line}`, b] as const))('README %s', (_, block) => {
+  it('runs, importing lmdb-napi as users do', () => {
     // A user's project: the package in node_modules (a link to this one).
     const app = tempDir()
     mkdirSync(join(app, 'node_modules'))
     symlinkSync(ROOT, join(app, 'node_modules', 'lmdb-napi'), 'junction')
     const file = block.file || 'example.mjs'
     writeFileSync(join(app, file), block.code)
-    const run = spawnSync(process.execPath, [file], { cwd: app, encoding: 'utf8', timeout: 30_000 })
+    const args = block.lang === 'ts' ? [TSX, file] : [file]
+    const run = spawnSync(process.execPath, args, { cwd: app, encoding: 'utf8', timeout: 30_000 })
     expect(run.stderr).toBe('')
     expect(run.status).toBe(0)
     if (block.prints !== undefined) expect(run.stdout).toBe(block.prints)
