@@ -49,7 +49,8 @@ function isProgram(block: Block): boolean {
   return block.lang === 'js' || (block.lang === 'ts' && block.file !== '')
 }
 
-const README = readFileSync(join(ROOT, 'README.md'), 'utf8')
+// (LF line ends, also from a checkout that made them CRLF)
+const README = readFileSync(join(ROOT, 'README.md'), 'utf8').replace(/\r\n/g, '\n')
 const all = blocks(README)
 const js = all.filter((b) => b.lang === 'js')
 const ts = all.filter((b) => b.lang === 'ts')
@@ -86,10 +87,10 @@ describe.each(programs.map((b) => [`${b.lang} block at line ${b.line}`, b] as co
   })
 })
 
-// The ts blocks are type-checked together in one tsc run, each as a module
-// of its own, with the repository's compiler settings. Some are fragments
-// that use an open `env` and the databases below without making them; this
-// prelude declares those names (a block that makes its own shadows them).
+// The ts blocks are type-checked together, each as a module of its own.
+// Some are fragments that use an open `env` and the databases below without
+// making them; this prelude declares those names (a block that makes its own
+// shadows them), and `Database` for the types the `^?` comments name.
 const PRELUDE = `import type { Database as Db, Environment } from 'lmdb-napi'
 declare global {
   /** What the README's \`//   ^? T\` comments claim: the type of the name above is exactly T. */
