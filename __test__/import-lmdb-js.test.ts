@@ -124,7 +124,7 @@ describe('import-lmdb-js', () => {
     expect(run.stderr).toContain('lmdb-napi import-lmdb-js: lmdb-js cannot decode a value of the main database')
   })
 
-  it('reports a missing source, a missing -e, bad coders and a bad JSON option', () => {
+  it('reports a missing source, a missing -e, bad coders, a bad JSON option, keys a coder refuses and a plain LMDB source', () => {
     const missing = cli(['import-lmdb-js', join(tempDir(), 'nothing'), '-e', tempDir()])
     expect(missing.status).toBe(1)
     expect(missing.stderr).toContain('no lmdb-js environment at')
@@ -138,6 +138,9 @@ describe('import-lmdb-js', () => {
     const noDb = cli(['import-lmdb-js', src, '-e', tempDir(), '-d', 'absent'])
     expect(noDb.status).toBe(1)
     expect(noDb.stderr).toContain("no database 'absent'")
+    const coderFails = cli(['import-lmdb-js', src, '-e', tempDir(), '-d', 'docs', '--keys', 'uint32'])
+    expect(coderFails.status).toBe(1)
+    expect(coderFails.stderr).toContain("UInt32Coder of database 'docs': expected a number, got string")
     // lmdb-js's LMDB would crash on a plain LMDB environment: it is never handed one
     const plain = tempDir()
     execFileSync('mdb_load', ['-T', plain], { input: 'k\nv\n' })

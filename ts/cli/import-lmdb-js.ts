@@ -53,7 +53,7 @@ interface Plan {
 }
 
 /** A transaction of the copy closes after this many entries or bytes, so an environment of any size fits. */
-const CHUNK_ENTRIES = 10_000
+const CHUNK_ENTRIES = 50_000
 const CHUNK_BYTES = 64 * 1024 * 1024
 
 /** Database flags as LMDB keeps them in a named database's record (`MDB_db.md_flags`). */
@@ -270,13 +270,18 @@ async function copyDb(
 
   let chunk: [unknown, unknown][] = []
   let bytes = 0
+  // one transaction commits while the next chunk is read
+  let committing: Promise<void> = Promise.resolve()
   const flush = async () => {
     const part = chunk
     chunk = []
     bytes = 0
-    await env.transaction(async (txn) => {
+    await committing
+    committing = env.transaction(async (txn) => {
       await txn.putMany(target, part)
     })
+    // its failure is taken up by the next flush; until then it is not unhandled
+    committing.catch(() => {})
   }
   for (const { key, value } of read(source, ranges, what)) {
     bar.add(1)
@@ -295,6 +300,7 @@ async function copyDb(
     if (chunk.length >= CHUNK_ENTRIES || bytes >= CHUNK_BYTES) await flush()
   }
   if (chunk.length > 0) await flush()
+  await committing
 }
 
 /** The entries of `ranges`, a value lmdb-js fails to decode told in one line. */

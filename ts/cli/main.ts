@@ -59,7 +59,7 @@ const COMMANDS: Record<string, Command> = {
     run: importLmdbJs,
     usage: 'import-lmdb-js SOURCE -e DEST [-d DB] [--keys CODER] [--values CODER] [--lmdb-js-options JSON] [--structures-key NAME]',
     help: [
-      'Copies an lmdb-js environment SOURCE into the lmdb-napi environment DEST (created): the main',
+      'Copies an lmdb-js environment SOURCE into the lmdb-napi environment DEST (created if missing): the main',
       "database's records and every named database with its flags, in bounded transactions. Needs",
       'lmdb-js: `npm install lmdb` next to lmdb-napi.',
       '  -d DB                  only the named database DB',
