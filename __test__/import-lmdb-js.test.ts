@@ -53,8 +53,8 @@ describe('import-lmdb-js', () => {
     const dest = join(tempDir(), 'copy')
     const run = cli(['import-lmdb-js', src, '-e', dest])
     expect(run.status, run.stderr).toBe(0)
-    // 4 main records (one is lmdb-js's shared structures), 25,001 + 4 + 501 + 5
-    expect(run.stdout.trim()).toBe(`imported 5 databases, 25515 entries into ${dest} (byte-exact)`)
+    // 4 main records (one is lmdb-js's shared structures), 25,001 + 4 + 501 + 5 + 1 + 1
+    expect(run.stdout.trim()).toBe(`imported 7 databases, 25517 entries into ${dest} (byte-exact)`)
     const expected = JSON.parse(lmdbJs('raw', src)) as Record<string, [string, string][]>
     expect(await contents(dest)).toEqual(expected)
     expect(expected.blobs).toHaveLength(25_001)
@@ -83,8 +83,16 @@ describe('import-lmdb-js', () => {
     const dups = cli(['import-lmdb-js', src, '-e', dest, '-d', 'dups', '--keys', 'string', '--values', 'json', '--lmdb-js-options', '{"encoding":"ordered-binary"}'])
     expect(dups.status, dups.stderr).toBe(0)
 
+    // versions (found by themselves) and compression (told) are lmdb-js's to undo
+    const versioned = cli(['import-lmdb-js', src, '-e', dest, '-d', 'versioned', '--keys', 'string', '--values', 'string'])
+    expect(versioned.status, versioned.stderr).toBe(0)
+    const packed = cli(['import-lmdb-js', src, '-e', dest, '-d', 'packed', '--keys', 'string', '--values', 'json', '--lmdb-js-options', '{"compression":true}'])
+    expect(packed.status, packed.stderr).toBe(0)
+
     await using env = open(dest)
-    expect((await env.databases()).sort()).toEqual(['docs', 'dups', 'nums'])
+    expect((await env.databases()).sort()).toEqual(['docs', 'dups', 'nums', 'packed', 'versioned'])
+    expect(await env.openDb('versioned', { keyCoder: 'string', valueCoder: 'string' }).get('a')).toBe('hello')
+    expect(await env.openDb('packed', { keyCoder: 'string', valueCoder: 'json' }).get('long')).toEqual({ text: 'y'.repeat(5000) })
     const docsDb = env.openDb('docs', { keyCoder: 'string', valueCoder: 'json' })
     expect(await docsDb.count()).toBe(500)
     expect(await docsDb.get('doc7')).toEqual({ name: 'n7', n: 7, tags: ['t', 1] })

@@ -59,6 +59,8 @@ const CHUNK_BYTES = 64 * 1024 * 1024
 /** Database flags as LMDB keeps them in a named database's record (`MDB_db.md_flags`). */
 const FLAGS = { reverseKey: 0x02, dupSort: 0x04, integerKey: 0x08, dupFixed: 0x10, integerDup: 0x20, reverseDup: 0x40 }
 type DbFlags = Partial<Record<keyof typeof FLAGS, boolean>>
+/** lmdb-js's own flag there: the database's values carry versions (`useVersions`). */
+const VERSIONS = 0x100
 
 /** A named database's record in the main one is an `MDB_db`: 48 bytes in 64-bit builds. */
 const DB_RECORD_SIZE = 48
@@ -67,6 +69,8 @@ interface NamedDb {
   /** The key of its record in the main database (lmdb-js's LMDB ends it with a NUL byte). */
   record: Buffer
   flags: DbFlags
+  /** lmdb-js's `useVersions`: each value starts with its version, 8 bytes. */
+  versions: boolean
   entries: number
 }
 
@@ -97,9 +101,10 @@ export async function importLmdbJs(options: Options): Promise<void> {
     try {
       if (whole) {
         const records = [...named.values()].map((db) => db.record)
-        await copyDb(lmdb, root, null, {}, env, plan, bar, done, between(records))
+        // the main database's flags are not in a record: --lmdb-js-options tells its useVersions
+        await copyDb(lmdb, root, null, { flags: {}, versions: plan.lmdbJs.useVersions === true }, env, plan, bar, done, between(records))
       }
-      for (const [name, db] of named) await copyDb(lmdb, root, name, db.flags, env, plan, bar, done)
+      for (const [name, db] of named) await copyDb(lmdb, root, name, db, env, plan, bar, done)
     } finally {
       bar.stop()
     }
@@ -182,7 +187,7 @@ function namedDatabases(root: Store, only: string | undefined): Map<string, Name
     const bits = Buffer.from(value).readUInt16LE(4)
     const flags: DbFlags = {}
     for (const [flag, bit] of Object.entries(FLAGS)) if (bits & bit) flags[flag as keyof DbFlags] = true
-    found.set(name, { record: Buffer.from(key), flags, entries: entryCount(db) })
+    found.set(name, { record: Buffer.from(key), flags, versions: (bits & VERSIONS) !== 0, entries: entryCount(db) })
   }
   if (only !== undefined && !found.has(only)) throw new CliError(`no database '${only}' in ${root.path}`)
   return found
@@ -242,7 +247,7 @@ async function copyDb(
   lmdb: LmdbJs,
   root: Store,
   name: string | null,
-  flags: DbFlags,
+  { flags, versions }: Pick<NamedDb, 'flags' | 'versions'>,
   env: Environment,
   plan: Plan,
   bar: Progress,
@@ -263,6 +268,7 @@ async function copyDb(
         name,
         keyEncoding: 'binary',
         dupSort: flags.dupSort,
+        useVersions: versions,
         ...(hasStructures ? { sharedStructuresKey: structures } : {}),
       })
   const decodeKey = plan.keys === 'binary' ? undefined : keyDecoder(lmdb, plan.lmdbJs.keyEncoding)
