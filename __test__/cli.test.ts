@@ -13,9 +13,12 @@ function cli(args: string[], input?: string): SpawnSyncReturns<string> {
   return spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', input })
 }
 
-/** Runs one of lmdb-utils' tools. */
+/**
+ * Runs one of lmdb-utils' tools. On Windows their stdout is in text mode
+ * (every newline written as CRLF): the dump format's lines end in LF alone.
+ */
 function tool(name: string, args: string[], input?: string): string {
-  return execFileSync(name, args, { encoding: 'utf8', input })
+  return execFileSync(name, args, { encoding: 'utf8', input }).replace(/\r\n/g, '\n')
 }
 
 /**
