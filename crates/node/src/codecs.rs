@@ -5,16 +5,17 @@
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
+use crate::convert::NodeBuffer;
 use crate::error::OrThrow;
 
 /// A value in its stored, compressed form (with the header).
-#[napi]
-pub fn compress(algorithm: u8, level: i32, value: &[u8]) -> Result<Buffer> {
-    lmdb_napi_core::compress(value, algorithm, level).map(Into::into).or_throw()
+#[napi(ts_return_type = "Buffer")]
+pub fn compress(algorithm: u8, level: i32, value: &[u8]) -> Result<NodeBuffer> {
+    lmdb_napi_core::compress(value, algorithm, level).map(NodeBuffer).or_throw()
 }
 
 /// The value a stored, compressed form holds.
-#[napi]
-pub fn decompress(stored: &[u8]) -> Result<Buffer> {
-    lmdb_napi_core::decompress(stored).map(|v| v.into_owned().into()).or_throw()
+#[napi(ts_return_type = "Buffer")]
+pub fn decompress(stored: &[u8]) -> Result<NodeBuffer> {
+    lmdb_napi_core::decompress(stored).map(|v| NodeBuffer(v.into_owned())).or_throw()
 }

@@ -4,6 +4,7 @@ use lmdb_napi_core::{give_back, DbFlags, DbRef, EnvFlags, EnvOptions, Info, Outc
 use napi::bindgen_prelude::*;
 
 use crate::error::describe;
+use crate::handover::{hand_over, owned, View};
 use crate::task::ToJs;
 use crate::types::*;
 
@@ -112,17 +113,6 @@ impl From<EnvFlags> for EnvFlagsJs {
     }
 }
 
-/// `bytes` as a `Uint8Array` over the same memory, which goes back to the
-/// core's spare buffers when JavaScript lets go of it.
-fn lent(mut bytes: Vec<u8>) -> Uint8Array {
-    let (data, len, capacity) = (bytes.as_mut_ptr(), bytes.len(), bytes.capacity());
-    std::mem::forget(bytes);
-    // SAFETY: the memory is `bytes`' own, put together again as it was.
-    unsafe {
-        Uint8Array::with_external_data(data, len, move |data, len| give_back(Vec::from_raw_parts(data, len, capacity)))
-    }
-}
-
 /// Below this many bytes, what goes to JavaScript is copied into memory it
 /// owns rather than handed over: memory handed over costs a finalizer call
 /// on the JS thread once it is collected (~1 µs each, which after 100,000
@@ -137,10 +127,13 @@ pub struct Bytes(pub Vec<u8>);
 /// JavaScript owns when small.
 pub struct Lengths(pub Vec<i64>);
 
+/// Bytes as a Node `Buffer`, handed over (or copied: see `handover.rs`).
+pub struct NodeBuffer(pub Vec<u8>);
+
 impl ToNapiValue for Bytes {
     unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
         if val.0.len() >= COPIED_BELOW {
-            return Uint8Array::to_napi_value(env, lent(val.0));
+            return hand_over(env, View::Uint8Array, val.0, give_back);
         }
         owned(env, sys::TypedarrayType::uint8_array, val.0.len(), 1, |out| out.copy_from_slice(&val.0))
     }
@@ -151,7 +144,7 @@ impl ToNapiValue for Lengths {
         const F64: usize = std::mem::size_of::<f64>();
         if val.0.len() * F64 >= COPIED_BELOW {
             let numbers = val.0.into_iter().map(|n| n as f64).collect();
-            return Float64Array::to_napi_value(env, Float64Array::new(numbers));
+            return hand_over(env, View::Float64Array, numbers, drop);
         }
         owned(env, sys::TypedarrayType::float64_array, val.0.len(), F64, |out| {
             for (dest, n) in out.chunks_exact_mut(F64).zip(&val.0) {
@@ -161,26 +154,10 @@ impl ToNapiValue for Lengths {
     }
 }
 
-/// A typed array of `length` elements of `size` bytes over a fresh
-/// `ArrayBuffer` that JavaScript owns, its bytes written by `fill`.
-unsafe fn owned(
-    env: sys::napi_env,
-    kind: sys::napi_typedarray_type,
-    length: usize,
-    size: usize,
-    fill: impl FnOnce(&mut [u8]),
-) -> Result<sys::napi_value> {
-    let (mut data, mut buffer, mut array) = (std::ptr::null_mut(), std::ptr::null_mut(), std::ptr::null_mut());
-    // SAFETY: `env` is the live environment this conversion runs in; the
-    // buffer's `length * size` bytes at `data` are ours until it is returned.
-    unsafe {
-        check_status!(sys::napi_create_arraybuffer(env, length * size, &mut data, &mut buffer))?;
-        if length > 0 {
-            fill(std::slice::from_raw_parts_mut(data.cast::<u8>(), length * size));
-        }
-        check_status!(sys::napi_create_typedarray(env, kind, length, buffer, 0, &mut array))?;
+impl ToNapiValue for NodeBuffer {
+    unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
+        hand_over(env, View::Buffer, val.0, drop)
     }
-    Ok(array)
 }
 
 impl ToJs for ReadOutput {
@@ -199,7 +176,7 @@ pub fn unit_result(result: lmdb_napi_core::Result<Outcome>) -> UnitResultJs {
     match result {
         Ok(Outcome::Done(done)) => Either5::A(done),
         Ok(Outcome::Count(n)) => Either5::B(n),
-        Ok(Outcome::Value(Some(bytes))) => Either5::C(bytes.into()),
+        Ok(Outcome::Value(Some(bytes))) => Either5::C(NodeBuffer(bytes)),
         Ok(Outcome::Value(None)) => Either5::D(Null),
         Err(e) => Either5::E(describe(&e)),
     }

@@ -3,6 +3,8 @@
 //!
 //! - `types.rs`: the JavaScript-facing shapes (they make `index.d.ts`);
 //! - `convert.rs`: conversions to and from the core's types;
+//! - `handover.rs`: memory handed to JavaScript, or copied where it must be
+//!   (Electron, `LMDB_NAPI_COPY_BUFFERS=1`);
 //! - `error.rs`: core errors as JavaScript errors, keeping LMDB's code;
 //! - `task.rs`: the one async task type;
 //! - `env.rs`: the `NativeEnv` class;
@@ -20,6 +22,7 @@ mod codecs;
 mod convert;
 mod env;
 mod error;
+mod handover;
 mod promise;
 mod read_views;
 mod sync_reads;

@@ -4,7 +4,7 @@
 use lmdb_napi_core::{BatchResult, Outcome};
 use napi::bindgen_prelude::*;
 
-use crate::convert::unit_result;
+use crate::convert::{unit_result, Bytes};
 use crate::error::to_napi;
 
 /// A promise of a batch's unit results, and the completion that settles it.
@@ -27,7 +27,7 @@ pub fn write_promise(env: &Env) -> Result<(Object<'_>, impl FnOnce(BatchResult) 
             let flags: Option<Vec<u8>> =
                 units.iter().map(|u| if let Ok(Outcome::Done(b)) = u { Some(*b as u8) } else { None }).collect();
             Ok(match flags {
-                Some(flags) => Either::A(Uint8Array::new(flags)),
+                Some(flags) => Either::A(Bytes(flags)),
                 None => Either::B(units.into_iter().map(unit_result).collect::<Vec<_>>()),
             })
         }),

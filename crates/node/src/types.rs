@@ -4,7 +4,7 @@
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::convert::{Bytes, Lengths};
+use crate::convert::{Bytes, Lengths, NodeBuffer};
 
 /// Options of `open()` (the public `EnvOptions`); names follow py-lmdb in camelCase.
 #[napi(object)]
@@ -121,7 +121,7 @@ pub struct ReadResultJs {
 /// One unit's result in a write batch (typed by hand on `NativeEnv.write`):
 /// `true`/`false`, a count, the previous value (or `null`), or a string
 /// `[CODE errno] text` when the unit failed.
-pub type UnitResultJs = Either5<bool, u32, Buffer, Null, String>;
+pub type UnitResultJs = Either5<bool, u32, NodeBuffer, Null, String>;
 
 /// Bounds and shape of a range; bounds are encoded keys. With both forms of
 /// a bound (`gt` and `gte`), the stricter one (bytewise) holds.
