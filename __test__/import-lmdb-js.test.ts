@@ -60,7 +60,8 @@ describe('import-lmdb-js', () => {
     expect(expected.blobs).toHaveLength(25_001)
 
     // plain LMDB 0.9 reads it, with the flags of each database
-    const dump = execFileSync('mdb_dump', ['-a', dest], { encoding: 'utf8', maxBuffer: 1 << 26 })
+    // (lmdb-utils on Windows writes CRLF)
+    const dump = execFileSync('mdb_dump', ['-a', dest], { encoding: 'utf8', maxBuffer: 1 << 26 }).replace(/\r\n/g, '\n')
     const headers = dump.split('HEADER=END').slice(0, -1).map((h) => h.split('DATA=END').at(-1)!)
     const header = (name: string) => headers.find((h) => h.includes(`database=${name}\n`)) ?? ''
     expect(header('dups')).toContain('dupsort=1')
@@ -165,7 +166,8 @@ describe('import-lmdb-js', () => {
     for (const file of ['package.json', 'index.js', 'dist', ...readdirSync(ROOT).filter((f) => f.endsWith('.node'))]) {
       cpSync(join(ROOT, file), join(pkg, file), { recursive: true })
     }
-    for (const dep of ['cli-progress', 'msgpackr']) symlinkSync(join(ROOT, 'node_modules', dep), join(project, 'node_modules', dep))
+    // (junctions: Windows links folders so without special rights)
+    for (const dep of ['cli-progress', 'msgpackr']) symlinkSync(join(ROOT, 'node_modules', dep), join(project, 'node_modules', dep), 'junction')
     const run = cli(['import-lmdb-js', lmdbJsEnv(), '-e', join(project, 'dest')], join(pkg, 'dist/cli/main.js'))
     expect(run.status, run.stderr).toBe(1)
     expect(run.stderr.trim().split('\n')).toHaveLength(1)

@@ -111,7 +111,7 @@ export async function importLmdbJs(options: Options): Promise<void> {
     const dbs = named.size + (whole ? 1 : 0)
     const how = plan.keys === 'binary' && plan.values === 'binary' ? 'byte-exact' : `keys as ${plan.keys}, values as ${plan.values}`
     const left = done.skipped > 0 ? `; ${done.skipped} lmdb-js metadata entries left out` : ''
-    console.log(`imported ${dbs} ${dbs === 1 ? 'database' : 'databases'}, ${done.entries} entries into ${env.path} (${how}${left})`)
+    console.log(`imported ${dbs} ${dbs === 1 ? 'database' : 'databases'}, ${done.entries} entries into ${plan.dest} (${how}${left})`)
   } finally {
     await root.close()
   }
