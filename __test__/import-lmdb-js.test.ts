@@ -53,11 +53,17 @@ describe('import-lmdb-js', () => {
     const dest = join(tempDir(), 'copy')
     const run = cli(['import-lmdb-js', src, '-e', dest])
     expect(run.status, run.stderr).toBe(0)
-    // 4 main records (one is lmdb-js's shared structures), 25,001 + 4 + 501 + 5 + 1 + 1
-    expect(run.stdout.trim()).toBe(`imported 7 databases, 25517 entries into ${dest} (byte-exact)`)
+    // 4 main records (one is lmdb-js's shared structures), 25,001 + 4 + 501 + 5 + 1 + 1 + 1
+    expect(run.stdout.trim()).toBe(`imported 8 databases, 25518 entries into ${dest} (byte-exact)`)
     const expected = JSON.parse(lmdbJs('raw', src)) as Record<string, [string, string][]>
     expect(await contents(dest)).toEqual(expected)
     expect(expected.blobs).toHaveLength(25_001)
+    {
+      // string keys and msgpack values without shared structures read as they are with our coders
+      await using env = open(dest, { readonly: true })
+      const notes = env.openDb('notes', { keyCoder: 'string', valueCoder: 'msgpack' })
+      expect(await notes.get('n1')).toEqual({ a: 1, b: [1, 2, 3], when: 'now' })
+    }
 
     // plain LMDB 0.9 reads it, with the flags of each database
     // (lmdb-utils on Windows writes CRLF)
