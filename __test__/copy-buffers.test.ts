@@ -83,8 +83,10 @@ it(`values a write transaction reads, and 20,000 write answers at once, come bac
   const db = env.defaultDb
   const large = valueOf(7, 200_000)
   await db.put(key(0), large)
-  const read = await env.transaction(async (txn) => txn.get(db, key(0)))
+  await db.put(Buffer.from('empty'), Buffer.alloc(0))
+  const [read, empty] = await env.transaction(async (txn) => [await txn.get(db, key(0)), await txn.get(db, Buffer.from('empty'))])
   expect(large.equals(read as Buffer)).toBe(true)
+  expect(empty).toEqual(Buffer.alloc(0))
   // One tick of deletes, every other key present: one answer per delete.
   await db.putMany(Array.from({ length: 10_000 }, (_, i) => [key(2 * i), valueOf(i, 1)]))
   const deleted = await Promise.all(Array.from({ length: 20_000 }, (_, i) => db.delete(key(i))))

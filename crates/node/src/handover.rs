@@ -23,6 +23,17 @@ pub enum View {
     Buffer,
 }
 
+impl View {
+    /// The kind of typed array; `None` for a `Buffer`.
+    fn typed_array(self) -> Option<sys::napi_typedarray_type> {
+        match self {
+            View::Uint8Array => Some(sys::TypedarrayType::uint8_array),
+            View::Float64Array => Some(sys::TypedarrayType::float64_array),
+            View::Buffer => None,
+        }
+    }
+}
+
 /// `LMDB_NAPI_COPY_BUFFERS=1`: act everywhere as inside Electron.
 static COPY_FORCED: AtomicBool = AtomicBool::new(false);
 
@@ -50,54 +61,50 @@ pub unsafe fn hand_over<T: Copy, F: FnOnce(Vec<T>)>(
     // Nothing is lent when empty: V8 wants a null pointer for no bytes.
     if bytes > 0 && !COPY_FORCED.load(Ordering::Relaxed) {
         let hint = Box::into_raw(Box::new((items, release)));
-        let mut value = ptr::null_mut();
+        let finalize = Some(released::<T, F> as unsafe extern "C" fn(_, _, _));
+        let mut memory = ptr::null_mut();
         // SAFETY: `data` is the heap memory of the boxed `items`, which stays
-        // put until `released` or the line below takes the box back.
-        let status = unsafe { lend(env, view, data, bytes, length, hint, &mut value) };
+        // put until `released` or the `Box::from_raw` below takes the box back.
+        let status = unsafe {
+            match view.typed_array() {
+                None => sys::napi_create_external_buffer(env, bytes, data, finalize, hint.cast(), &mut memory),
+                Some(_) => sys::napi_create_external_arraybuffer(env, data, bytes, finalize, hint.cast(), &mut memory),
+            }
+        };
         if status == sys::Status::napi_ok {
-            return Ok(value);
+            // The memory is JavaScript's now: `released` gives it back,
+            // whatever happens next.
+            return match view.typed_array() {
+                None => Ok(memory),
+                // SAFETY: `memory` is the ArrayBuffer just made.
+                Some(kind) => unsafe { typed_array(env, kind, length, memory) },
+            };
         }
-        // SAFETY: napi did not take the memory, nor will it call `released`.
-        (items, release) = *unsafe { Box::from_raw(hint) };
         if status != sys::Status::napi_no_external_buffers_allowed {
-            release(items);
+            // Node may have released the memory already (a length past its
+            // limit) or may yet: it is left to napi, leaked at worst, never
+            // released twice.
             return Err(Error::new(Status::from(status), "cannot hand memory over to JavaScript".to_owned()));
         }
+        // SAFETY: refused before anything was made: napi took neither the
+        // memory nor the box, and `released` will not run.
+        (items, release) = *unsafe { Box::from_raw(hint) };
     }
-    // SAFETY: `data` holds `bytes` bytes of plain values, `items`' own.
-    let copy = unsafe { copied(env, view, std::slice::from_raw_parts(data.cast::<u8>(), bytes), length) };
+    // SAFETY: `items`' memory holds `bytes` bytes of plain values.
+    let raw = unsafe { std::slice::from_raw_parts(items.as_ptr().cast::<u8>(), bytes) };
+    let copy = match view.typed_array() {
+        None => {
+            let mut value = ptr::null_mut();
+            // SAFETY: `env` is live; napi copies `raw` before returning.
+            let status =
+                unsafe { sys::napi_create_buffer_copy(env, bytes, raw.as_ptr().cast(), ptr::null_mut(), &mut value) };
+            check_status!(status).map(|()| value)
+        }
+        // SAFETY: `env` is live.
+        Some(kind) => unsafe { owned(env, kind, length, std::mem::size_of::<T>(), |out| out.copy_from_slice(raw)) },
+    };
     release(items);
     copy
-}
-
-/// napi's answer to lending `bytes` bytes at `data` as `view`, with `hint`
-/// for `released`.
-unsafe fn lend<T, F: FnOnce(Vec<T>)>(
-    env: sys::napi_env,
-    view: View,
-    data: *mut c_void,
-    bytes: usize,
-    length: usize,
-    hint: *mut (Vec<T>, F),
-    value: &mut sys::napi_value,
-) -> sys::napi_status {
-    let finalize = Some(released::<T, F> as unsafe extern "C" fn(_, _, _));
-    let kind = match view {
-        View::Buffer => {
-            return unsafe { sys::napi_create_external_buffer(env, bytes, data, finalize, hint.cast(), value) }
-        }
-        View::Uint8Array => sys::TypedarrayType::uint8_array,
-        View::Float64Array => sys::TypedarrayType::float64_array,
-    };
-    let mut buffer = ptr::null_mut();
-    // SAFETY: as `hand_over` promises; once the ArrayBuffer exists, the
-    // memory is JavaScript's to release.
-    unsafe {
-        match sys::napi_create_external_arraybuffer(env, data, bytes, finalize, hint.cast(), &mut buffer) {
-            sys::Status::napi_ok => sys::napi_create_typedarray(env, kind, length, buffer, 0, value),
-            refused => refused,
-        }
-    }
 }
 
 /// The finalizer of memory lent: gives it to its `release`.
@@ -107,22 +114,17 @@ unsafe extern "C" fn released<T, F: FnOnce(Vec<T>)>(_env: sys::napi_env, _data: 
     release(items);
 }
 
-/// `bytes` (`length` elements) copied into a new `view` JavaScript owns.
-unsafe fn copied(env: sys::napi_env, view: View, bytes: &[u8], length: usize) -> Result<sys::napi_value> {
-    let (kind, size) = match view {
-        View::Buffer => {
-            let mut value = ptr::null_mut();
-            // SAFETY: `env` is live; napi copies `bytes` before returning.
-            let status = unsafe {
-                sys::napi_create_buffer_copy(env, bytes.len(), bytes.as_ptr().cast(), ptr::null_mut(), &mut value)
-            };
-            return check_status!(status).map(|()| value);
-        }
-        View::Uint8Array => (sys::TypedarrayType::uint8_array, 1),
-        View::Float64Array => (sys::TypedarrayType::float64_array, std::mem::size_of::<f64>()),
-    };
-    // SAFETY: `env` is live.
-    unsafe { owned(env, kind, length, size, |out| out.copy_from_slice(bytes)) }
+/// A typed array of `length` elements of `kind` over all of `buffer`.
+unsafe fn typed_array(
+    env: sys::napi_env,
+    kind: sys::napi_typedarray_type,
+    length: usize,
+    buffer: sys::napi_value,
+) -> Result<sys::napi_value> {
+    let mut array = ptr::null_mut();
+    // SAFETY: `env` is live and `buffer` an ArrayBuffer of it.
+    check_status!(unsafe { sys::napi_create_typedarray(env, kind, length, buffer, 0, &mut array) })?;
+    Ok(array)
 }
 
 /// A typed array of `length` elements of `size` bytes over a fresh
@@ -137,7 +139,7 @@ pub unsafe fn owned(
     size: usize,
     fill: impl FnOnce(&mut [u8]),
 ) -> Result<sys::napi_value> {
-    let (mut data, mut buffer, mut array) = (ptr::null_mut(), ptr::null_mut(), ptr::null_mut());
+    let (mut data, mut buffer) = (ptr::null_mut(), ptr::null_mut());
     // SAFETY: the buffer's `length * size` bytes at `data` are ours until it
     // is returned.
     unsafe {
@@ -145,7 +147,6 @@ pub unsafe fn owned(
         if length > 0 {
             fill(std::slice::from_raw_parts_mut(data.cast::<u8>(), length * size));
         }
-        check_status!(sys::napi_create_typedarray(env, kind, length, buffer, 0, &mut array))?;
+        typed_array(env, kind, length, buffer)
     }
-    Ok(array)
 }
