@@ -10,6 +10,8 @@ import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { delimiter, dirname, join, posix, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+// the napi-rs CLI's own reading of package.json's napi targets (its ESM build: Node 20.17 has no require of ESM)
+import { readNapiConfig } from '@napi-rs/cli'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const requireFromRoot = createRequire(join(root, 'package.json'))
@@ -162,7 +164,6 @@ await check(`build: the host's binary ${binary} and the TypeScript`, () => {
 }, { prerequisite: true })
 
 await check('platform packages: napi-rs manifests at the root\'s version, each with LICENSE and LICENSE-LMDB', () => {
-  const { readNapiConfig } = requireFromRoot('@napi-rs/cli')
   return readNapiConfig(join(root, 'package.json')).then(({ targets }) => {
     const problems = []
     for (const target of targets) {
@@ -202,16 +203,19 @@ let rootTarball
 await check('root package: packed as published (optionalDependencies on the nine platform packages, no install scripts, LICENSE, LICENSE-LMDB)', async () => {
   // The release adds optionalDependencies with `napi pre-publish`: every
   // configured target's package at the root's version, on top of any present.
-  const { readNapiConfig } = requireFromRoot('@napi-rs/cli')
   const { targets, packageName } = await readNapiConfig(join(root, 'package.json'))
   const manifest = structuredClone(rootManifest)
   manifest.optionalDependencies = { ...manifest.optionalDependencies }
   for (const target of targets) manifest.optionalDependencies[`${packageName}-${target.platformArchABI}`] = manifest.version
+  // npm 10 runs `prepare` when it packs a directory, --ignore-scripts or not,
+  // and the copy has nothing to build: its manifest goes without that script
+  const staged = structuredClone(manifest)
+  delete staged.scripts.prepare
   // the files `npm pack` takes from the repository, copied beside that manifest
   const [listing] = JSON.parse(npm(['pack', '--dry-run', '--json', '--ignore-scripts']))
   const dir = join(work, 'stage', 'root')
   for (const { path } of listing.files) cpSync(join(root, path), join(dir, path))
-  writeFileSync(join(dir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`)
+  writeFileSync(join(dir, 'package.json'), `${JSON.stringify(staged, null, 2)}\n`)
   const { tarball, files } = pack(dir)
   const missing = ['LICENSE', 'LICENSE-LMDB', 'README.md', 'index.js', 'index.d.ts'].filter((f) => !files.has(f))
   assert(missing.length === 0, `the tarball lacks ${missing.join(', ')}`)
