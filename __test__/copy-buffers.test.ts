@@ -18,7 +18,7 @@ const copying = process.env.LMDB_NAPI_COPY_BUFFERS === '1'
  * view sharing its memory) when it is JavaScript's, so check it last.
  */
 function ownedByJs(value: Uint8Array): boolean {
-  const memory = value.buffer
+  const memory = value.buffer as ArrayBuffer
   try {
     structuredClone(memory, { transfer: [memory] })
   } catch {
