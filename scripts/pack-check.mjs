@@ -7,7 +7,7 @@
 // --prebuilt: the binary is already in place (a release build's artifact):
 // build only the TypeScript, so that no Rust is needed.
 import { spawnSync } from 'node:child_process'
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { delimiter, dirname, join, posix, resolve } from 'node:path'
@@ -129,9 +129,12 @@ function danglingReferences(dir, files, manifest) {
   const missing = []
   const shipped = (from, target) => {
     const path = posix.normalize(posix.join(posix.dirname(from), target))
-    return files.has(path) || files.has(path.replace(/\.(m|c)?js$/, '.d.$1ts'))
+    // a declaration file's `./x.js` means the declarations of x
+    const declared = /\.d\.(m|c)?ts$/.test(from) && path.replace(/\.(m|c)?js$/, '.d.$1ts')
+    return files.has(path) || (declared && files.has(declared))
   }
-  const entries = [manifest.main, manifest.types, manifest.module, ...Object.values(manifest.bin ?? {})]
+  const bins = typeof manifest.bin === 'string' ? [manifest.bin] : Object.values(manifest.bin ?? {})
+  const entries = [manifest.main, manifest.types, manifest.module, ...bins]
   const collect = (value) => (typeof value === 'string' ? entries.push(value) : Object.values(value ?? {}).forEach(collect))
   collect(manifest.exports)
   for (const entry of entries.filter(Boolean)) if (!shipped('package.json', entry)) missing.push(`package.json → ${entry}`)
