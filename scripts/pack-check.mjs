@@ -7,7 +7,7 @@
 // --prebuilt: the binary is already in place (a release build's artifact):
 // build only the TypeScript, so that no Rust is needed.
 import { spawnSync } from 'node:child_process'
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { delimiter, dirname, join, posix, resolve } from 'node:path'
@@ -217,10 +217,14 @@ await check('root package: packed as published (optionalDependencies on the nine
   // and the copy has nothing to build: its manifest goes without that script
   const staged = structuredClone(manifest)
   delete staged.scripts.prepare
-  // the files `npm pack` takes from the repository, copied beside that manifest
-  const [listing] = JSON.parse(npm(['pack', '--dry-run', '--json', '--ignore-scripts']))
+  // A copy of what `files` names (up to any wildcard) and of the files npm
+  // always takes (README, LICENSE): `npm pack` picks from it what it would
+  // pick from the repository. Not packed in place: npm 10 would run `prepare`,
+  // a build from source, whatever --ignore-scripts says.
   const dir = join(work, 'stage', 'root')
-  for (const { path } of listing.files) cpSync(join(root, path), join(dir, path))
+  const named = manifest.files.filter((f) => !f.startsWith('!')).map((f) => f.split(/[*?[{]/)[0].replace(/\/+$/, '')).filter(Boolean)
+  const always = readdirSync(root).filter((f) => /^(readme|licen[cs]e)/i.test(f))
+  for (const path of new Set([...named, ...always])) if (existsSync(join(root, path))) cpSync(join(root, path), join(dir, path), { recursive: true })
   writeFileSync(join(dir, 'package.json'), `${JSON.stringify(staged, null, 2)}\n`)
   const { tarball, files } = pack(dir)
   const missing = ['LICENSE', 'LICENSE-LMDB', 'README.md', 'index.js', 'index.d.ts'].filter((f) => !files.has(f))
