@@ -249,6 +249,12 @@ await check('fresh project: npm install --ignore-scripts of both tarballs, with 
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'pack-check-app', private: true }, null, 2))
   npm(['install', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline', rootTarball, platformTarball], { cwd: app, env })
   assert(existsSync(join(app, 'node_modules', platformPackage, binary)), `${platformPackage} is not installed with its binary`)
+  // the manifests as they came out of the tarballs: nothing runs at install
+  for (const name of [rootManifest.name, platformPackage]) {
+    const installed = JSON.parse(readFileSync(join(app, 'node_modules', name, 'package.json'), 'utf8'))
+    const scripts = Object.keys(installed.scripts ?? {}).filter((s) => /^(pre|post)?install$/.test(s))
+    assert(scripts.length === 0 && !installed.gypfile, `${name} would run ${scripts.join(', ') || 'node-gyp'} at install`)
+  }
 }, { prerequisite: true })
 
 const runIn = (cwd, args) => run(process.execPath, args, { cwd, env })
