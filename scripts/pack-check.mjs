@@ -213,14 +213,13 @@ await check('root package: packed as published (optionalDependencies on the nine
   const manifest = structuredClone(rootManifest)
   manifest.optionalDependencies = { ...manifest.optionalDependencies }
   for (const target of targets) manifest.optionalDependencies[`${packageName}-${target.platformArchABI}`] = manifest.version
-  // npm 10 runs `prepare` when it packs a directory, --ignore-scripts or not,
-  // and the copy has nothing to build: its manifest goes without that script
+  // Packed from a copy of what `files` names (up to any wildcard) and of the
+  // files npm always takes (README, LICENSE): npm picks from it what it would
+  // pick from the repository. Not in place, and the copy's manifest without
+  // `prepare`: npm 10 runs that script (a build from source) when it packs a
+  // directory, whatever --ignore-scripts says.
   const staged = structuredClone(manifest)
   delete staged.scripts.prepare
-  // A copy of what `files` names (up to any wildcard) and of the files npm
-  // always takes (README, LICENSE): `npm pack` picks from it what it would
-  // pick from the repository. Not packed in place: npm 10 would run `prepare`,
-  // a build from source, whatever --ignore-scripts says.
   const dir = join(work, 'stage', 'root')
   const named = manifest.files.filter((f) => !f.startsWith('!')).map((f) => f.split(/[*?[{]/)[0].replace(/\/+$/, '')).filter(Boolean)
   const always = readdirSync(root).filter((f) => /^(readme|licen[cs]e)/i.test(f))
