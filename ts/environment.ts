@@ -1,3 +1,8 @@
+import { createReadStream, createWriteStream } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { pipeline } from 'node:stream/promises'
 import type { Coder } from './coder.js'
 import { resolveCoder, type CoderName, type CoderNameFor, type CoderType, type IdentityCoder } from './coders/index.js'
 import { codec, Database, iterable, type EnvLink } from './database.js'
@@ -209,7 +214,24 @@ export class Environment {
   async copyToFd(fd: number, options: CopyOptions = {}): Promise<void> {
     this.#open()
     if (!Number.isInteger(fd) || fd < 0) throw new TypeError('copyToFd() needs a file descriptor')
+    if (process.platform === 'win32') return this.#copyToFdThroughFile(fd, options)
     await callAsync(() => this.#native.copyToFd(fd, options.compact ?? false))
+  }
+
+  /**
+   * `copyToFd` on Windows, where LMDB wants an OS handle and Node's file
+   * descriptors belong to its own C runtime: a copy into a temporary folder,
+   * then its bytes written to `fd` from where it stands, as LMDB would.
+   */
+  async #copyToFdThroughFile(fd: number, options: CopyOptions): Promise<void> {
+    const dir = await mkdtemp(join(tmpdir(), 'lmdb-napi-copy-'))
+    try {
+      const file = join(dir, 'data.mdb')
+      await this.copy(this.flags().subdir ? dir : file, options)
+      await pipeline(createReadStream(file), createWriteStream('', { fd, autoClose: false }))
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
   }
 
   /** Flushes buffers to disk; `force` flushes even with `sync: false`. */
