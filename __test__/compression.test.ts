@@ -8,8 +8,8 @@ import { b, tempDir } from './helpers.js'
 
 type Algorithm = NonNullable<CompressionOptions['algorithm']>
 
-/** The stored header byte of each algorithm; zstd is the default. */
-const HEADER: Record<Algorithm, number> = { zlib: 1, zstd: 2, lz4: 3 }
+/** The stored header byte of each algorithm (zlib with its length: 4); zstd is the default. */
+const HEADER: Record<Algorithm, number> = { zlib: 4, zstd: 2, lz4: 3 }
 
 const settings: { label: string; options: CompressionOptions | undefined; header: number }[] = [
   { label: 'default options', options: undefined, header: HEADER.zstd },
