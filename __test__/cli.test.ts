@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process'
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
@@ -254,5 +254,101 @@ describe('bad input gets one line and a non-zero exit', () => {
       expect(r.status, name).toBe(0)
       expect(r.stdout).toMatch(new RegExp(`Usage: lmdb-napi ${name === 'edit' ? 'put' : name}`))
     }
+  })
+})
+
+describe('the command line changes only what it is asked to', () => {
+  const mapSize = (dir: string): number => Number(/Map size: (\d+)/.exec(tool('mdb_stat', ['-e', dir]))![1])
+
+  it('-r makes put, drop and load refuse in one line, writing nothing', async () => {
+    const src = tempDir()
+    await sample(src)
+    const dumpFile = join(tempDir(), 'named.dump')
+    writeFileSync(dumpFile, cli(['dump', '-e', src, '-d', 'named']).stdout)
+    const before = await contents(src)
+    for (const args of [
+      ['put', '-e', src, '-r', '--set', 'a=changed'],
+      ['edit', '-e', src, '--read-only', '--delete', 'plain'],
+      ['drop', '-r', '-e', src, 'named', '--delete'],
+      ['load', '-e', src, '-d', 'copy', '-f', dumpFile, '-r'],
+    ]) {
+      const r = cli(args)
+      expect(r.status, args.join(' ')).toBe(2)
+      expect(r.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1)
+      expect(r.stderr).toMatch(/-r \(--read-only\) forbids writing/)
+    }
+    expect(await contents(src)).toEqual(before)
+    // the commands that only read take -r
+    expect(cli(['get', '-r', '-e', src, '-d', 'named', 'a']).stdout).toBe('a: x\n')
+  })
+
+  it('writes keep the map size the environment records; -S changes it', async () => {
+    const src = tempDir()
+    {
+      await using env = open(src, { mapSize: 2 * 1024 * 1024 })
+      await env.defaultDb.put(Buffer.from('k'), Buffer.from('v'))
+    }
+    const dumpFile = join(tempDir(), 'main.dump')
+    writeFileSync(dumpFile, cli(['dump', '-e', src]).stdout)
+    for (const args of [['put', '-e', src, '--set', 'a=b'], ['load', '-e', src, '-d', 'loaded', '-f', dumpFile], ['drop', '-e', src, 'loaded']]) {
+      const r = cli(args)
+      expect(r.status, `${args.join(' ')}: ${r.stderr}`).toBe(0)
+      expect(mapSize(src), args.join(' ')).toBe(2 * 1024 * 1024)
+    }
+    expect(cli(['stat', '-e', src]).stdout).toMatch(/^mapSize 2097152$/m)
+    expect(cli(['put', '-e', src, '-S', '8', '--set', 'a=c']).status).toBe(0)
+    expect(mapSize(src)).toBe(8 * 1024 * 1024)
+  })
+
+  it('commands that read create no environment, and say in one line that there is none', async () => {
+    const empty = tempDir()
+    const missing = join(tempDir(), 'nothing')
+    const dest = join(tempDir(), 'copy')
+    for (const dir of [empty, missing]) {
+      for (const args of [['stat'], ['get', 'k'], ['dump'], ['readers'], ['warm'], ['watch', '--count', '1'], ['copy', dest], ['shell']]) {
+        const [name, ...rest] = args
+        const r = cli([name, '-e', dir, ...rest])
+        expect(r.status, args.join(' ')).toBe(1)
+        expect(r.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1)
+        expect(r.stderr).toMatch(`no environment at ${dir}`)
+      }
+    }
+    expect(readdirSync(empty)).toEqual([])
+    expect(existsSync(missing)).toBe(false)
+    expect(existsSync(dest)).toBe(false)
+  })
+
+  it("copy's progress bar ends at 100 %, compact or not", async () => {
+    const src = tempDir()
+    await sample(src)
+    await using env = open(src)
+    await env.openDb('bulk').putMany(Array.from({ length: 2000 }, (_, i): [Buffer, Buffer] => [Buffer.from(`k${i}`), Buffer.alloc(500, i)]))
+    for (const compact of [[], ['--compact']]) {
+      const dest = join(tempDir(), 'copy')
+      const r = spawnSync(process.execPath, [fileURLToPath(new URL('./fixtures/cli-on-tty.mjs', import.meta.url)), 'copy', '-e', src, dest, ...compact], { encoding: 'utf8' })
+      expect(r.status, r.stderr).toBe(0)
+      const shown = [...r.stderr.matchAll(/copy \S+ (\d+)%/g)].map((m) => Number(m[1]))
+      expect(shown.length).toBeGreaterThan(0)
+      expect(shown.at(-1)).toBe(100)
+    }
+  })
+
+  it('load -f of a missing file says the file is missing', () => {
+    const file = join(tempDir(), 'no.dump')
+    const dest = tempDir()
+    const r = cli(['load', '-e', dest, '-f', file])
+    expect(r.status).toBe(1)
+    expect(r.stderr.trim()).toBe(`lmdb-napi load: no file ${file} to load`)
+    expect(readdirSync(dest)).toEqual([])
+  })
+
+  it('copy into an existing copy says what exists and what to do', async () => {
+    const src = tempDir()
+    await sample(src)
+    const dest = join(tempDir(), 'copy')
+    expect(cli(['copy', '-e', src, dest]).status).toBe(0)
+    const r = cli(['copy', '-e', src, dest])
+    expect(r.status).toBe(1)
+    expect(r.stderr.trim()).toBe(`lmdb-napi copy: ${join(dest, 'data.mdb')} exists already: copy into a new or empty directory, or remove it first`)
   })
 })

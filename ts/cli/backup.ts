@@ -1,5 +1,5 @@
 /** `dump`, `load`, `copy` and `warm`: moving whole environments and databases. */
-import { createReadStream, mkdirSync, readFileSync, statSync } from 'node:fs'
+import { createReadStream, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { dbFlags, type Database } from '../database.js'
 import type { Environment } from '../environment.js'
@@ -18,7 +18,7 @@ async function chosen(env: Environment, options: Options): Promise<(string | nul
 }
 
 export async function dump(options: Options): Promise<void> {
-  await using env = openEnv(options)
+  await using env = await openEnv(options)
   const named = new Set(await env.databases())
   const info = env.info()
   const out = output(options.file)
@@ -42,16 +42,24 @@ export async function dump(options: Options): Promise<void> {
 }
 
 async function readInput(file: string | undefined): Promise<string> {
-  if (file !== undefined) return readFileSync(file, 'utf8')
+  if (file !== undefined) {
+    try {
+      return readFileSync(file, 'utf8')
+    } catch (error) {
+      const missing = (error as { code?: string }).code === 'ENOENT'
+      throw new CliError(missing ? `no file ${file} to load` : `cannot read ${file}: ${(error as Error).message}`)
+    }
+  }
   const chunks: Buffer[] = []
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
   return Buffer.concat(chunks).toString('utf8')
 }
 
 export async function load(options: Options): Promise<void> {
+  const input = await readInput(options.file)
   let sections: DumpSection[]
   try {
-    sections = parse(await readInput(options.file))
+    sections = parse(input)
   } catch (error) {
     throw new CliError(`malformed dump: ${(error as Error).message}`)
   }
@@ -59,7 +67,7 @@ export async function load(options: Options): Promise<void> {
     if (sections.length !== 1) throw new UsageError('-d takes a dump of one database')
     sections[0].name = options.db
   }
-  await using env = openEnv(options, { create: true, writable: true })
+  await using env = await openEnv(options, { create: true })
   const total = sections.reduce((n, s) => n + s.entries.length, 0)
   const bar = progress('load', total, 'entries', options.quiet)
   // one transaction: a load that fails part-way writes nothing
@@ -79,12 +87,15 @@ export async function load(options: Options): Promise<void> {
 export async function copy(options: Options): Promise<void> {
   const [dest] = options.positionals
   if (dest === undefined) throw new UsageError('copy needs a destination: copy DEST')
-  await using env = openEnv(options)
+  await using env = await openEnv(options)
   const single = !statSync(env.path).isDirectory()
   if (!single) mkdirSync(dest, { recursive: true })
   const source = single ? env.path : join(env.path, 'data.mdb')
   const target = single ? dest : join(dest, 'data.mdb')
-  const bar = progress('copy', statSync(source).size, 'bytes', options.quiet)
+  // LMDB would say only "File exists"
+  if (existsSync(target)) throw new CliError(`${target} exists already: copy into a new or empty directory, or remove it first`)
+  const total = statSync(source).size
+  const bar = progress('copy', total, 'bytes', options.quiet)
   const watch = setInterval(() => {
     try {
       bar.update(statSync(target).size)
@@ -94,6 +105,8 @@ export async function copy(options: Options): Promise<void> {
   }, 200)
   try {
     await env.copy(dest, { compact: options.compact })
+    // the copy is whole (a compact one is smaller than the source)
+    bar.update(total)
   } finally {
     clearInterval(watch)
     bar.stop()
@@ -101,7 +114,7 @@ export async function copy(options: Options): Promise<void> {
 }
 
 export async function warm(options: Options): Promise<void> {
-  await using env = openEnv(options)
+  await using env = await openEnv(options)
   const file = statSync(env.path).isDirectory() ? join(env.path, 'data.mdb') : env.path
   const bar = progress('warm', statSync(file).size, 'bytes', options.quiet)
   // reading the file through the page cache is what warms the map

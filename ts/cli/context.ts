@@ -1,5 +1,6 @@
 /** What every command gets: its options and the environment they name. */
-import { statSync } from 'node:fs'
+import { existsSync, statSync } from 'node:fs'
+import { join } from 'node:path'
 import { open, type Environment } from '../environment.js'
 
 /** A failure to report in one line (exit code 1), with no stack trace. */
@@ -35,19 +36,33 @@ export interface Options {
   positionals: string[]
 }
 
-/** Opens the environment of `-e`, which must exist unless `create`. */
-export function openEnv(options: Options, { create = false, writable = false } = {}): Environment {
+/**
+ * Opens the environment of `-e`, which must exist unless `create` (a command
+ * that only reads never makes one). Its map keeps the size the environment
+ * records unless `-S` gives one: the library's default would be written
+ * into the file by the first commit.
+ */
+export async function openEnv(options: Options, { create = false } = {}): Promise<Environment> {
   if (options.env === undefined) throw new UsageError('this command needs -e ENV')
-  let subdir = true
-  try {
-    subdir = statSync(options.env).isDirectory()
-  } catch {
-    if (!create) throw new CliError(`no environment at ${options.env}`)
+  const found = statSync(options.env, { throwIfNoEntry: false })
+  const subdir = found?.isDirectory() ?? true
+  if (!create && (found === undefined || (subdir && !existsSync(join(options.env, 'data.mdb'))))) {
+    throw new CliError(`no environment at ${options.env}${found ? ' (a directory without data.mdb)' : ''}`)
   }
-  return open(options.env, {
+  const env = open(options.env, {
     subdir,
     create,
-    readonly: options.readonly && !writable,
+    readonly: options.readonly,
     mapSize: options.mapSize === undefined ? undefined : options.mapSize * 1024 * 1024,
   })
+  // 0: the size the file records (LMDB's mdb_env_set_mapsize(0))
+  if (options.mapSize === undefined) {
+    try {
+      await env.setMapSize(0)
+    } catch (error) {
+      await env.close()
+      throw error
+    }
+  }
+  return env
 }

@@ -23,7 +23,7 @@ export async function edit(options: Options): Promise<void> {
       throw new CliError(`cannot read ${path}: ${(error as Error).message}`)
     }
   })
-  await using env = openEnv(options, { writable: true })
+  await using env = await openEnv(options)
   const db = env.openDb(options.db ?? null, { keyCoder: 'string' })
   const existing: string[] = []
   await env.transaction(async (txn) => {
@@ -38,7 +38,7 @@ export async function edit(options: Options): Promise<void> {
 export async function drop(options: Options): Promise<void> {
   const [name] = options.positionals
   if (name === undefined) throw new UsageError('drop needs a database: drop DB')
-  await using env = openEnv(options, { writable: true })
+  await using env = await openEnv(options)
   if (!(await env.databases()).includes(name)) throw new CliError(`no database '${name}' in ${env.path}`)
   await env.openDb(name, { create: false }).drop({ delete: options.delete })
 }

@@ -15,7 +15,7 @@ function statLines(stat: EnvStat): string[] {
 }
 
 export async function stat(options: Options): Promise<void> {
-  await using env = openEnv(options)
+  await using env = await openEnv(options)
   const names = await env.databases()
   if (options.db !== undefined) {
     if (!names.includes(options.db)) throw new CliError(`no database '${options.db}' in ${env.path}`)
@@ -46,7 +46,7 @@ function show(bytes: Buffer): string {
 
 export async function get(options: Options): Promise<void> {
   if (options.positionals.length === 0) throw new UsageError('get needs at least one KEY')
-  await using env = openEnv(options)
+  await using env = await openEnv(options)
   const db = env.openDb(options.db ?? null, { create: false, keyCoder: 'string' })
   const values = await db.getMany(options.positionals)
   let missing = 0
@@ -59,7 +59,7 @@ export async function get(options: Options): Promise<void> {
 }
 
 export async function readers(options: Options): Promise<void> {
-  await using env = openEnv(options)
+  await using env = await openEnv(options)
   if (options.clean) console.log(`cleared ${env.readerCheck()} stale reader slot(s)`)
   process.stdout.write(env.readers())
 }
@@ -81,7 +81,7 @@ function row(env: Environment): Record<string, number | string> {
 
 export async function watch(options: Options): Promise<void> {
   if (!(options.interval > 0)) throw new UsageError('--interval takes a number of seconds above 0')
-  await using env = openEnv(options)
+  await using env = await openEnv(options)
   let shown = 0
   let stop = false
   const onSignal = () => (stop = true)

@@ -16,8 +16,8 @@ import { shell } from './shell.js'
 const COMMON = `Common options:
   -e, --env ENV         the environment (directory, or file without subdir)
   -d, --db DB           a named database (default: the main one)
-  -r, --read-only       open read-only
-  -S, --map-size MB     map size in MiB
+  -r, --read-only       open read-only (commands that write refuse it)
+  -S, --map-size MB     map size in MiB (default: the size the environment records)
   -q, --quiet           no progress bar
   -h, --help            this help`
 
@@ -25,6 +25,8 @@ interface Command {
   run(options: Options): Promise<void>
   usage: string
   help: string
+  /** It writes, so `-r` cannot go with it. */
+  writes?: true
 }
 
 const COMMANDS: Record<string, Command> = {
@@ -36,14 +38,16 @@ const COMMANDS: Record<string, Command> = {
   },
   load: {
     run: load,
+    writes: true,
     usage: 'load -e ENV [-d DB] [-f FILE]',
     help: 'Loads an mdb_dump text dump from stdin or -f FILE, in one transaction: a malformed dump writes nothing.\n  -d DB loads a one-database dump into DB.',
   },
   copy: { run: copy, usage: 'copy -e ENV DEST [--compact]', help: 'A consistent copy into DEST (created if missing).\n  --compact     leave out free pages' },
-  drop: { run: drop, usage: 'drop -e ENV DB [--delete]', help: 'Empties the named database DB.\n  --delete      remove the database itself too' },
+  drop: { run: drop, writes: true, usage: 'drop -e ENV DB [--delete]', help: 'Empties the named database DB.\n  --delete      remove the database itself too' },
   get: { run: get, usage: 'get -e ENV [-d DB] KEY...', help: 'Prints the values of the keys (UTF-8 text, else 0x hex); exit 1 if any is missing.' },
   put: {
     run: edit,
+    writes: true,
     usage: 'put -e ENV [-d DB] [--set K=V]... [--set-file K=PATH]... [--add K=V]... [--delete K]...',
     help: 'Changes keys in one transaction (alias: edit).\n  --set K=V        store V\n  --set-file K=P   store the bytes of file P\n  --add K=V        store V unless K exists (exit 1 if it did)\n  --delete K       delete K',
   },
@@ -57,6 +61,7 @@ const COMMANDS: Record<string, Command> = {
   shell: { run: shell, usage: 'shell -e ENV', help: 'A Node REPL with `env` open.' },
   'import-lmdb-js': {
     run: importLmdbJs,
+    writes: true,
     usage: 'import-lmdb-js SOURCE -e DEST [-d DB] [--keys CODER] [--values CODER] [--lmdb-js-options JSON] [--structures-key NAME]',
     help: [
       'Copies an lmdb-js environment SOURCE into the lmdb-napi environment DEST (created if missing): the main',
@@ -165,6 +170,11 @@ export async function main(argv: string[]): Promise<number> {
     if (options.help) {
       console.log(`Usage: lmdb-napi ${command.usage}\n\n${command.help}\n\n${COMMON}`)
       return 0
+    }
+    if (options.readonly && command.writes) {
+      // refused before anything is opened or read from stdin
+      console.error(`lmdb-napi ${name}: ${name} writes, and -r (--read-only) forbids writing`)
+      return 2
     }
     await command.run(options)
     return 0
