@@ -296,8 +296,22 @@ describe('the command line changes only what it is asked to', () => {
       expect(mapSize(src), args.join(' ')).toBe(2 * 1024 * 1024)
     }
     expect(cli(['stat', '-e', src]).stdout).toMatch(/^mapSize 2097152$/m)
-    expect(cli(['put', '-e', src, '-S', '8', '--set', 'a=c']).status).toBe(0)
+    // a load too big for the map says how to give it room, and writes nothing
+    const bigDump = join(tempDir(), 'big.dump')
+    {
+      await using env = open(tempDir())
+      const db = env.openDb('big')
+      await db.putMany(Array.from({ length: 3000 }, (_, i): [Buffer, Buffer] => [Buffer.from(`k${i}`), Buffer.alloc(1000, i)]))
+      expect(cli(['dump', '-e', env.path, '-d', 'big', '-f', bigDump]).status).toBe(0)
+    }
+    const full = cli(['load', '-e', src, '-d', 'big', '-f', bigDump])
+    expect(full.status).toBe(1)
+    expect(full.stderr.trim().split('\n')).toHaveLength(1)
+    expect(full.stderr).toMatch(/the map is full: give a larger size in MiB with -S/)
+    expect(mapSize(src)).toBe(2 * 1024 * 1024)
+    expect(cli(['load', '-e', src, '-d', 'big', '-f', bigDump, '-S', '8']).status).toBe(0)
     expect(mapSize(src)).toBe(8 * 1024 * 1024)
+    expect(cli(['get', '-e', src, '-d', 'big', 'k2999']).status).toBe(0)
   })
 
   it('commands that read create no environment, and say in one line that there is none', async () => {

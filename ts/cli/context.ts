@@ -39,8 +39,8 @@ export interface Options {
 /**
  * Opens the environment of `-e`, which must exist unless `create` (a command
  * that only reads never makes one). Its map keeps the size the environment
- * records unless `-S` gives one: the library's default would be written
- * into the file by the first commit.
+ * records unless `-S` gives one (the library's default would be written
+ * into the file by the first commit), and does not grow by itself.
  */
 export async function openEnv(options: Options, { create = false } = {}): Promise<Environment> {
   if (options.env === undefined) throw new UsageError('this command needs -e ENV')
@@ -54,6 +54,8 @@ export async function openEnv(options: Options, { create = false } = {}): Promis
     create,
     readonly: options.readonly,
     mapSize: options.mapSize === undefined ? undefined : options.mapSize * 1024 * 1024,
+    // the size changes only when -S says so
+    autoGrow: false,
   })
   // 0: the size the file records (LMDB's mdb_env_set_mapsize(0))
   if (options.mapSize === undefined) {

@@ -5,7 +5,7 @@
  * stderr and an exit code: 0 done, 1 failed, 2 a command line it cannot take.
  */
 import { parseArgs } from 'node:util'
-import { LmdbError } from '../errors.js'
+import { LmdbError, MapFullError } from '../errors.js'
 import { copy, dump, load, warm } from './backup.js'
 import { CliError, UsageError, type Options } from './context.js'
 import { drop, edit } from './edit.js'
@@ -181,7 +181,9 @@ export async function main(argv: string[]): Promise<number> {
   } catch (error) {
     const usage = error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
     const known = usage || error instanceof CliError || error instanceof LmdbError || error instanceof Error
-    console.error(`lmdb-napi ${name}: ${known ? (error as Error).message : String(error)}`)
+    // the map keeps its recorded size unless -S asks for another
+    const hint = error instanceof MapFullError ? ' (the map is full: give a larger size in MiB with -S)' : ''
+    console.error(`lmdb-napi ${name}: ${known ? (error as Error).message : String(error)}${hint}`)
     if (usage) console.error(`usage: lmdb-napi ${command.usage}`)
     return usage ? 2 : 1
   }
