@@ -9,6 +9,7 @@ import type { Input } from './coders/index.js'
 import { BatchBuilder, Op } from './batch.js'
 import { codec, putFlags, type Database, type DbCodec } from './database.js'
 import { ClosedError, CoderError, transformNativeError } from './errors.js'
+import { checkOptions } from './options.js'
 import type { PutOptions } from './types.js'
 import type { UnitResult } from './write-queue.js'
 
@@ -285,7 +286,7 @@ export class Cursor<K, V> {
    */
   async delete(options?: { dupData?: boolean }): Promise<boolean> {
     this.#writer()
-    const batch = this.#at.delete(options?.dupData === true)
+    const batch = this.#at.delete(checkOptions('delete()', options, DELETE_OPTIONS).dupData === true)
     if (!batch) return false
     const [deleted, stand] = await this.#exec(() => batch)
     this.#at.land(stand)
@@ -431,7 +432,7 @@ export class CursorSync<K, V> {
 
   /** Deletes the current entry (with `dupData: true`, every value of its key) and stands on the one after; whether anything was deleted. */
   delete(options?: { dupData?: boolean }): boolean {
-    const batch = this.#at.delete(options?.dupData === true)
+    const batch = this.#at.delete(checkOptions('delete()', options, DELETE_OPTIONS).dupData === true)
     if (!batch) return false
     const [deleted, stand] = this.#exec(batch)
     this.#at.land(stand)
@@ -464,3 +465,6 @@ export class CursorSync<K, V> {
     return this.#at.unwrap(this.#run(batch))
   }
 }
+
+/** Options of a cursor's `delete()`. */
+const DELETE_OPTIONS = { dupData: 'boolean' } as const

@@ -5,7 +5,8 @@ import { IdentityCoder } from './coders/identity.js'
 import { BadValsizeError, ClosedError, CoderError, ReadonlyError, transformNativeError } from './errors.js'
 import type { Environment } from './environment.js'
 import type { DbRef, NativeEnv, NativeRange, NativeRangeOptions } from './native.js'
-import { nativeRange, pair, type EntryDecoder, type RangeIterable, type RangeOptions } from './range.js'
+import { checkOptions, type Rule } from './options.js'
+import { checkRangeOptions, nativeRange, pair, type EntryDecoder, type RangeIterable, type RangeOptions } from './range.js'
 import type { ReadAnswer, ReadQueue } from './read-queue.js'
 import type { SyncReads } from './sync-reads.js'
 import type { DbOptions, DbStat, PutOptions } from './types.js'
@@ -268,13 +269,8 @@ export class Database<K = Buffer, V = Buffer> {
   }
 
   #rangeOptions(options: RangeOptions<K>, wire: Wire<V>, shape: string): NativeRangeOptions {
-    if (options === null || typeof options !== 'object') throw new TypeError('range options are an object')
+    checkRangeOptions(options)
     const bound = (k: Input<K> | undefined) => (k === undefined ? undefined : Buffer.from(this.#key(k)))
-    const count = (n: number | undefined, what: string) => {
-      if (n === undefined) return undefined
-      if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`${what} is a count: ${n}`)
-      return n
-    }
     return {
       gt: bound(options.gt),
       gte: bound(options.gte),
@@ -282,8 +278,8 @@ export class Database<K = Buffer, V = Buffer> {
       lte: bound(options.lte),
       prefix: options.prefix === undefined ? undefined : Buffer.from(this.#serialize(this.keyCoder, options.prefix as K)),
       reverse: options.reverse === true,
-      limit: count(options.limit, 'limit'),
-      offset: count(options.offset, 'offset'),
+      limit: options.limit,
+      offset: options.offset,
       keys: shape !== 'values',
       values: shape !== 'keys',
       codec: wire.codec,
@@ -397,7 +393,7 @@ export class Database<K = Buffer, V = Buffer> {
    */
   async drop(options?: { delete?: boolean }): Promise<void> {
     this.#writable()
-    const flags = options?.delete ? OpFlag.DeleteDb : 0
+    const flags = dropFlags(options)
     await this.#link.writes.unit((b, unit) => b.push(Op.Drop, flags, unit, this.#ref, EMPTY))
   }
 
@@ -545,8 +541,12 @@ export function iterable<T>(value: Iterable<T>): Iterable<T> {
   return value
 }
 
+const PUT_OPTIONS: { readonly [K in keyof PutOptions]-?: Rule } = { noOverwrite: 'boolean', append: 'boolean', noDupData: 'boolean' }
+
+/** The wire flags of checked put options (of `put`, `putMany`, cursors' `put`). */
 export function putFlags(options: PutOptions | undefined): number {
-  if (!options) return 0
+  if (options === undefined) return 0 // the hot path
+  checkOptions('put()', options, PUT_OPTIONS)
   return (
     (options.noOverwrite ? OpFlag.NoOverwrite : 0) |
     (options.append ? OpFlag.Append : 0) |
@@ -557,4 +557,9 @@ export function putFlags(options: PutOptions | undefined): number {
 /** A unit of one operation answers `true`/`false`; of several, a count. */
 export function count(result: UnitResult): number {
   return typeof result === 'boolean' ? Number(result) : (result as number)
+}
+
+/** The wire flags of checked `drop()` options. */
+export function dropFlags(options: { delete?: boolean } | undefined): number {
+  return checkOptions('drop()', options, { delete: 'boolean' }).delete ? OpFlag.DeleteDb : 0
 }

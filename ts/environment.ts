@@ -7,8 +7,9 @@ import type { Coder } from './coder.js'
 import { resolveCoder, type CoderName, type CoderNameFor, type CoderType, type IdentityCoder } from './coders/index.js'
 import { codec, Database, iterable, type EnvLink } from './database.js'
 import { Op } from './batch.js'
-import { BadTxnError, ClosedError, ReadonlyError, transformNativeError } from './errors.js'
+import { BadTxnError, ClosedError, InvalidParameterError, ReadonlyError, transformNativeError } from './errors.js'
 import { NativeEnv } from './native.js'
+import { checkOptions, checkValue, MAX_DBS, MAX_MAP_SIZE, MAX_READERS, type Rule } from './options.js'
 import { ReadQueue } from './read-queue.js'
 import { Snapshot } from './snapshot.js'
 import { SyncReads } from './sync-reads.js'
@@ -24,10 +25,14 @@ export type BatchOp =
 /** Async transactions open on this thread, by environment path (see `transactionSync`). */
 const openAsync = new Map<string, number>()
 
-const OPTION_NAMES = [
-  'mapSize', 'autoGrow', 'maxMapSize', 'subdir', 'readonly', 'metasync', 'sync', 'mapAsync', 'mode',
-  'create', 'readahead', 'writemap', 'meminit', 'maxReaders', 'maxDbs', 'lock',
-] as const satisfies readonly (keyof EnvOptions)[]
+const MAP_SIZE = { min: 1, max: MAX_MAP_SIZE }
+
+const OPTIONS: { readonly [K in keyof EnvOptions]-?: Rule } = {
+  mapSize: MAP_SIZE, autoGrow: 'boolean', maxMapSize: MAP_SIZE, subdir: 'boolean', readonly: 'boolean',
+  metasync: 'boolean', sync: 'boolean', mapAsync: 'boolean', mode: { min: 0, max: 0o7777 }, create: 'boolean',
+  readahead: 'boolean', writemap: 'boolean', meminit: 'boolean', maxReaders: { min: 1, max: MAX_READERS },
+  maxDbs: { min: 0, max: MAX_DBS }, lock: 'boolean',
+}
 
 /**
  * Opens the LMDB environment at `path` (a directory, unless `subdir: false`).
@@ -57,9 +62,12 @@ export class Environment {
   /** @internal Use {@link open}. */
   constructor(path: string, options: EnvOptions) {
     if (typeof path !== 'string' || path === '') throw new TypeError('open() needs a path')
-    rejectUnknown(options, OPTION_NAMES, 'open()')
+    checkOptions('open()', options, OPTIONS)
+    if (options.mapSize !== undefined && options.maxMapSize !== undefined && options.mapSize > options.maxMapSize) {
+      throw new RangeError(`open(): mapSize (${options.mapSize}) is above maxMapSize (${options.maxMapSize})`)
+    }
     const given: Partial<EnvOptions> = {}
-    for (const name of OPTION_NAMES) {
+    for (const name of Object.keys(OPTIONS) as (keyof EnvOptions)[]) {
       if (options[name] !== undefined) (given as Record<string, unknown>)[name] = options[name]
     }
     const native = call(() => NativeEnv.open(path, given))
@@ -97,6 +105,7 @@ export class Environment {
 
   /** The environment's canonical path. */
   get path(): string {
+    this.#open()
     return this.#native.path
   }
 
@@ -127,7 +136,7 @@ export class Environment {
   openDb(name?: string | null, options: DbOptions = {}): Database<unknown, unknown> {
     this.#open()
     if (name !== undefined && name !== null && typeof name !== 'string') throw new TypeError('a database name is a string')
-    rejectUnknown(options, DB_OPTION_NAMES, 'openDb()')
+    checkOptions('openDb()', options, DB_OPTIONS)
     const keyCoder = resolveCoder(options.keyCoder)
     const valueCoder = resolveCoder(options.valueCoder)
     const flags = {
@@ -199,7 +208,11 @@ export class Environment {
   /** Resizes the memory map (LMDB keeps it at least as large as the data). */
   async setMapSize(bytes: number): Promise<void> {
     this.#open()
-    if (!Number.isSafeInteger(bytes) || bytes < 0) throw new RangeError('setMapSize() needs a byte count')
+    checkValue('setMapSize()', 'bytes', bytes, { min: 0, max: MAX_MAP_SIZE })
+    // Decided here, not by a race with the writer beginning the transaction.
+    if (openAsync.has(this.#native.path)) {
+      throw new InvalidParameterError('setMapSize() cannot resize the map while a write transaction is open')
+    }
     await callAsync(() => this.#native.setMapSize(bytes))
   }
 
@@ -207,6 +220,7 @@ export class Environment {
   async copy(dest: string, options: CopyOptions = {}): Promise<void> {
     this.#open()
     if (typeof dest !== 'string') throw new TypeError('copy() needs a destination path')
+    checkOptions('copy()', options, COPY_OPTIONS)
     await callAsync(() => this.#native.copy(dest, options.compact ?? false))
   }
 
@@ -214,6 +228,7 @@ export class Environment {
   async copyToFd(fd: number, options: CopyOptions = {}): Promise<void> {
     this.#open()
     if (!Number.isInteger(fd) || fd < 0) throw new TypeError('copyToFd() needs a file descriptor')
+    checkOptions('copyToFd()', options, COPY_OPTIONS)
     if (process.platform === 'win32') return this.#copyToFdThroughFile(fd, options)
     await callAsync(() => this.#native.copyToFd(fd, options.compact ?? false))
   }
@@ -237,6 +252,7 @@ export class Environment {
   /** Flushes buffers to disk; `force` flushes even with `sync: false`. */
   async sync(force = false): Promise<void> {
     this.#open()
+    checkValue('sync()', 'force', force, 'boolean')
     await callAsync(() => this.#native.sync(force))
   }
 
@@ -403,16 +419,12 @@ export class Environment {
   }
 }
 
-const DB_OPTION_NAMES = [
-  'keyCoder', 'valueCoder', 'create', 'dupSort', 'dupFixed', 'integerKey', 'integerDup', 'reverseKey', 'reverseDup',
-] as const satisfies readonly (keyof DbOptions)[]
-
-/** As py-lmdb does with keyword arguments: a misspelt option is an error, not a default. */
-function rejectUnknown(options: object, names: readonly string[], where: string): void {
-  if (options === null || typeof options !== 'object') throw new TypeError(`${where} options are an object`)
-  const unknown = Object.keys(options).filter((name) => !names.includes(name))
-  if (unknown.length > 0) throw new TypeError(`unknown ${where} option${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}`)
+const DB_OPTIONS: { readonly [K in keyof DbOptions]-?: Rule } = {
+  keyCoder: 'any', valueCoder: 'any', create: 'boolean', dupSort: 'boolean', dupFixed: 'boolean',
+  integerKey: 'boolean', integerDup: 'boolean', reverseKey: 'boolean', reverseDup: 'boolean',
 }
+
+const COPY_OPTIONS: { readonly [K in keyof CopyOptions]-?: Rule } = { compact: 'boolean' }
 
 /** Runs a sync native call, turning its failure into the public error. */
 function call<T>(fn: () => T): T {

@@ -7,6 +7,7 @@
 import { transformNativeError } from './errors.js'
 import type { Input } from './coders/index.js'
 import type { NativeChunk, NativeRange } from './native.js'
+import { checkOptions, COUNT, type Rule } from './options.js'
 import { view } from './view.js'
 
 /** Bounds and shape of a range. Bounds hold in key order whatever the direction. */
@@ -27,6 +28,15 @@ export interface RangeOptions<K> {
   limit?: number
   /** Skip this many entries first. */
   offset?: number
+}
+
+const RANGE_OPTIONS: { readonly [K in keyof RangeOptions<unknown>]-?: Rule } = {
+  gt: 'any', gte: 'any', lt: 'any', lte: 'any', prefix: 'any', reverse: 'boolean', limit: COUNT, offset: COUNT,
+}
+
+/** Checks range options (the bounds are checked by the key coder). */
+export function checkRangeOptions<K>(options: RangeOptions<K>): RangeOptions<K> {
+  return checkOptions('range()', options, RANGE_OPTIONS)
 }
 
 const FIRST_CHUNK = 64
@@ -200,7 +210,13 @@ class RangeIterator<T> implements AsyncIterator<T> {
 
   async #fetch(): Promise<void> {
     if (this.#native === undefined) {
-      const { native, decode } = this.#start()
+      let started
+      try {
+        started = this.#start()
+      } catch (error) {
+        throw transformNativeError(error)
+      }
+      const { native, decode } = started
       this.#native = native
       this.#decode = decode
     }

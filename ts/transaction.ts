@@ -6,11 +6,11 @@
  */
 import { answer } from './awake.js'
 import type { Input } from './coders/index.js'
-import { BatchBuilder, Op, OpFlag } from './batch.js'
-import { codec, count, iterable, putFlags, type Database } from './database.js'
+import { BatchBuilder, Op } from './batch.js'
+import { codec, count, dropFlags, iterable, putFlags, type Database } from './database.js'
 import { BadTxnError, ClosedError, transformNativeError } from './errors.js'
 import { Cursor, CursorSync, rawKey, seekRangeRaw, stepMany } from './cursor.js'
-import { RangeIterable, type RangeOptions } from './range.js'
+import { checkRangeOptions, RangeIterable, type RangeOptions } from './range.js'
 import type { NativeExclusive, NativeTxn } from './native.js'
 import type { PutOptions } from './types.js'
 import type { UnitResult } from './write-queue.js'
@@ -129,7 +129,7 @@ const steps = {
   drop<K, V>(db: Database<K, V>, options?: { delete?: boolean }): Step<void> {
     const c = db[codec]()
     c.writable()
-    const flags = options?.delete ? OpFlag.DeleteDb : 0
+    const flags = dropFlags(options)
     return { build: (b) => b.push(Op.Drop, flags, 0, c.ref, EMPTY), read: ([r]) => void unwrap(r) }
   },
 }
@@ -398,6 +398,7 @@ export class TransactionSync {
 
 /** A range walked with a cursor inside a write transaction, fetched in chunks. */
 async function* walk<K, V>(cursor: Cursor<K, V>, db: Database<K, V>, options: RangeOptions<K>): AsyncGenerator<[K, V]> {
+  checkRangeOptions(options)
   const c = db[codec]()
   const enc = (k: Input<K> | undefined) => (k === undefined ? undefined : Buffer.from(c.key(k)))
   const prefix = options.prefix === undefined ? undefined : Buffer.from(db.keyCoder.serialize(options.prefix as K))

@@ -46,6 +46,9 @@ pub(crate) struct Shared {
     pub(crate) options: EnvOptions,
     /// `true` while the environment is open; see the module doc.
     gate: RwLock<bool>,
+    /// Set when LMDB failed to map a new size: it unmaps the old map first,
+    /// so nothing may touch the map again (every use fails with MDB_PANIC).
+    unmapped: AtomicBool,
     pool: Mutex<Vec<RawTxn>>,
     pub(crate) dbis: Dbis,
     writer: Mutex<Option<Writer>>,
@@ -68,9 +71,11 @@ impl Shared {
         };
         let path = CString::new(key.as_os_str().as_encoded_bytes())
             .map_err(|_| close_on_error(Error::Invalid("path contains a NUL byte".into())))?;
+        // a default map size above the cap takes the cap
+        let map_size = options.map_size.min(options.max_map_size.unwrap_or(usize::MAX));
         // SAFETY: the environment is created and not yet open, as these setters require.
         unsafe {
-            Error::check(ffi::mdb_env_set_mapsize(env, options.map_size))
+            Error::check(ffi::mdb_env_set_mapsize(env, map_size))
                 .and_then(|_| Error::check(ffi::mdb_env_set_maxreaders(env, options.max_readers)))
                 .and_then(|_| Error::check(ffi::mdb_env_set_maxdbs(env, options.max_dbs)))
                 .and_then(|_| {
@@ -90,6 +95,7 @@ impl Shared {
             raw,
             options: options.clone(),
             gate: RwLock::new(true),
+            unmapped: AtomicBool::new(false),
             pool: Mutex::new(Vec::new()),
             dbis: Dbis::new(options.max_dbs),
             writer: Mutex::new(None),
@@ -130,10 +136,12 @@ impl Shared {
     /// Holds the gate open for one use of the map.
     pub(crate) fn enter(&self) -> Result<RwLockReadGuard<'_, bool>> {
         let gate = self.gate.read();
-        if *gate {
-            Ok(gate)
-        } else {
+        if !*gate {
             Err(Error::Closed("environment"))
+        } else if self.unmapped.load(Ordering::Acquire) {
+            Err(Error::Lmdb(ffi::MDB_PANIC))
+        } else {
+            Ok(gate)
         }
     }
 
@@ -187,14 +195,75 @@ impl Shared {
     }
 
     /// Sets the map size with every other use of the map shut out.
+    ///
+    /// LMDB unmaps the old map before it maps the new size, and has no way
+    /// back when that fails; so a size that cannot be mapped is refused
+    /// first (ENOMEM, or the file's growth error with `writemap`), and should
+    /// LMDB fail all the same, the environment is marked unusable.
     pub(crate) fn resize(&self, bytes: usize) -> Result<()> {
         let gate = self.gate.write();
         if !*gate {
             return Err(Error::Closed("environment"));
         }
+        if self.unmapped.load(Ordering::Acquire) {
+            return Err(Error::Lmdb(ffi::MDB_PANIC));
+        }
+        if bytes > 0 {
+            self.check_mappable(bytes)?;
+        }
         // SAFETY: the gate is held for writing, so no transaction of this
         // process is using the map (pooled ones are reset, holding no pages).
-        Error::check(unsafe { ffi::mdb_env_set_mapsize(self.raw(), bytes) })
+        let rc = unsafe { ffi::mdb_env_set_mapsize(self.raw(), bytes) };
+        // EINVAL (a write transaction is open) comes before the old map goes
+        if rc != ffi::MDB_SUCCESS && rc != libc::EINVAL {
+            self.unmapped.store(true, Ordering::Release);
+        }
+        Error::check(rc)
+    }
+
+    /// Whether a map of `bytes` can be made now: address space for it and,
+    /// with `writemap` (where LMDB grows the file to the map's size), a file
+    /// that can grow so far. Sizes below the data's LMDB rounds up, and the
+    /// data is mapped already.
+    #[cfg(unix)]
+    fn check_mappable(&self, bytes: usize) -> Result<()> {
+        // SAFETY: an anonymous, inaccessible, unreserved mapping, unmapped at once.
+        unsafe {
+            let probe = libc::mmap(
+                ptr::null_mut(),
+                bytes,
+                libc::PROT_NONE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+                -1,
+                0,
+            );
+            if probe == libc::MAP_FAILED {
+                return Err(Error::Io(std::io::Error::last_os_error()));
+            }
+            libc::munmap(probe, bytes);
+        }
+        if self.options.writemap {
+            let mut fd = 0;
+            // SAFETY: the environment is open; `fd` is its data file.
+            Error::check(unsafe { ffi::mdb_env_get_fd(self.raw(), &mut fd) })?;
+            // SAFETY: fstat fills `stat`; growing the file is what LMDB would do next.
+            unsafe {
+                let mut stat: libc::stat = std::mem::zeroed();
+                if libc::fstat(fd, &mut stat) != 0 {
+                    return Err(Error::Io(std::io::Error::last_os_error()));
+                }
+                let wanted = libc::off_t::try_from(bytes).map_err(|_| Error::Lmdb(libc::EFBIG))?;
+                if wanted > stat.st_size && libc::ftruncate(fd, wanted) != 0 {
+                    return Err(Error::Io(std::io::Error::last_os_error()));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    #[cfg(not(unix))]
+    fn check_mappable(&self, _bytes: usize) -> Result<()> {
+        Ok(())
     }
 
     pub(crate) fn map_size(&self) -> Result<usize> {
@@ -360,6 +429,7 @@ pub struct Env(Arc<Handle>);
 impl Env {
     /// Opens (or joins, if this process has it open) the environment at `path`.
     pub fn open(path: impl AsRef<Path>, options: &EnvOptions) -> Result<Env> {
+        options.check()?;
         let key = prepare_path(path.as_ref(), options)?;
         let shared = registry::acquire(key, options)?;
         Ok(Env(Arc::new(Handle {
@@ -500,8 +570,12 @@ impl Env {
 }
 
 impl Busy {
-    /// Sets the map size (LMDB rounds it up to what the data needs).
+    /// Sets the map size (LMDB rounds it up to what the data needs), at
+    /// most `max_map_size`.
     pub fn set_map_size(&self, bytes: usize) -> Result<()> {
+        if let Some(max) = self.shared().options.max_map_size.filter(|&max| bytes > max) {
+            return Err(Error::Invalid(format!("{bytes} bytes is above maxMapSize ({max})")));
+        }
         self.shared().resize(bytes)
     }
 

@@ -163,6 +163,7 @@ pub fn code_name(rc: i32) -> &'static str {
         libc::EROFS => "EROFS",
         libc::ENOTDIR => "ENOTDIR",
         libc::EPERM => "EPERM",
+        libc::EFBIG => "EFBIG",
         _ => "UNKNOWN",
     }
 }

@@ -2,6 +2,16 @@
 
 use lmdb_master_sys as ffi;
 
+use crate::error::{Error, Result};
+
+/// The largest map: the 128 TiB user address space of 64-bit systems.
+pub const MAX_MAP_SIZE: u64 = 1 << 47;
+/// The most reader slots: LMDB makes the lock file 64 bytes a slot.
+pub const MAX_READERS: u32 = 1 << 20;
+/// The most named databases: LMDB keeps per-database state for every slot
+/// in every write transaction (and adds its own two to the count).
+pub const MAX_DBS: u32 = 1 << 16;
+
 /// How to open an environment. Defaults follow py-lmdb, with `auto_grow` on.
 #[derive(Debug, Clone)]
 pub struct EnvOptions {
@@ -63,6 +73,25 @@ impl Default for EnvOptions {
 }
 
 impl EnvOptions {
+    /// Refuses numbers LMDB would misuse (an overflowing database count
+    /// corrupts its heap; a huge reader count makes a huge lock file).
+    pub(crate) fn check(&self) -> Result<()> {
+        let sizes = [Some(self.map_size), self.max_map_size];
+        if sizes.into_iter().flatten().any(|size| size == 0 || size as u64 > MAX_MAP_SIZE) {
+            return Err(Error::Invalid(format!("a map size is from 1 byte to {MAX_MAP_SIZE}")));
+        }
+        if self.max_readers == 0 || self.max_readers > MAX_READERS {
+            return Err(Error::Invalid(format!("maxReaders is from 1 to {MAX_READERS}")));
+        }
+        if self.max_dbs > MAX_DBS {
+            return Err(Error::Invalid(format!("maxDbs is at most {MAX_DBS}")));
+        }
+        if self.mode > 0o7777 {
+            return Err(Error::Invalid(format!("mode {:o} is not a file mode", self.mode)));
+        }
+        Ok(())
+    }
+
     /// LMDB flags for `mdb_env_open`. MDB_NOTLS is always set: read
     /// transactions move between pool threads, so they cannot live in TLS.
     pub(crate) fn env_flags(&self) -> u32 {
@@ -181,6 +210,22 @@ mod tests {
         assert_eq!(EnvOptions::default().env_flags(), ffi::MDB_NOTLS);
         let flags = EnvFlags::from_bits(EnvOptions::default().env_flags());
         assert!(flags.subdir && flags.sync && flags.metasync && flags.lock && !flags.readonly);
+    }
+
+    #[test]
+    fn numbers_lmdb_would_misuse_are_refused() {
+        assert!(EnvOptions::default().check().is_ok());
+        for bad in [
+            EnvOptions { max_dbs: u32::MAX, ..Default::default() },
+            EnvOptions { max_dbs: MAX_DBS + 1, ..Default::default() },
+            EnvOptions { max_readers: 0, ..Default::default() },
+            EnvOptions { max_readers: u32::MAX - 4, ..Default::default() },
+            EnvOptions { map_size: 0, ..Default::default() },
+            EnvOptions { max_map_size: Some(1 << 50), ..Default::default() },
+            EnvOptions { mode: 0o10000, ..Default::default() },
+        ] {
+            assert!(matches!(bad.check(), Err(Error::Invalid(_))), "{bad:?}");
+        }
     }
 
     #[test]

@@ -923,3 +923,39 @@ fn a_handle_from_another_environment_fails_instead_of_reaching_lmdb() {
         assert!(matches!(write(&b, put(db, b"k", b"v")).unwrap()[0], Err(Error::BadDbi)));
     }
 }
+
+#[test]
+fn a_map_size_that_cannot_be_mapped_is_refused_and_the_old_map_stays() {
+    let (_dir, env, db) = main_db();
+    write(&env, put(db, b"k", b"v")).unwrap();
+    let before = env.info().unwrap().map_size;
+    // 1 PiB: more than any 64-bit address space
+    let e = env.busy().unwrap().set_map_size(1 << 50).unwrap_err();
+    assert_eq!(e.code(), "ENOMEM", "{e}");
+    assert_eq!(env.info().unwrap().map_size, before);
+    assert_eq!(get(&env, db, b"k").as_deref(), Some(&b"v"[..]));
+    write(&env, put(db, b"k2", b"v2")).unwrap();
+    env.busy().unwrap().set_map_size(before * 2).unwrap();
+    assert_eq!(get(&env, db, b"k2").as_deref(), Some(&b"v2"[..]));
+}
+
+#[test]
+fn numbers_lmdb_would_misuse_are_refused_before_anything_is_made() {
+    let dir = temp();
+    let path = dir.path().join("env");
+    let bad = EnvOptions { max_dbs: u32::MAX, ..Default::default() };
+    assert!(matches!(Env::open(&path, &bad), Err(Error::Invalid(_))));
+    assert!(!path.exists());
+}
+
+#[test]
+fn max_map_size_caps_the_default_map_and_set_map_size() {
+    let dir = temp();
+    let options = EnvOptions { max_map_size: Some(4 << 20), ..Default::default() };
+    let env = Env::open(dir.path(), &options).unwrap();
+    assert_eq!(env.info().unwrap().map_size, 4 << 20);
+    let e = env.busy().unwrap().set_map_size(8 << 20).unwrap_err();
+    assert!(matches!(e, Error::Invalid(_)), "{e}");
+    env.busy().unwrap().set_map_size(2 << 20).unwrap();
+    assert_eq!(env.info().unwrap().map_size, 2 << 20);
+}
