@@ -24,6 +24,8 @@ export type BatchOp =
 
 /** Async transactions open on this thread, by environment path (see `transactionSync`). */
 const openAsync = new Map<string, number>()
+/** Sync transactions open on this thread, by environment path: one inside another would wait for itself. */
+const openSync = new Set<string>()
 
 const MAP_SIZE = { min: 1, max: MAX_MAP_SIZE }
 
@@ -57,6 +59,8 @@ export class Environment {
   readonly #link: EnvLink
   #closed = false
   #closing: Promise<void> | undefined
+  /** Its async transactions still open (`close()` abandons them). */
+  readonly #transactions = new Set<Transaction>()
   #defaultDb: Database<Buffer, Buffer> | undefined
 
   /** @internal Use {@link open}. */
@@ -266,6 +270,7 @@ export class Environment {
     if (!this.#closing) {
       this.#closed = true
       this.#closedSignal?.reject(new ClosedError())
+      for (const txn of this.#transactions) txn.abandon()
       this.#link.writes.flushAll()
       this.#link.reads.flush()
       this.#closing = callAsync(() => this.#native.close())
@@ -294,6 +299,7 @@ export class Environment {
     const txn = new Transaction(call(() => this.#native.beginWrite()))
     const path = this.path
     openAsync.set(path, (openAsync.get(path) ?? 0) + 1)
+    this.#transactions.add(txn)
     try {
       let result: T
       try {
@@ -306,6 +312,7 @@ export class Environment {
       await txn.end(true)
       return result
     } finally {
+      this.#transactions.delete(txn)
       const left = (openAsync.get(path) ?? 1) - 1
       if (left === 0) openAsync.delete(path)
       else openAsync.set(path, left)
@@ -316,31 +323,40 @@ export class Environment {
    * Runs `fn` in one write transaction on this thread, blocking it (for
    * tight read-modify-write loops). It waits for the writes issued before
    * it; commits when `fn` returns, aborts when it throws. Not allowed while
-   * an async `transaction` of this environment is open on this thread
-   * (it would wait for that one for ever).
+   * an async `transaction` of this environment is open on this thread, nor
+   * inside another `transactionSync` of it (either would wait for ever).
    */
   transactionSync<T>(fn: (txn: TransactionSync) => T): T {
     this.#writable()
-    if (openAsync.has(this.path)) {
+    const path = this.path
+    if (openAsync.has(path)) {
       throw new BadTxnError('transactionSync() would wait for an open async transaction of this environment')
+    }
+    if (openSync.has(path)) {
+      throw new BadTxnError('transactionSync() would wait for the transactionSync() it is called in')
     }
     this.#link.writes.flush() // writes issued before it go first
     const txn = new TransactionSync(call(() => this.#native.exclusive()))
-    let result: T
+    openSync.add(path)
     try {
-      result = fn(txn)
-      if (result instanceof Promise) throw new TypeError('transactionSync() takes a synchronous function')
-    } catch (error) {
+      let result: T
       try {
-        txn.end(false)
-      } catch {
-        // already ended: the first error is the one that matters
+        result = fn(txn)
+        if (result instanceof Promise) throw new TypeError('transactionSync() takes a synchronous function')
+      } catch (error) {
+        try {
+          txn.end(false)
+        } catch {
+          // already ended: the first error is the one that matters
+        }
+        throw error
       }
-      throw error
+      txn.end(true)
+      this.#link.sync.committed()
+      return result
+    } finally {
+      openSync.delete(path)
     }
-    txn.end(true)
-    this.#link.sync.committed()
-    return result
   }
 
   /**

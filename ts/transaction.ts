@@ -152,6 +152,9 @@ export class Transaction {
   readonly #pending = new Set<Promise<unknown>>()
   #ended = false
   #child: Transaction | undefined
+  /** Set by `abandon()`: calls still pending are no longer waited for. */
+  #abandoned = false
+  #whenAbandoned: { promise: Promise<void>; resolve: () => void } | undefined
 
   /** @internal Use `env.transaction(fn)`. */
   constructor(native: NativeTxn) {
@@ -221,9 +224,14 @@ export class Transaction {
   /**
    * Runs `fn` in a nested transaction: if it throws, only what it did is
    * undone (and the error rethrown); else its writes join this transaction.
-   * This transaction cannot be used until `fn` has settled.
+   * This transaction cannot be used until `fn` has settled; it commits
+   * after the nested one ends, awaited or not.
    */
-  async nested<T>(fn: (txn: Transaction) => Promise<T> | T): Promise<T> {
+  nested<T>(fn: (txn: Transaction) => Promise<T> | T): Promise<T> {
+    return this.#track(() => this.#nest(fn))
+  }
+
+  async #nest<T>(fn: (txn: Transaction) => Promise<T> | T): Promise<T> {
     this.#usable()
     const child = new Transaction(this.#native)
     this.#child = child
@@ -252,11 +260,34 @@ export class Transaction {
   async end(commit: boolean): Promise<void> {
     await this.#settle()
     this.#ended = true
+    if (this.#abandoned) {
+      // close() came first: it aborts, even if the native close has not yet
+      await this.#call(this.#native.end(false)).catch(() => {})
+      if (commit) throw new ClosedError()
+      return
+    }
     await this.#call(this.#native.end(commit))
   }
 
+  /**
+   * @internal `close()` aborted it: its end need not wait for calls still
+   * pending (a nested callback may never settle).
+   */
+  abandon(): void {
+    this.#abandoned = true
+    this.#whenAbandoned?.resolve()
+    this.#child?.abandon()
+  }
+
   async #settle(): Promise<void> {
-    while (this.#pending.size > 0) await Promise.allSettled([...this.#pending])
+    while (this.#pending.size > 0 && !this.#abandoned) {
+      if (!this.#whenAbandoned) {
+        let resolve!: () => void
+        const promise = new Promise<void>((r) => (resolve = r))
+        this.#whenAbandoned = { promise, resolve }
+      }
+      await Promise.race([Promise.allSettled([...this.#pending]), this.#whenAbandoned.promise])
+    }
   }
 
   #usable(): void {

@@ -117,11 +117,18 @@ impl WriteTxn {
     /// transaction. `busy` is an operation of the transaction's handle, taken
     /// when the call was made.
     pub fn exec(&self, busy: Busy, bytes: Vec<u8>, done: impl FnOnce(BatchResult) + Send + 'static) {
+        if self.link.ended.load(Ordering::Acquire) {
+            return done(Err(Error::Closed("transaction")));
+        }
         self.send(TxnMsg::Exec { bytes, done: Box::new(done), busy });
     }
 
     /// Begins, commits or aborts a nested transaction.
     pub fn nested(&self, action: Nest, done: impl FnOnce(Result<()>) + Send + 'static) {
+        // after the end the writer no longer serves it: the message would wait for ever
+        if self.link.ended.load(Ordering::Acquire) {
+            return done(Err(Error::Closed("transaction")));
+        }
         self.send(TxnMsg::Nested { action, done: Box::new(done) });
     }
 
@@ -308,20 +315,26 @@ impl Open {
         let failed = self.failed.take();
         let result = match (commit, failed) {
             (true, None) => {
-                let _gate = shared.enter();
-                // nested transactions left open are thrown away first
-                self.stack.truncate(1);
-                let root = self.stack.pop().expect("an open transaction has a root");
-                let result = root.commit();
-                if let Err(e) = &result {
-                    self.full |= matches!(e, Error::Lmdb(ffi::MDB_MAP_FULL));
+                // nested transactions left open join it, innermost first (as
+                // LMDB's own commit of a parent would do)
+                let mut result = Ok(());
+                while result.is_ok() && self.stack.len() > 1 {
+                    result = self.nested(shared, Nest::Commit);
                 }
-                result
+                result.and_then(|()| {
+                    let _gate = shared.enter();
+                    let root = self.stack.pop().expect("an open transaction has a root");
+                    let result = root.commit();
+                    if let Err(e) = &result {
+                        self.full |= matches!(e, Error::Lmdb(ffi::MDB_MAP_FULL));
+                    }
+                    result
+                })
             }
             (true, Some(e)) => Err(e),
             (false, _) => Ok(()),
         };
-        self.stack.clear();
+        self.unwind();
         if commit && result.is_ok() {
             let mut names = shared.dbis.lock();
             for (dbi, ..) in self.deleted.drain(..) {
@@ -335,6 +348,15 @@ impl Open {
             let _ = grow(shared);
         }
         result
+    }
+
+    /// Aborts what is still open, innermost first: aborting a parent frees
+    /// its children inside LMDB, so a child aborted after it would be freed
+    /// twice.
+    fn unwind(&mut self) {
+        while let Some(txn) = self.stack.pop() {
+            drop(txn);
+        }
     }
 
     /// The handle bookkeeping of undone work at `depth` or deeper: databases
@@ -369,6 +391,12 @@ impl Open {
         let dbi = shared.create_db(self.top(), name, flags)?;
         self.created.push((dbi, self.stack.len() - 1));
         Ok(shared.remember_db(&mut names, name, dbi))
+    }
+}
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        self.unwind();
     }
 }
 
