@@ -1,7 +1,7 @@
 import { closeSync, existsSync, openSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { open, type Environment, type EnvOptions } from 'lmdb-napi'
+import { open, JSONCoder, type Environment, type EnvOptions } from 'lmdb-napi'
 import { b, tempDir } from './helpers.js'
 
 type ErrorClass = typeof TypeError | typeof RangeError
@@ -80,6 +80,19 @@ describe('options of open()', () => {
   it('options that are not an object are a TypeError', () => {
     const dir = tempDir()
     for (const options of [null, 'fast', 5, []]) expect(() => open(dir, options as never)).toThrow(TypeError)
+  })
+})
+
+describe('options of compressed()', () => {
+  const bad: [options: object, cls: ErrorClass, name: string][] = [
+    [{ level: 'high' }, TypeError, 'level'],
+    [{ level: 200 }, RangeError, 'level'],
+    [{ level: 1.5 }, RangeError, 'level'],
+    [{ algorithm: 2 }, TypeError, 'algorithm'],
+    [{ levl: 3 }, TypeError, 'levl'],
+  ]
+  it.each(bad)('%o: a %O naming the option', async (options, cls, name) => {
+    expectNamed(await failure(() => new JSONCoder().compressed(options as never)), cls, name)
   })
 })
 

@@ -4,6 +4,7 @@
  */
 import { CoderError, transformNativeError } from './errors.js'
 import { compress, decompress } from './native.js'
+import { checkOptions, type Rule } from './options.js'
 
 /** Compression of a coder's output (see {@link Coder.compressed}). */
 export interface CompressionOptions {
@@ -15,6 +16,10 @@ export interface CompressionOptions {
 
 /** The algorithm numbers of `crates/core/src/compression.rs`. */
 const ALGORITHMS = { zlib: 1, zstd: 2, lz4: 3 } as const
+const COMPRESSION_OPTIONS: { readonly [K in keyof CompressionOptions]-?: Rule } = {
+  algorithm: 'string',
+  level: { min: -128, max: 127 },
+}
 
 /**
  * Turns values of type `T` into the bytes LMDB stores, and back. Extend it
@@ -83,10 +88,10 @@ export class CompressedCoder<T> extends Coder<T> {
   /** The level (0: the algorithm's default). */
   readonly level: number
 
-  constructor(inner: Coder<T>, { algorithm = 'zstd', level = 0 }: CompressionOptions = {}) {
+  constructor(inner: Coder<T>, options: CompressionOptions = {}) {
     super()
+    const { algorithm = 'zstd', level = 0 } = checkOptions('compressed()', options, COMPRESSION_OPTIONS)
     if (!Object.hasOwn(ALGORITHMS, algorithm)) throw new TypeError(`unknown compression algorithm '${algorithm}'`)
-    if (!Number.isInteger(level) || level < -128 || level > 127) throw new RangeError(`bad compression level ${level}`)
     this.inner = inner
     this.algorithm = ALGORITHMS[algorithm]
     this.level = level
