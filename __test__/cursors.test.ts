@@ -192,17 +192,24 @@ describe('unpositioned cursors', () => {
     expect.soft(await e.countDuplicates()).toBe(0)
   })
 
-  it('prev() after a failed next() goes back to the last entry (and prevDup() after a failed nextDup() to the last value)', async () => {
+  it('prev() after a failed next() lands on the entry before the last, next() after a failed prev() on the second (py-lmdb IteratorTest, LMDB MDB_PREV from past the end)', async () => {
     await using env = open(tempDir())
     const db = await plain(env)
     using snap = env.snapshot()
-    const c = snap.cursor(db)
-    expect(await c.last()).toBe(true)
-    expect(await c.next()).toBe(false)
-    expect(await c.prev()).toBe(true)
-    expect.soft(c.item).toEqual([70000, { n: 70000, tag: 'big' }])
+    for (const c of [snap.cursor(db)]) {
+      expect(await c.last()).toBe(true)
+      expect(await c.next()).toBe(false)
+      expect(await c.next()).toBe(false) // still past the end
+      expect(await c.prev()).toBe(true)
+      expect(c.item).toEqual([300, { n: 300 }]) // LMDB: the cursor stayed on the last entry and stepped back from it
 
-    // walked off the end with next(): the way back starts at the last entry
+      expect(await c.first()).toBe(true)
+      expect(await c.prev()).toBe(false)
+      expect(await c.next()).toBe(true)
+      expect(c.item).toEqual([2, { n: 2, tag: 'two' }])
+    }
+
+    // the same for the duplicates of a key
     const d = await dups(env)
     using snap2 = env.snapshot()
     const e = snap2.cursor(d)
@@ -211,7 +218,32 @@ describe('unpositioned cursors', () => {
     expect(e.item).toEqual(['a', '3'])
     expect(await e.nextDup()).toBe(false)
     expect(await e.prevDup()).toBe(true)
-    expect.soft(e.item).toEqual(['a', '3'])
+    expect(e.item).toEqual(['a', '2'])
+    expect(await e.firstDup()).toBe(true)
+    expect(await e.prevDup()).toBe(false)
+    expect(await e.nextDup()).toBe(true)
+    expect(e.item).toEqual(['a', '2'])
+    expect(await e.last()).toBe(true)
+    expect(await e.next()).toBe(false)
+    expect(await e.prevNoDup()).toBe(true)
+    expect(e.item).toEqual(['b', 'x'])
+  })
+
+  it('the same steps in transactionSync (py-lmdb IteratorTest)', async () => {
+    await using env = open(tempDir())
+    const db = env.openDb('s', { keyCoder: 'string', valueCoder: 'string' })
+    await db.putMany(['a', 'b', 'c', 'd', 'e'].map((k) => [k, k.toUpperCase()]))
+    env.transactionSync((txn) => {
+      const c = txn.cursor(db)
+      expect(c.last()).toBe(true)
+      expect(c.next()).toBe(false)
+      expect(c.prev()).toBe(true)
+      expect(c.item).toEqual(['d', 'D'])
+      expect(c.first()).toBe(true)
+      expect(c.prev()).toBe(false)
+      expect(c.next()).toBe(true)
+      expect(c.item).toEqual(['b', 'B'])
+    })
   })
 
   it('next() after a failed nextDup() goes to the next key', async () => {

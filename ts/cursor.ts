@@ -62,29 +62,71 @@ function pack(key: Uint8Array, value: Uint8Array = EMPTY): Buffer {
 }
 
 const EMPTY = new Uint8Array(0)
-const FORWARD = new Set([Move.Next, Move.NextDup, Move.NextNoDup])
-const BACKWARD = new Set([Move.Prev, Move.PrevDup, Move.PrevNoDup])
+
+/** Whether a batch writes: each member packs operations of one kind, a cursor's write comes first. */
+export function writes(batch: Uint8Array): boolean {
+  const kind = batch[0]
+  return kind !== undefined && kind !== Op.Get && kind !== Op.Has && kind !== Op.Cursor
+}
+
+/**
+ * @internal The cursors of one write transaction. A write changes the value
+ * a cursor stands on or deletes its entry, so the entry is read again after
+ * each write, as py-lmdb does ("must refresh key and value following
+ * mutation"): for the async cursors at once, in one batch; for the sync
+ * ones when they are next read.
+ */
+export class TxnCursors {
+  /** How many writes the transaction made. */
+  writes = 0
+  readonly #live = new Set<Position<unknown, unknown>>()
+
+  /** @internal */
+  add(at: Position<unknown, unknown>): void {
+    this.#live.add(at)
+  }
+
+  /** @internal */
+  delete(at: Position<unknown, unknown>): void {
+    this.#live.delete(at)
+  }
+
+  /** After a write: the entries of the positioned async cursors, read again. */
+  async refresh(run: Runner): Promise<void> {
+    this.writes++
+    const on = [...this.#live].filter((at) => at.on)
+    if (on.length === 0) return
+    const b = new BatchBuilder()
+    on.forEach((at, unit) => at.pushCurrent(b, unit))
+    // the write itself succeeded: a failed re-read leaves the cursors as they were
+    const answers = await run(b.take()).catch(() => [])
+    on.forEach((at, i) => at.reland(answers[i]))
+  }
+}
 
 /** Where a cursor stands, and the encoding of its database; packs its batches. */
 class Position<K, V> {
   readonly c: DbCodec<K, V>
   readonly db: Database<K, V>
+  /** The write transaction's cursors (none for a snapshot's), and its write count when this entry was read. */
+  readonly group: TxnCursors | undefined
+  seen = 0
   /** The last entry stood on: moves start from it. */
   key: Buffer | undefined
   value: Buffer | undefined
   /**
    * Whether the cursor stands on that entry. A step that finds nothing
    * (past the end, no more duplicates) leaves it unpositioned but keeps the
-   * entry, as LMDB does, so stepping back works; a failed seek forgets it.
+   * entry, as LMDB does, so the next step goes from there; a failed seek
+   * forgets it.
    */
   on = false
-  /** After a failed step: 1 it went forward past the entry, 2 back; else 0. */
-  past = 0
   closed = false
 
-  constructor(db: Database<K, V>) {
+  constructor(db: Database<K, V>, group?: TxnCursors) {
     this.db = db
     this.c = db[codec]()
+    this.group = group
   }
 
   #builder(): BatchBuilder {
@@ -99,7 +141,7 @@ class Position<K, V> {
   /** One move from here. */
   move(move: Move, arg?: Buffer): Buffer {
     const b = this.#builder()
-    b.push(Op.Cursor, move, 0, this.c.ref, this.#here(), arg, 0, this.past)
+    b.push(Op.Cursor, move, 0, this.c.ref, this.#here(), arg)
     return b.take()
   }
 
@@ -125,6 +167,42 @@ class Position<K, V> {
     b.push(Op.Delete, 0, 0, this.c.ref, this.key, allValues ? undefined : this.value)
     b.push(Op.Cursor, Move.Current, 1, this.c.ref, this.#here())
     return b.take()
+  }
+
+  /**
+   * A pop of `key` (its first value) then a move onto the entry after it,
+   * or, with no key, of the current entry as stored now; `undefined` when
+   * there is no key and no current entry.
+   */
+  pop(key?: Input<K>): Buffer | undefined {
+    const b = this.#builder()
+    const wire = this.c.wire()
+    if (key !== undefined) {
+      const k = this.c.key(key)
+      b.push(Op.Pop, 0, 0, this.c.ref, k, undefined, wire.codec)
+      b.push(Op.Cursor, Move.SeekRange, 1, this.c.ref, EMPTY, pack(k))
+    } else {
+      if (!this.on || this.key === undefined) return undefined
+      // the raw stored value names the pair of a dupSort database
+      b.push(Op.Pop, 0, 0, this.c.ref, this.key, this.value, wire.codec)
+      b.push(Op.Cursor, Move.Current, 1, this.c.ref, this.#here())
+    }
+    return b.take()
+  }
+
+  /** A move onto the current entry as stored now (or the one after, when it is gone). */
+  pushCurrent(b: BatchBuilder, unit: number): void {
+    b.push(Op.Cursor, Move.Current, unit, this.c.ref, this.#here())
+  }
+
+  /** Takes the answer of `pushCurrent` (a failure leaves the cursor as it was: its next move reports it). */
+  reland(answer: Answer | undefined): void {
+    if (answer !== undefined && typeof answer !== 'string' && !(answer instanceof Error)) this.land(answer)
+  }
+
+  /** Whether the transaction wrote since this entry was read (sync cursors re-read it then). */
+  stale(): boolean {
+    return this.on && this.group !== undefined && this.group.writes !== this.seen
   }
 
   /** A replace, then a move onto what it wrote. */
@@ -153,13 +231,12 @@ class Position<K, V> {
 
   /** Takes the answer of a move: stands on its entry, or (see `on`) on none. */
   land(answer: unknown, move?: Move): boolean {
+    if (this.group) this.seen = this.group.writes
     if (!(answer instanceof Uint8Array)) {
       this.on = false
-      this.past = move === undefined ? 0 : FORWARD.has(move) ? 1 : BACKWARD.has(move) ? 2 : this.past
       if (move === undefined) this.key = this.value = undefined
       return false
     }
-    this.past = 0
     const bytes = answer as Buffer
     const len = bytes.readUInt32LE(0)
     this.key = bytes.subarray(4, 4 + len)
@@ -203,6 +280,11 @@ class Position<K, V> {
     const wire = this.c.wire()
     return pack(this.c.key(key), value === undefined ? EMPTY : this.c.value(value, wire))
   }
+
+  /** The argument of `seekRange`: an empty key is allowed (the first entry is at or after it). */
+  rangeArg(key: Input<K>): Buffer {
+    return pack(this.c.seekKey(key))
+  }
 }
 
 /**
@@ -218,10 +300,11 @@ export class Cursor<K, V> {
   readonly #writable: boolean
 
   /** @internal Use `snapshot.cursor(db)` or `txn.cursor(db)`. */
-  constructor(db: Database<K, V>, run: Runner, writable: boolean) {
-    this.#at = new Position(db)
+  constructor(db: Database<K, V>, run: Runner, group?: TxnCursors) {
+    this.#at = new Position(db, group)
     this.#run = run
-    this.#writable = writable
+    this.#writable = group !== undefined
+    group?.add(this.#at as Position<unknown, unknown>)
   }
 
   /** The current key, or `undefined` when not positioned. */
@@ -259,8 +342,8 @@ export class Cursor<K, V> {
   prevNoDup(): Promise<boolean> { return this.#go(Move.PrevNoDup) }
   /** To `key` exactly (its first value). */
   seek(key: Input<K>): Promise<boolean> { return this.#go(Move.Seek, () => this.#at.arg(key)) }
-  /** To the first key ≥ `key`. */
-  seekRange(key: Input<K>): Promise<boolean> { return this.#go(Move.SeekRange, () => this.#at.arg(key)) }
+  /** To the first key ≥ `key` (an empty key: the first entry). */
+  seekRange(key: Input<K>): Promise<boolean> { return this.#go(Move.SeekRange, () => this.#at.rangeArg(key)) }
   /** To the pair `key`/`value` exactly (dupSort). */
   seekDup(key: Input<K>, value: Input<V>): Promise<boolean> { return this.#go(Move.SeekDup, () => this.#at.arg(key, value)) }
   /** To `key`'s first value ≥ `value` (dupSort). */
@@ -301,15 +384,25 @@ export class Cursor<K, V> {
     return this.#at.decodeStored(old)
   }
 
-  /** Deletes the current entry, stands on the one after, and resolves with its value. */
-  async pop(): Promise<V | undefined> {
-    const value = this.value
-    return (await this.delete()) ? value : undefined
+  /**
+   * Deletes `key` (of a dupSort database its first value), stands on the
+   * entry after it, and resolves with the value deleted (`undefined`, and
+   * no position, when `key` is absent), as py-lmdb's `Cursor.pop(key)`.
+   * With no key: the current entry (its value as stored now).
+   */
+  async pop(key?: Input<K>): Promise<V | undefined> {
+    this.#writer()
+    const batch = this.#at.pop(key)
+    if (!batch) return undefined
+    const [old, stand] = await this.#exec(() => batch)
+    this.#at.land(old === null ? null : stand)
+    return this.#at.decodeStored(old)
   }
 
   /** Ends the cursor; later moves reject with `ClosedError`. */
   close(): void {
     this.#at.closed = true
+    this.#at.group?.delete(this.#at as Position<unknown, unknown>)
   }
 
   /**
@@ -370,22 +463,22 @@ export class CursorSync<K, V> {
   readonly #run: RunnerSync
 
   /** @internal Use `txn.cursor(db)` in `transactionSync`. */
-  constructor(db: Database<K, V>, run: RunnerSync) {
-    this.#at = new Position(db)
+  constructor(db: Database<K, V>, run: RunnerSync, group: TxnCursors) {
+    this.#at = new Position(db, group)
     this.#run = run
   }
 
   /** The current key, or `undefined` when not positioned. */
   get key(): K | undefined {
-    return this.#at.decodeKey()
+    return this.#fresh().decodeKey()
   }
   /** The current value, or `undefined` when not positioned. */
   get value(): V | undefined {
-    return this.#at.decodeValue()
+    return this.#fresh().decodeValue()
   }
   /** `[key, value]` of the current entry, or `undefined`. */
   get item(): [K, V] | undefined {
-    return this.#at.on ? [this.key as K, this.value as V] : undefined
+    return this.#fresh().on ? [this.key as K, this.value as V] : undefined
   }
 
   /** To the first entry (of a dupSort database: the first value of the first key). Whether it found one. */
@@ -410,8 +503,8 @@ export class CursorSync<K, V> {
   prevNoDup(): boolean { return this.#go(Move.PrevNoDup) }
   /** To `key` exactly (its first value). Whether it found one. */
   seek(key: Input<K>): boolean { return this.#go(Move.Seek, this.#at.arg(key)) }
-  /** To the first key ≥ `key`. Whether it found one. */
-  seekRange(key: Input<K>): boolean { return this.#go(Move.SeekRange, this.#at.arg(key)) }
+  /** To the first key ≥ `key` (an empty key: the first entry). Whether it found one. */
+  seekRange(key: Input<K>): boolean { return this.#go(Move.SeekRange, this.#at.rangeArg(key)) }
   /** To the pair `key`/`value` exactly (dupSort). Whether it found one. */
   seekDup(key: Input<K>, value: Input<V>): boolean { return this.#go(Move.SeekDup, this.#at.arg(key, value)) }
   /** To `key`'s first value ≥ `value` (dupSort). Whether it found one. */
@@ -432,7 +525,7 @@ export class CursorSync<K, V> {
 
   /** Deletes the current entry (with `dupData: true`, every value of its key) and stands on the one after; whether anything was deleted. */
   delete(options?: { dupData?: boolean }): boolean {
-    const batch = this.#at.delete(checkOptions('delete()', options, DELETE_OPTIONS).dupData === true)
+    const batch = this.#fresh().delete(checkOptions('delete()', options, DELETE_OPTIONS).dupData === true)
     if (!batch) return false
     const [deleted, stand] = this.#exec(batch)
     this.#at.land(stand)
@@ -446,10 +539,18 @@ export class CursorSync<K, V> {
     return this.#at.decodeStored(old)
   }
 
-  /** Deletes the current entry, stands on the one after, and returns its value. */
-  pop(): V | undefined {
-    const value = this.value
-    return this.delete() ? value : undefined
+  /**
+   * Deletes `key` (of a dupSort database its first value), stands on the
+   * entry after it, and returns the value deleted (`undefined`, and no
+   * position, when `key` is absent), as py-lmdb's `Cursor.pop(key)`. With
+   * no key: the current entry (its value as stored now).
+   */
+  pop(key?: Input<K>): V | undefined {
+    const batch = this.#fresh().pop(key)
+    if (!batch) return undefined
+    const [old, stand] = this.#exec(batch)
+    this.#at.land(old === null ? null : stand)
+    return this.#at.decodeStored(old)
   }
 
   /** Ends the cursor; later moves throw `ClosedError`. */
@@ -459,6 +560,17 @@ export class CursorSync<K, V> {
 
   #go(move: Move, arg?: Buffer): boolean {
     return this.#at.land(this.#exec(this.#at.move(move, arg))[0], arg === undefined ? move : undefined)
+  }
+
+  /** The position, its entry read again if the transaction wrote since. */
+  #fresh(): Position<K, V> {
+    if (!this.#at.stale() || this.#at.closed) return this.#at
+    try {
+      this.#at.reland(this.#run(this.#at.move(Move.Current))[0])
+    } catch {
+      // the transaction ended: the entry as last read
+    }
+    return this.#at
   }
 
   #exec(batch: Buffer): (Buffer | null | boolean | number)[] {

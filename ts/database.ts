@@ -38,6 +38,8 @@ export interface DbCodec<K, V> {
   readonly env: Environment
   writable(): void
   key(key: Input<K>): Uint8Array
+  /** A key to seek from: may be empty (it comes before every key). */
+  seekKey(key: Input<K>): Uint8Array
   wire(): Wire<V>
   value(value: Input<V>, wire: Wire<V>): Uint8Array
   decode(answer: Buffer | Error, wire: Wire<V>): V
@@ -190,6 +192,7 @@ export class Database<K = Buffer, V = Buffer> {
       env: this.env,
       writable: () => this.#writable(),
       key: (key) => this.#key(key),
+      seekKey: (key) => this.#key(key, true),
       wire: () => this.#wire(),
       value: (value, wire) => this.#value(value, wire),
       decode: (answer, wire) => this.#decode(answer, wire),
@@ -376,7 +379,7 @@ export class Database<K = Buffer, V = Buffer> {
     return this.#decodeUnit(result, wire)
   }
 
-  /** Deletes `key` and resolves with its value (`undefined` if absent). */
+  /** Deletes `key` and resolves with its value (`undefined` if absent); of a dupSort database, its first value only. */
   async pop(key: Input<K>): Promise<V | undefined> {
     this.#writable()
     const wire = this.#wire()
@@ -421,10 +424,10 @@ export class Database<K = Buffer, V = Buffer> {
     if (this.#link.readonly) throw new ReadonlyError('the environment is read-only')
   }
 
-  #key(key: Input<K>): Uint8Array {
+  #key(key: Input<K>, emptyAllowed = false): Uint8Array {
     this.#open()
     const bytes = this.#serialize(this.keyCoder, key as K)
-    if (bytes.length === 0) throw new BadValsizeError('a key cannot be empty')
+    if (bytes.length === 0 && !emptyAllowed) throw new BadValsizeError('a key cannot be empty')
     if (bytes.length > this.#link.maxKeySize) {
       throw new BadValsizeError(`a key of ${bytes.length} bytes is longer than maxKeySize() (${this.#link.maxKeySize})`)
     }

@@ -68,7 +68,7 @@ export class Snapshot {
     return new Cursor(db, async (batch) => {
       this.#check()
       return unpack(await answer(this.#native.read(batch)))
-    }, false)
+    })
   }
 
   /** Ends the snapshot and frees its reader slot. Idempotent. */

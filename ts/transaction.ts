@@ -9,7 +9,7 @@ import type { Input } from './coders/index.js'
 import { BatchBuilder, Op } from './batch.js'
 import { codec, count, dropFlags, iterable, putFlags, type Database } from './database.js'
 import { BadTxnError, ClosedError, transformNativeError } from './errors.js'
-import { Cursor, CursorSync, rawKey, seekRangeRaw, stepMany } from './cursor.js'
+import { Cursor, CursorSync, rawKey, seekRangeRaw, stepMany, TxnCursors, writes } from './cursor.js'
 import { checkRangeOptions, RangeIterable, type RangeOptions } from './range.js'
 import type { NativeExclusive, NativeTxn } from './native.js'
 import type { PutOptions } from './types.js'
@@ -150,15 +150,17 @@ function pack(step: Step<unknown>): Buffer {
 export class Transaction {
   readonly #native: NativeTxn
   readonly #pending = new Set<Promise<unknown>>()
+  readonly #cursors: TxnCursors
   #ended = false
   #child: Transaction | undefined
   /** Set by `abandon()`: calls still pending are no longer waited for. */
   #abandoned = false
   #whenAbandoned: { promise: Promise<void>; resolve: () => void } | undefined
 
-  /** @internal Use `env.transaction(fn)`. */
-  constructor(native: NativeTxn) {
+  /** @internal Use `env.transaction(fn)`; a nested one shares its parent's cursors. */
+  constructor(native: NativeTxn, cursors = new TxnCursors()) {
     this.#native = native
+    this.#cursors = cursors
   }
 
   /** The value of `key` in `db`, as this transaction sees it. */
@@ -217,8 +219,8 @@ export class Transaction {
     this.#usable()
     return new Cursor(db, (batch) => this.#track(async () => {
       this.#usable()
-      return this.#call(this.#native.exec(batch))
-    }), true)
+      return this.#exec(batch)
+    }), this.#cursors)
   }
 
   /**
@@ -233,7 +235,7 @@ export class Transaction {
 
   async #nest<T>(fn: (txn: Transaction) => Promise<T> | T): Promise<T> {
     this.#usable()
-    const child = new Transaction(this.#native)
+    const child = new Transaction(this.#native, this.#cursors)
     this.#child = child
     try {
       await this.#call(this.#native.nested('begin'))
@@ -245,6 +247,7 @@ export class Transaction {
         await child.#settle()
         child.#ended = true
         await this.#call(this.#native.nested('abort'))
+        await this.#cursors.refresh((b) => this.#call(this.#native.exec(b))) // its writes are undone
         throw error
       }
       child.#ended = true
@@ -299,8 +302,15 @@ export class Transaction {
     return this.#track(async () => {
       this.#usable()
       const step = make()
-      return step.read(await this.#call(this.#native.exec(pack(step))))
+      return step.read(await this.#exec(pack(step)))
     })
+  }
+
+  /** Runs a batch; after a write, the cursors' entries are read again. */
+  async #exec(batch: Buffer): Promise<Result[]> {
+    const results = await this.#call(this.#native.exec(batch))
+    if (writes(batch)) await this.#cursors.refresh((b) => this.#call(this.#native.exec(b)))
+    return results
   }
 
   /** Runs `work`, counted among the calls the commit waits for. */
@@ -324,6 +334,7 @@ export class Transaction {
 /** The same members as {@link Transaction}, synchronous, for `env.transactionSync(fn)`. */
 export class TransactionSync {
   readonly #native: NativeExclusive
+  readonly #cursors = new TxnCursors()
   #ended = false
   #nested = 0
 
@@ -380,8 +391,8 @@ export class TransactionSync {
     this.#check()
     return new CursorSync(db, (batch) => {
       this.#check()
-      return this.#call(() => this.#native.exec(batch))
-    })
+      return this.#exec(batch)
+    }, this.#cursors)
   }
 
   /** Runs `fn` in a nested transaction; a throw undoes only what it did. */
@@ -395,6 +406,7 @@ export class TransactionSync {
     } catch (error) {
       this.#nested--
       this.#call(() => this.#native.nested('abort'))
+      this.#cursors.writes++ // its writes are undone
       throw error
     }
     this.#nested--
@@ -415,7 +427,14 @@ export class TransactionSync {
 
   #run<T>(step: Step<T>): T {
     this.#check()
-    return step.read(this.#call(() => this.#native.exec(pack(step))))
+    return step.read(this.#exec(pack(step)))
+  }
+
+  /** Runs a batch; after a write, the cursors read their entries again. */
+  #exec(batch: Buffer): Result[] {
+    const results = this.#call(() => this.#native.exec(batch))
+    if (writes(batch)) this.#cursors.writes++
+    return results
   }
 
   #call<T>(fn: () => T): T {

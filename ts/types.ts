@@ -79,7 +79,11 @@ export type DbStat = EnvStat
 export interface PutOptions {
   /** Do not replace an existing value: resolve `false` instead. */
   noOverwrite?: boolean
-  /** Append at the end (keys must come in order, else `KeyExistsError`): fast bulk loads. */
+  /**
+   * Append at the end (keys must come in order, else `KeyExistsError`): fast
+   * bulk loads. On a dupSort database each value goes after its key's last
+   * (`MDB_APPENDDUP`): values must come in order.
+   */
   append?: boolean
   /** dupSort databases: resolve `false` if this exact pair exists. */
   noDupData?: boolean

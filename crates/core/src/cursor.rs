@@ -9,10 +9,10 @@
 //!
 //! The operation's key field holds the position (empty: not positioned), its
 //! value field the move's argument; both, and the answer, are packed as
-//! `[key length: u32 LE][key][value]`. `COUNT` answers a u64 LE. The level
-//! byte says whether the last step from the position failed (1 going
-//! forward, 2 going back): a step the other way then lands on the position
-//! itself, as stepping back from past the end lands on the last entry.
+//! `[key length: u32 LE][key][value]`. `COUNT` answers a u64 LE. A step
+//! that found nothing leaves the position where it was, as LMDB leaves its
+//! cursor: the next step in either direction goes from that entry (`prev`
+//! after a failed `next` lands on the entry before the last).
 
 use lmdb_master_sys as ffi;
 
@@ -100,12 +100,8 @@ pub(crate) unsafe fn run<'t>(t: &'t RawTxn, op: &Op<'_>) -> Result<Option<Vec<u8
             };
         }
     }
-    let past = op.level;
     let step = |c: &mut Cursor<'t>, op| -> Result<Entry<'t>> {
-        let back = matches!(op, ffi::MDB_PREV | ffi::MDB_PREV_DUP | ffi::MDB_PREV_NODUP);
         match (placed, exact) {
-            // back onto the entry a failed step went past
-            (Some(e), true) if (past == 1 && back) || (past == 2 && !back) => Ok(Some(e)),
             // unpositioned: LMDB starts NEXT at the first entry and PREV at the last
             (None, _) if at.is_none() => c.step(op),
             (None, _) => Ok(None), // stood past the end
@@ -131,6 +127,8 @@ pub(crate) unsafe fn run<'t>(t: &'t RawTxn, op: &Op<'_>) -> Result<Option<Vec<u8
         moves::FIRST_DUP => c.step(ffi::MDB_FIRST_DUP).and_then(|_| c.step(ffi::MDB_GET_CURRENT))?,
         moves::LAST_DUP => c.step(ffi::MDB_LAST_DUP).and_then(|_| c.step(ffi::MDB_GET_CURRENT))?,
         moves::SEEK => c.seek(ffi::MDB_SET_KEY, arg.ok_or_else(bad)?.0, None)?,
+        // LMDB refuses an empty key; every key is at or after it
+        moves::SEEK_RANGE if arg.ok_or_else(bad)?.0.is_empty() => c.step(ffi::MDB_FIRST)?,
         moves::SEEK_RANGE => c.seek(ffi::MDB_SET_RANGE, arg.ok_or_else(bad)?.0, None)?,
         moves::SEEK_DUP_OR_KEY => {
             let (k, v) = arg.ok_or_else(bad)?;

@@ -131,7 +131,10 @@ fn apply(shared: &Shared, puts: &mut Puts<'_>, op: &Op<'_>) -> Result<Outcome> {
             op::GET => previous(txn, op).map(Outcome::Value),
             op::CURSOR => crate::cursor::run(txn, op).map(Outcome::Value),
             op::HAS => txn::get(txn, dbi, op.key).map(|v| Outcome::Done(v.is_some())),
-            op::PUT => puts.put(dbi, op.key, value()?, lmdb_put_flags(op.flags)).map(Outcome::Done),
+            op::PUT => {
+                let dupsort = op.flags & put_flags::APPEND != 0 && txn::dbi_flags(txn, dbi)? & ffi::MDB_DUPSORT != 0;
+                puts.put(dbi, op.key, value()?, lmdb_put_flags(op.flags, dupsort)).map(Outcome::Done)
+            }
             op::DELETE => txn::del(txn, dbi, op.key, op.value).map(Outcome::Done),
             op::REPLACE => {
                 let old = previous(txn, op)?;
@@ -141,13 +144,7 @@ fn apply(shared: &Shared, puts: &mut Puts<'_>, op: &Op<'_>) -> Result<Outcome> {
                 txn::put(txn, dbi, op.key, value()?, 0)?;
                 Ok(Outcome::Value(old))
             }
-            op::POP => {
-                let old = previous(txn, op)?;
-                if old.is_some() {
-                    txn::del(txn, dbi, op.key, None)?;
-                }
-                Ok(Outcome::Value(old))
-            }
+            op::POP => pop(txn, op).map(Outcome::Value),
             op::DROP => {
                 puts.forget(dbi);
                 drop_db(shared, txn, dbi, op.flags & put_flags::DELETE_DB != 0).map(|_| Outcome::Done(true))
@@ -168,13 +165,37 @@ unsafe fn previous(txn: &RawTxn, op: &Op<'_>) -> Result<Option<Vec<u8>>> {
     }
 }
 
-fn lmdb_put_flags(flags: u8) -> u32 {
+/// `pop`: deletes the key's value and returns it (decompressed if its
+/// operation stores values so). Of a dupSort database only one value goes:
+/// the pair given as the operation's value (a cursor's entry), else the
+/// key's first, as LMDB's `mdb_cursor_del` and py-lmdb's `pop` do.
+///
+/// # Safety
+/// `txn` is a live write transaction.
+unsafe fn pop(txn: &RawTxn, op: &Op<'_>) -> Result<Option<Vec<u8>>> {
+    let dupsort = txn::dbi_flags(txn, op.db.dbi)? & ffi::MDB_DUPSORT != 0;
+    let mut c = Cursor::open(txn, op.db.dbi)?;
+    let found = match op.value {
+        Some(value) if dupsort => c.seek(ffi::MDB_GET_BOTH, op.key, Some(value))?,
+        _ => c.seek(ffi::MDB_SET_KEY, op.key, None)?,
+    };
+    let Some((_, stored)) = found else { return Ok(None) };
+    // copied (and decompressed) before the delete frees its page
+    let old = if op.codec != 0 { decompress(stored)?.into_owned() } else { stored.to_vec() };
+    c.delete_current()?;
+    Ok(Some(old))
+}
+
+/// LMDB's flags for a put. `append` on a dupSort database appends the value
+/// after its key's last one (`MDB_APPENDDUP`, as py-lmdb does): `MDB_APPEND`
+/// there would refuse every value of a key already present.
+fn lmdb_put_flags(flags: u8, dupsort: bool) -> u32 {
     let mut bits = 0;
     if flags & put_flags::NO_OVERWRITE != 0 {
         bits |= ffi::MDB_NOOVERWRITE;
     }
     if flags & put_flags::APPEND != 0 {
-        bits |= ffi::MDB_APPEND;
+        bits |= if dupsort { ffi::MDB_APPENDDUP } else { ffi::MDB_APPEND };
     }
     if flags & put_flags::NO_DUP_DATA != 0 {
         bits |= ffi::MDB_NODUPDATA;
