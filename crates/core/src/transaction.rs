@@ -413,10 +413,13 @@ pub(crate) fn serve_outside(shared: &Shared, inbox: &mut Inbox, msg: Msg) -> Con
     ControlFlow::Continue(())
 }
 
-/// A message to a transaction whose turn has not come: an abort cancels it
+/// A message to a transaction that is not running. If its turn has passed,
+/// it has ended: the message is late (sent as `close` aborted it, say) and is
+/// refused, not kept for ever. If its turn has not come, an abort cancels it
 /// (it will not begin), anything else waits for it.
 fn early(inbox: &mut Inbox, id: u64, msg: TxnMsg) {
     match msg {
+        msg if inbox.passed(id) => msg.refuse(Error::Closed("transaction")),
         TxnMsg::End { commit: false, done } => {
             inbox.cancelled.insert(id);
             for waiting in inbox.stash.remove(&id).unwrap_or_default() {
@@ -439,11 +442,10 @@ pub(crate) fn serve(shared: &Shared, inbox: &mut Inbox, begin: Begin) -> Control
     let mut open = match Open::begin(shared) {
         Ok(open) => Some(open),
         Err(e) => {
-            // fails every message of the transaction, up to its end
+            // fails every message of the transaction (later ones: see `early`)
             for msg in waiting {
                 msg.refuse(e.clone());
             }
-            inbox.cancelled.insert(id);
             return ControlFlow::Continue(());
         }
     };

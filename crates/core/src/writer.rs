@@ -235,6 +235,11 @@ impl Inbox {
         self.next_by(if wait { Wait::Forever } else { Wait::No })
     }
 
+    /// Whether the turn `seq` has been served already.
+    pub(crate) fn passed(&self, seq: u64) -> bool {
+        seq < self.expected
+    }
+
     /// Like `next`, waiting until `limit` has passed at most.
     fn next_within(&mut self, limit: Duration) -> Option<Next> {
         self.next_by(Wait::Until(Instant::now() + limit))
