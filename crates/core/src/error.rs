@@ -27,6 +27,9 @@ pub enum Error {
     Io(std::io::Error),
     /// A value its coder cannot encode or decode (a damaged compressed value).
     Coder(String),
+    /// A bug: Rust code panicked with this message (see `panic.rs`). The
+    /// call failed; its transaction, if any, was aborted.
+    Panic(String),
 }
 
 impl Error {
@@ -48,6 +51,7 @@ impl Error {
             Error::Invalid(_) => "EINVAL",
             Error::Io(e) => e.raw_os_error().map_or("EIO", code_name),
             Error::Coder(_) => "CODER",
+            Error::Panic(_) => "PANIC",
         }
     }
 
@@ -59,7 +63,7 @@ impl Error {
             Error::BadDbi => ffi::MDB_BAD_DBI,
             Error::Invalid(_) => libc::EINVAL,
             Error::Io(e) => e.raw_os_error().unwrap_or(libc::EIO),
-            Error::Coder(_) => 0,
+            Error::Coder(_) | Error::Panic(_) => 0,
         }
     }
 
@@ -78,7 +82,7 @@ impl Error {
                     | libc::EINVAL
             ),
             Error::BadDbi | Error::Invalid(_) | Error::Coder(_) => true,
-            Error::Closed(_) | Error::Io(_) => false,
+            Error::Closed(_) | Error::Io(_) | Error::Panic(_) => false,
         }
     }
 }
@@ -98,6 +102,7 @@ impl fmt::Display for Error {
             }
             Error::Invalid(msg) | Error::Coder(msg) => f.write_str(msg),
             Error::Io(e) => e.fmt(f),
+            Error::Panic(msg) => write!(f, "internal error, a panic in lmdb-napi's Rust code: {msg}"),
         }
     }
 }
@@ -113,6 +118,7 @@ impl Clone for Error {
             Error::BadDbi => Error::BadDbi,
             Error::Invalid(msg) => Error::Invalid(msg.clone()),
             Error::Coder(msg) => Error::Coder(msg.clone()),
+            Error::Panic(msg) => Error::Panic(msg.clone()),
             Error::Io(e) => Error::Io(match e.raw_os_error() {
                 Some(code) => std::io::Error::from_raw_os_error(code),
                 None => std::io::Error::new(e.kind(), e.to_string()),

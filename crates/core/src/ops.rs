@@ -106,6 +106,8 @@ impl<'t> Puts<'t> {
 /// operation of the unit had already written (then the transaction must be
 /// thrown away to undo it).
 pub(crate) fn apply_unit(shared: &Shared, puts: &mut Puts<'_>, ops: &[Op<'_>]) -> Result<Outcome, (Error, bool)> {
+    #[cfg(test)]
+    ops.iter().for_each(|op| crate::panic::injected(op.key));
     if let [single] = ops {
         return apply(shared, puts, single).map_err(|e| (e, false));
     }

@@ -27,6 +27,7 @@ use crate::error::{Error, Result};
 use crate::group::grow;
 use crate::ops::{apply_unit, Puts};
 use crate::options::put_flags;
+use crate::panic::guard;
 use crate::txn::RawTxn;
 use crate::writer::{create, BatchResult, Done, Inbox, Msg, Turn};
 
@@ -199,6 +200,16 @@ impl Open {
 
     fn top(&self) -> &RawTxn {
         self.stack.last().expect("an open transaction has a root")
+    }
+
+    /// Runs `work` on the transaction; a panic fails the call and poisons
+    /// the transaction (its state is unknown: it can only abort now).
+    fn guarded<T>(&mut self, work: impl FnOnce(&mut Open) -> Result<T>) -> Result<T> {
+        let result = guard(|| work(self));
+        if let Err(e @ Error::Panic(_)) = &result {
+            self.poison(e);
+        }
+        result
     }
 
     fn poison(&mut self, e: &Error) {
@@ -405,7 +416,7 @@ pub(crate) fn serve_outside(shared: &Shared, inbox: &mut Inbox, msg: Msg) -> Con
     match msg {
         Msg::Stop => return ControlFlow::Break(()),
         Msg::CreateDb { name, flags, reply } => {
-            let _ = reply.send(create(shared, name.as_deref(), flags));
+            let _ = reply.send(guard(|| create(shared, name.as_deref(), flags)));
         }
         Msg::Txn(id, msg) => early(inbox, id, msg),
         Msg::Turn(..) => unreachable!("turns are kept in the inbox"),
@@ -451,17 +462,19 @@ pub(crate) fn serve(shared: &Shared, inbox: &mut Inbox, begin: Begin) -> Control
     };
     let handle = |msg: TxnMsg, open: &mut Option<Open>| match msg {
         TxnMsg::Exec { bytes, done, busy } => {
-            let result = open.as_mut().expect("open").exec(shared, &bytes);
+            let result = open.as_mut().expect("open").guarded(|open| open.exec(shared, &bytes));
             drop(busy);
             done(result);
             false
         }
         TxnMsg::Nested { action, done } => {
-            done(open.as_mut().expect("open").nested(shared, action));
+            done(open.as_mut().expect("open").guarded(|open| open.nested(shared, action)));
             false
         }
         TxnMsg::End { commit, done } => {
-            done(open.take().expect("open").end(shared, commit));
+            // a panic while ending drops what is open: it aborts
+            let open = open.take().expect("open");
+            done(guard(|| open.end(shared, commit)));
             true
         }
     };
@@ -486,7 +499,9 @@ pub(crate) fn serve(shared: &Shared, inbox: &mut Inbox, begin: Begin) -> Control
             }
             Some(Some(Msg::Txn(tid, msg))) => early(inbox, tid, msg),
             Some(Some(Msg::CreateDb { name, flags, reply })) => {
-                let _ = reply.send(open.as_mut().expect("open").create_db(shared, name.as_deref(), flags));
+                let created =
+                    open.as_mut().expect("open").guarded(|open| open.create_db(shared, name.as_deref(), flags));
+                let _ = reply.send(created);
             }
             Some(Some(Msg::Turn(..))) => unreachable!("turns are kept in the inbox"),
         }
@@ -523,19 +538,20 @@ impl Exclusive {
     /// Runs a batch (reads too) in the innermost open transaction.
     pub fn exec(&mut self, bytes: &[u8]) -> BatchResult {
         let shared = self.env.shared_ref();
-        self.open.as_mut().ok_or(Error::Closed("transaction"))?.exec(shared, bytes)
+        self.open.as_mut().ok_or(Error::Closed("transaction"))?.guarded(|open| open.exec(shared, bytes))
     }
 
     /// Begins, commits or aborts a nested transaction.
     pub fn nested(&mut self, action: Nest) -> Result<()> {
         let shared = self.env.shared_ref();
-        self.open.as_mut().ok_or(Error::Closed("transaction"))?.nested(shared, action)
+        self.open.as_mut().ok_or(Error::Closed("transaction"))?.guarded(|open| open.nested(shared, action))
     }
 
     /// Commits or aborts; then the writer goes on.
     pub fn end(&mut self, commit: bool) -> Result<()> {
         let shared = self.env.shared_ref();
-        let result = self.open.take().ok_or(Error::Closed("transaction"))?.end(shared, commit);
+        let open = self.open.take().ok_or(Error::Closed("transaction"))?;
+        let result = guard(|| open.end(shared, commit));
         self.resume.take();
         self.busy.take();
         result

@@ -24,6 +24,7 @@ use crate::error::{Error, Result};
 use crate::group::{stream_group, transact};
 use crate::ops::Outcome;
 use crate::options::DbFlags;
+use crate::panic::guard;
 use crate::spare;
 use crate::transaction::{self, Begin, Cancelled, TxnMsg};
 
@@ -91,11 +92,16 @@ impl Batch {
 }
 
 impl Drop for Batch {
-    /// A batch that never ran (its queue went away) still settles. Its
-    /// bytes go back to the pool they were likely taken from.
+    /// A batch that never ran (its queue went away, or the writer panicked
+    /// while applying it) still settles. Its bytes go back to the pool they
+    /// were likely taken from.
     fn drop(&mut self) {
         if let Some(done) = self.done.take() {
-            done(Err(Error::Closed("environment")));
+            done(Err(if std::thread::panicking() {
+                Error::Panic("the writer thread panicked while applying this batch".into())
+            } else {
+                Error::Closed("environment")
+            }));
         }
         spare::give_back(std::mem::take(&mut self.bytes));
     }
@@ -341,7 +347,10 @@ fn run(shared: &Shared, mut inbox: Inbox) {
                 };
                 // A panic must not take the writer (and every later write)
                 // down: the group's batches settle as failed when dropped.
-                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| stream_group(shared, first, more)));
+                let _ = guard(|| {
+                    stream_group(shared, first, more);
+                    Ok(())
+                });
             }
         }
     }

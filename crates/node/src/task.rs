@@ -35,9 +35,11 @@ impl<T: ToJs> Task for Job<T> {
     type Output = T;
     type JsValue = T::Js;
 
+    /// Runs on a libuv thread, where a panic would abort the process: it
+    /// rejects the promise instead.
     fn compute(&mut self) -> Result<T> {
-        let work = self.work.take().expect("a job runs once");
-        work().or_throw()
+        let work = self.work.take();
+        lmdb_napi_core::guard(|| work.map_or(Err(lmdb_napi_core::Error::Closed("task")), |work| work())).or_throw()
     }
 
     fn resolve(&mut self, _env: Env, output: T) -> Result<T::Js> {
