@@ -59,8 +59,13 @@ export class Environment {
   readonly #link: EnvLink
   #closed = false
   #closing: Promise<void> | undefined
-  /** Its async transactions still open (`close()` abandons them). */
-  readonly #transactions = new Set<Transaction>()
+  /**
+   * Its async transactions still open, each with the rejection of its own
+   * close signal (`close()` abandons them). One signal per transaction, not
+   * one shared: racing a never-settling shared promise would keep a
+   * reaction on it for every transaction ever run.
+   */
+  readonly #transactions = new Map<Transaction, (error: Error) => void>()
   #defaultDb: Database<Buffer, Buffer> | undefined
 
   /** @internal Use {@link open}. */
@@ -269,8 +274,10 @@ export class Environment {
   close(): Promise<void> {
     if (!this.#closing) {
       this.#closed = true
-      this.#closedSignal?.reject(new ClosedError())
-      for (const txn of this.#transactions) txn.abandon()
+      for (const [txn, reject] of this.#transactions) {
+        reject(new ClosedError())
+        txn.abandon()
+      }
       this.#link.writes.flushAll()
       this.#link.reads.flush()
       this.#closing = callAsync(() => this.#native.close())
@@ -299,12 +306,14 @@ export class Environment {
     const txn = new Transaction(call(() => this.#native.beginWrite()))
     const path = this.path
     openAsync.set(path, (openAsync.get(path) ?? 0) + 1)
-    this.#transactions.add(txn)
+    let closed!: (error: Error) => void
+    const whenClosed = new Promise<never>((_, reject) => (closed = reject))
+    this.#transactions.set(txn, closed)
     try {
       let result: T
       try {
         // close() aborts a transaction whose callback never settles
-        result = await Promise.race([fn(txn), this.#whenClosed()])
+        result = await Promise.race([fn(txn), whenClosed])
       } catch (error) {
         await txn.end(false).catch(() => {})
         throw error
@@ -414,19 +423,6 @@ export class Environment {
 
   #open(): void {
     if (this.#closed) throw new ClosedError()
-  }
-
-  #closedSignal: { promise: Promise<never>; reject: (e: Error) => void } | undefined
-
-  /** A promise that rejects with `ClosedError` when `close()` is called. */
-  #whenClosed(): Promise<never> {
-    if (!this.#closedSignal) {
-      let reject!: (e: Error) => void
-      const promise = new Promise<never>((_, r) => (reject = r))
-      promise.catch(() => {})
-      this.#closedSignal = { promise, reject }
-    }
-    return this.#closedSignal.promise
   }
 
   #writable(): void {
