@@ -12,7 +12,7 @@ fn fail(e: impl std::fmt::Display) -> Error {
 
 /// Only the conversion of a JavaScript value into Rust (what any Rust codec
 /// must pay on the JavaScript thread); returns a token to keep it honest.
-#[napi]
+#[napi(catch_unwind)]
 pub fn bench_convert_only(value: serde_json::Value) -> u32 {
     match value {
         serde_json::Value::Object(map) => map.len() as u32,
@@ -21,38 +21,38 @@ pub fn bench_convert_only(value: serde_json::Value) -> u32 {
 }
 
 /// Conversion, then serde_json to bytes.
-#[napi]
+#[napi(catch_unwind)]
 pub fn bench_json_encode(value: serde_json::Value) -> Result<Buffer> {
     serde_json::to_vec(&value).map(Into::into).map_err(fail)
 }
 
 /// serde_json from bytes, then conversion to a JavaScript value.
-#[napi]
+#[napi(catch_unwind)]
 pub fn bench_json_decode(bytes: &[u8]) -> Result<serde_json::Value> {
     serde_json::from_slice(bytes).map_err(fail)
 }
 
 /// Conversion, then rmp-serde to MessagePack.
-#[napi]
+#[napi(catch_unwind)]
 pub fn bench_msgpack_encode(value: serde_json::Value) -> Result<Buffer> {
     rmp_serde::to_vec_named(&value).map(Into::into).map_err(fail)
 }
 
 /// rmp-serde from MessagePack, then conversion to a JavaScript value.
-#[napi]
+#[napi(catch_unwind)]
 pub fn bench_msgpack_decode(bytes: &[u8]) -> Result<serde_json::Value> {
     rmp_serde::from_slice(bytes).map_err(fail)
 }
 
 /// A uint32 key the way a Rust coder would make it: napi reads the number,
 /// Rust writes it big-endian.
-#[napi]
+#[napi(catch_unwind)]
 pub fn bench_uint32_encode(value: u32) -> Buffer {
     value.to_be_bytes().to_vec().into()
 }
 
 /// A string key the way a Rust coder would make it: napi copies it out as UTF-8.
-#[napi]
+#[napi(catch_unwind)]
 pub fn bench_string_encode(value: String) -> Buffer {
     value.into_bytes().into()
 }

@@ -9,13 +9,13 @@ use crate::convert::NodeBuffer;
 use crate::error::OrThrow;
 
 /// A value in its stored, compressed form (with the header).
-#[napi(ts_return_type = "Buffer")]
+#[napi(catch_unwind, ts_return_type = "Buffer")]
 pub fn compress(algorithm: u8, level: i32, value: &[u8]) -> Result<NodeBuffer> {
     lmdb_napi_core::compress(value, algorithm, level).map(NodeBuffer).or_throw()
 }
 
 /// The value a stored, compressed form holds.
-#[napi(ts_return_type = "Buffer")]
+#[napi(catch_unwind, ts_return_type = "Buffer")]
 pub fn decompress(stored: &[u8]) -> Result<NodeBuffer> {
     lmdb_napi_core::decompress(stored).map(|v| NodeBuffer(v.into_owned())).or_throw()
 }

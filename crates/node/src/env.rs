@@ -28,7 +28,7 @@ pub struct NativeEnv {
 impl NativeEnv {
     /// Opens the environment at `path`, or joins it when this process
     /// (any thread or worker) has it open already.
-    #[napi(factory)]
+    #[napi(catch_unwind, factory)]
     pub fn open(path: String, options: Option<EnvOptionsJs>) -> Result<Self> {
         let options = options.unwrap_or_default().into();
         let env = CoreEnv::open(path, &options).or_throw()?;
@@ -36,21 +36,21 @@ impl NativeEnv {
     }
 
     /// Opens a database (`null`: the main one); creation runs on the writer thread.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn open_db(&self, name: Option<String>, flags: Option<DbFlagsJs>, create: bool) -> Result<DbRefJs> {
         let flags = flags.unwrap_or_default().into();
         self.env.open_db(name.as_deref(), flags, create).map(Into::into).or_throw()
     }
 
     /// Names of the named databases. Off the JS thread.
-    #[napi(ts_return_type = "Promise<string[]>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<string[]>")]
     pub fn databases(&self) -> Result<AsyncTask<Job<Vec<String>>>> {
         let busy = self.busy()?;
         Ok(Job::new(move || busy.databases()))
     }
 
     /// Runs a read batch in one snapshot. Off the JS thread.
-    #[napi(ts_return_type = "Promise<ReadResultJs>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<ReadResultJs>")]
     pub fn read(&self, batch: &[u8]) -> Result<AsyncTask<Job<ReadOutput>>> {
         let (busy, batch) = (self.busy()?, batch.to_vec());
         Ok(Job::new(move || busy.read_batch(&batch)))
@@ -59,7 +59,7 @@ impl NativeEnv {
     /// Queues a write batch; resolves with one result per unit after the
     /// commit (as a `Uint8Array` of 1/0 when every unit answered a flag).
     /// `part`: more of this tick's writes follow, to commit with it.
-    #[napi(ts_return_type = "Promise<Uint8Array | Array<boolean | number | Buffer | null | string>>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<Uint8Array | Array<boolean | number | Buffer | null | string>>")]
     pub fn write<'env>(&self, env: &'env Env, batch: &[u8], part: bool) -> Result<Object<'env>> {
         let (promise, done) = write_promise(env)?;
         let ticket = match self.env.ticket() {
@@ -88,95 +88,95 @@ impl NativeEnv {
     }
 
     /// Statistics of the main database.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn stat(&self) -> Result<StatJs> {
         self.env.stat().map(Into::into).or_throw()
     }
 
     /// Statistics of one database. Off the JS thread.
-    #[napi(ts_return_type = "Promise<StatJs>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<StatJs>")]
     pub fn db_stat(&self, dbi: u32, gen: u32) -> Result<AsyncTask<Job<Stat>>> {
         let busy = self.busy()?;
         Ok(Job::new(move || busy.db_stat(DbRef { dbi, gen })))
     }
 
     /// The flags a database was created with.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn db_flags(&self, dbi: u32, gen: u32) -> Result<DbFlagsJs> {
         self.busy()?.db_flags(DbRef { dbi, gen }).map(Into::into).or_throw()
     }
 
     /// `mdb_env_info`.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn info(&self) -> Result<InfoJs> {
         self.env.info().map(Into::into).or_throw()
     }
 
     /// The environment's flags.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn flags(&self) -> Result<EnvFlagsJs> {
         self.env.flags().map(Into::into).or_throw()
     }
 
     /// The largest key LMDB accepts, in bytes.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn max_key_size(&self) -> u32 {
         self.env.max_key_size() as u32
     }
 
     /// Size of the reader table.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn max_readers(&self) -> Result<u32> {
         self.env.max_readers().or_throw()
     }
 
     /// The canonical path of the environment.
-    #[napi(getter)]
+    #[napi(catch_unwind, getter)]
     pub fn path(&self) -> String {
         self.env.path().to_string_lossy().into_owned()
     }
 
     /// Whether `close` was called on this handle.
-    #[napi(getter)]
+    #[napi(catch_unwind, getter)]
     pub fn closed(&self) -> bool {
         self.env.is_closed()
     }
 
     /// The reader table as text (`mdb_reader_list`).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn readers(&self) -> Result<String> {
         self.env.readers().or_throw()
     }
 
     /// Clears stale reader slots; how many were cleared.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn reader_check(&self) -> Result<u32> {
         self.env.reader_check().or_throw()
     }
 
     /// Resizes the map once no transaction uses it. Off the JS thread.
-    #[napi(ts_return_type = "Promise<void>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<void>")]
     pub fn set_map_size(&self, bytes: f64) -> Result<AsyncTask<Job<()>>> {
         let busy = self.busy()?;
         Ok(Job::new(move || busy.set_map_size(bytes as usize)))
     }
 
     /// Hot backup into the existing directory `dest`. Off the JS thread.
-    #[napi(ts_return_type = "Promise<void>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<void>")]
     pub fn copy(&self, dest: String, compact: bool) -> Result<AsyncTask<Job<()>>> {
         let busy = self.busy()?;
         Ok(Job::new(move || busy.copy(dest, compact)))
     }
 
     /// Hot backup of the data file to an open file descriptor. Off the JS thread.
-    #[napi(ts_return_type = "Promise<void>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<void>")]
     pub fn copy_to_fd(&self, fd: i32, compact: bool) -> Result<AsyncTask<Job<()>>> {
         let busy = self.busy()?;
         Ok(Job::new(move || busy.copy_to_fd(fd, compact)))
     }
 
     /// Flushes to disk. Off the JS thread.
-    #[napi(ts_return_type = "Promise<void>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<void>")]
     pub fn sync(&self, force: bool) -> Result<AsyncTask<Job<()>>> {
         let busy = self.busy()?;
         Ok(Job::new(move || busy.sync(force)))
@@ -184,26 +184,26 @@ impl NativeEnv {
 
     /// Begins an explicit write transaction in the next place in the order of
     /// writes (it starts once the writes before it are done).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn begin_write(&self) -> Result<NativeTxn> {
         self.env.begin_write().map(NativeTxn::new).or_throw()
     }
 
     /// Waits, blocking the JS thread, for the writes before it, then begins a
     /// write transaction on the JS thread (`transactionSync`).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn exclusive(&self) -> Result<NativeExclusive> {
         self.env.exclusive().map(NativeExclusive::new).or_throw()
     }
 
     /// A consistent read view, taken now.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn snapshot(&self, env: &Env) -> Result<NativeSnapshot> {
         NativeSnapshot::new(env, self.env.snapshot().or_throw()?)
     }
 
     /// A range over one database in a snapshot of its own, taken now.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn range(&self, env: &Env, dbi: u32, gen: u32, options: RangeOptionsJs) -> Result<NativeRange> {
         NativeRange::new(env, self.env.range(DbRef { dbi, gen }, options.into()).or_throw()?)
     }
@@ -215,7 +215,7 @@ impl NativeEnv {
     }
 
     /// Closes this handle after its work in progress. Off the JS thread.
-    #[napi(ts_return_type = "Promise<void>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<void>")]
     pub fn close(&self) -> AsyncTask<Job<()>> {
         let env = self.env.clone();
         Job::new(move || {

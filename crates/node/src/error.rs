@@ -26,3 +26,10 @@ impl<T> OrThrow<T> for lmdb_napi_core::Result<T> {
         self.map_err(to_napi)
     }
 }
+
+/// Runs `work` on the JS thread where napi does not catch panics (a task's
+/// or a promise's result made into a JavaScript value): a panic becomes the
+/// core's PANIC error instead of aborting the process.
+pub fn unpanic<T>(work: impl FnOnce() -> napi::Result<T>) -> napi::Result<T> {
+    lmdb_napi_core::guard(|| Ok(work())).map_err(to_napi)?
+}

@@ -5,13 +5,13 @@ use lmdb_napi_core::{BatchResult, Outcome};
 use napi::bindgen_prelude::*;
 
 use crate::convert::{unit_result, Bytes};
-use crate::error::to_napi;
+use crate::error::{to_napi, unpanic};
 
 /// A promise of a batch's unit results, and the completion that settles it.
 pub fn batch_promise(env: &Env) -> Result<(Object<'_>, impl FnOnce(BatchResult) + Send + 'static)> {
     let (deferred, promise) = env.create_deferred()?;
     let done = move |result: BatchResult| match result {
-        Ok(units) => deferred.resolve(move |_| Ok(units.into_iter().map(unit_result).collect::<Vec<_>>())),
+        Ok(units) => deferred.resolve(move |_| unpanic(|| Ok(units.into_iter().map(unit_result).collect::<Vec<_>>()))),
         Err(e) => deferred.reject(to_napi(e)),
     };
     Ok((promise, done))
@@ -24,11 +24,13 @@ pub fn write_promise(env: &Env) -> Result<(Object<'_>, impl FnOnce(BatchResult) 
     let (deferred, promise) = env.create_deferred()?;
     let done = move |result: BatchResult| match result {
         Ok(units) => deferred.resolve(move |_| {
-            let flags: Option<Vec<u8>> =
-                units.iter().map(|u| if let Ok(Outcome::Done(b)) = u { Some(*b as u8) } else { None }).collect();
-            Ok(match flags {
-                Some(flags) => Either::A(Bytes(flags)),
-                None => Either::B(units.into_iter().map(unit_result).collect::<Vec<_>>()),
+            unpanic(|| {
+                let flags: Option<Vec<u8>> =
+                    units.iter().map(|u| if let Ok(Outcome::Done(b)) = u { Some(*b as u8) } else { None }).collect();
+                Ok(match flags {
+                    Some(flags) => Either::A(Bytes(flags)),
+                    None => Either::B(units.into_iter().map(unit_result).collect::<Vec<_>>()),
+                })
             })
         }),
         Err(e) => deferred.reject(to_napi(e)),

@@ -48,7 +48,7 @@ impl NativeSnapshot {
 #[napi]
 impl NativeSnapshot {
     /// Runs a read batch in the snapshot. Off the JS thread.
-    #[napi(ts_return_type = "Promise<ReadResultJs>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<ReadResultJs>")]
     pub fn read(&self, batch: &[u8]) -> Result<AsyncTask<Job<ReadOutput>>> {
         let snapshot = self.get()?;
         let busy = snapshot.env().busy().or_throw()?;
@@ -57,7 +57,7 @@ impl NativeSnapshot {
     }
 
     /// Runs a read batch in the snapshot on the JS thread.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn read_sync(&self, batch: &[u8]) -> Result<ReadResultJs> {
         let snapshot = self.get()?;
         let busy = snapshot.env().busy().or_throw()?;
@@ -67,7 +67,7 @@ impl NativeSnapshot {
     /// Another snapshot that sees just what this one does, whose reads may
     /// run at the same time as this one's; `null` when a commit has landed
     /// since this one was taken.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn twin(&self, env: &Env) -> Result<Option<NativeSnapshot>> {
         match self.get()?.twin().or_throw()? {
             Some(twin) => NativeSnapshot::new(env, twin).map(Some),
@@ -76,14 +76,14 @@ impl NativeSnapshot {
     }
 
     /// A range over one database in this snapshot.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn range(&self, env: &Env, dbi: u32, gen: u32, options: RangeOptionsJs) -> Result<NativeRange> {
         let range = self.get()?.range(DbRef { dbi, gen }, options.into()).or_throw()?;
         NativeRange::new(env, range)
     }
 
     /// Ends the snapshot once the reads in flight are done. Idempotent.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn close(&self) {
         self.snapshot.lock().take();
     }
@@ -116,7 +116,7 @@ impl NativeRange {
 #[napi]
 impl NativeRange {
     /// Up to `max` more entries. Off the JS thread.
-    #[napi(ts_return_type = "Promise<ChunkJs>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<ChunkJs>")]
     pub fn next(&self, max: u32) -> Result<AsyncTask<Job<Chunk>>> {
         let busy = self.range.lock().env().busy().or_throw()?;
         let range = self.range.clone();
@@ -134,7 +134,7 @@ impl NativeRange {
     /// thread has started on it; `null` if one has (its promise brings it).
     /// On a machine whose cores are all busy, a pool thread may wait many
     /// milliseconds to run while JavaScript, already running, waits for it.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn steal(&self, max: u32) -> Result<Option<ChunkJs>> {
         let Some(claim) = self.pending.lock().take() else {
             return Ok(None);
@@ -148,7 +148,7 @@ impl NativeRange {
     }
 
     /// Ends the iteration and its read transaction now. Idempotent.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn close(&self) {
         self.range.lock().close();
     }

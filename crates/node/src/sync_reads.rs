@@ -69,20 +69,20 @@ impl SyncReads {
 #[napi]
 impl NativeEnv {
     /// This handle's id for `sync_get`.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn sync_reader(&self) -> u32 {
         self.sync.id
     }
 
     /// The slab `sync_get` works in from now on. JavaScript keeps a
     /// reference too, and views of the values already in it.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn use_scratch(&self, buffer: Buffer) {
         self.sync.state.borrow_mut().scratch = Some(buffer);
     }
 
     /// One get, the value copied into a new Buffer (or `null`).
-    #[napi(ts_return_type = "Buffer | null")]
+    #[napi(catch_unwind, ts_return_type = "Buffer | null")]
     pub fn get_sync<'env>(
         &self,
         env: &'env Env,
@@ -103,7 +103,7 @@ impl NativeEnv {
     }
 
     /// Runs a read batch on the calling thread.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn read_sync(&self, batch: &[u8]) -> Result<ReadResultJs> {
         let busy = self.busy()?;
         let output = tick(&mut self.sync.state.borrow_mut().tick, &self.env)?.read_batch(&busy, batch);
@@ -111,7 +111,7 @@ impl NativeEnv {
     }
 
     /// Ends the snapshot of the sync reads (the stretch is over). Idempotent.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn end_tick(&self) {
         self.sync.state.borrow_mut().tick = None;
     }
@@ -129,7 +129,7 @@ fn tick<'a>(slot: &'a mut Option<Snapshot>, env: &CoreEnv) -> Result<&'a Snapsho
 /// `key_len` bytes from `at`, and the value's bytes are left right after it.
 /// Returns the value's length, or -1 when absent; a value that does not fit
 /// in the rest of the slab was not copied (the caller asks `get_sync`).
-#[napi]
+#[napi(catch_unwind)]
 pub fn sync_get(reader: u32, dbi: u32, gen: u32, at: u32, key_len: u32, codec: u8) -> Result<i64> {
     let state = READERS.with(|readers| readers.borrow().get(reader as usize).and_then(Weak::upgrade));
     let Some(state) = state else {

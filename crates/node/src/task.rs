@@ -3,7 +3,7 @@
 
 use napi::bindgen_prelude::*;
 
-use crate::error::OrThrow;
+use crate::error::{unpanic, OrThrow};
 
 /// A result that can become a JavaScript value (on the JS thread).
 pub trait ToJs: Send + 'static {
@@ -43,7 +43,7 @@ impl<T: ToJs> Task for Job<T> {
     }
 
     fn resolve(&mut self, _env: Env, output: T) -> Result<T::Js> {
-        output.to_js()
+        unpanic(|| output.to_js())
     }
 }
 

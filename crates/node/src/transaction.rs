@@ -35,7 +35,7 @@ impl NativeTxn {
 #[napi]
 impl NativeTxn {
     /// Runs a batch (reads too) in the innermost open transaction.
-    #[napi(ts_return_type = "Promise<Array<boolean | number | Buffer | null | string>>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<Array<boolean | number | Buffer | null | string>>")]
     pub fn exec<'env>(&self, env: &'env Env, batch: &[u8]) -> Result<Object<'env>> {
         let (promise, done) = batch_promise(env)?;
         match self.txn.env().busy() {
@@ -46,7 +46,7 @@ impl NativeTxn {
     }
 
     /// Begins (`'begin'`), commits (`'commit'`) or aborts (`'abort'`) a nested transaction.
-    #[napi(ts_args_type = "action: 'begin' | 'commit' | 'abort'", ts_return_type = "Promise<void>")]
+    #[napi(catch_unwind, ts_args_type = "action: 'begin' | 'commit' | 'abort'", ts_return_type = "Promise<void>")]
     pub fn nested<'env>(&self, env: &'env Env, action: String) -> Result<Object<'env>> {
         let (promise, done) = void_promise(env)?;
         self.txn.nested(nest(action)?, done);
@@ -54,7 +54,7 @@ impl NativeTxn {
     }
 
     /// Commits or aborts the transaction.
-    #[napi(ts_return_type = "Promise<void>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<void>")]
     pub fn end<'env>(&self, env: &'env Env, commit: bool) -> Result<Object<'env>> {
         let (promise, done) = void_promise(env)?;
         self.txn.end(commit, done);
@@ -77,20 +77,20 @@ impl NativeExclusive {
 #[napi]
 impl NativeExclusive {
     /// Runs a batch (reads too) in the innermost open transaction.
-    #[napi(ts_return_type = "Array<boolean | number | Buffer | null | string>")]
+    #[napi(catch_unwind, ts_return_type = "Array<boolean | number | Buffer | null | string>")]
     pub fn exec(&self, batch: &[u8]) -> Result<Vec<UnitResultJs>> {
         let units = self.txn.lock().exec(batch).or_throw()?;
         Ok(units.into_iter().map(unit_result).collect())
     }
 
     /// Begins, commits or aborts a nested transaction.
-    #[napi(ts_args_type = "action: 'begin' | 'commit' | 'abort'")]
+    #[napi(catch_unwind, ts_args_type = "action: 'begin' | 'commit' | 'abort'")]
     pub fn nested(&self, action: String) -> Result<()> {
         self.txn.lock().nested(nest(action)?).or_throw()
     }
 
     /// Commits or aborts; the writer goes on.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn end(&self, commit: bool) -> Result<()> {
         self.txn.lock().end(commit).or_throw()
     }
