@@ -22,14 +22,12 @@ use parking_lot::{Condvar, Mutex, RwLock, RwLockReadGuard};
 use crate::dbi::Dbis;
 use crate::error::{Error, Result};
 use crate::options::{EnvFlags, EnvOptions};
+use crate::pool::Pool;
 use crate::registry;
 use crate::snapshot::Held;
 use crate::transaction::TxnLink;
 use crate::txn::RawTxn;
 use crate::writer::{Msg, Writer};
-
-/// How many reset read transactions (each holding a reader slot) are kept for reuse.
-const POOL_MAX: usize = 16;
 
 pub(crate) struct RawEnv(NonNull<ffi::MDB_env>);
 
@@ -49,7 +47,8 @@ pub(crate) struct Shared {
     /// Set when LMDB failed to map a new size: it unmaps the old map first,
     /// so nothing may touch the map again (every use fails with MDB_PANIC).
     unmapped: AtomicBool,
-    pool: Mutex<Vec<RawTxn>>,
+    /// Reset read transactions kept for reuse (`pool.rs`).
+    pool: Mutex<Pool>,
     pub(crate) dbis: Dbis,
     writer: Mutex<Option<Writer>>,
     /// The next ticket in the order of writes (see `writer.rs`).
@@ -96,7 +95,7 @@ impl Shared {
             options: options.clone(),
             gate: RwLock::new(true),
             unmapped: AtomicBool::new(false),
-            pool: Mutex::new(Vec::new()),
+            pool: Mutex::new(Pool::new(options.max_readers)),
             dbis: Dbis::new(options.max_dbs),
             writer: Mutex::new(None),
             seq: AtomicU64::new(0),
@@ -149,9 +148,13 @@ impl Shared {
     /// there. `gate` is this environment's gate, held by the caller; it is
     /// given back (released) only when another process grew the map, to adopt
     /// the new size, and taken again.
+    ///
+    /// When the reader table is full, this process's own pooled slots are
+    /// given back and the transaction is tried once more before failing.
     pub(crate) fn begin_read<'s>(&'s self, gate: &mut RwLockReadGuard<'s, bool>) -> Result<RawTxn> {
+        let mut retried = false;
         loop {
-            let pooled = self.pool.lock().pop();
+            let pooled = self.pool.lock().take();
             let txn = match pooled {
                 Some(txn) => txn.renew().map(|_| txn),
                 // SAFETY: the gate is held, so the environment is open.
@@ -164,6 +167,10 @@ impl Shared {
                         return Err(Error::Closed("environment"));
                     }
                 }
+                Err(Error::Lmdb(ffi::MDB_READERS_FULL)) if !retried => {
+                    retried = true;
+                    self.pool.lock().clear();
+                }
                 other => return other,
             }
         }
@@ -174,10 +181,12 @@ impl Shared {
     /// holds the gate (the environment is open).
     pub(crate) fn recycle(&self, txn: RawTxn) {
         txn.reset();
-        let mut pool = self.pool.lock();
-        if pool.len() < POOL_MAX {
-            pool.push(txn);
-        }
+        self.pool.lock().give(txn);
+    }
+
+    #[cfg(test)]
+    pub(crate) fn pooled(&self) -> usize {
+        self.pool.lock().len()
     }
 
     /// Runs `f` in a read transaction from the pool, holding the gate.

@@ -29,6 +29,7 @@ mod group;
 mod ops;
 mod options;
 mod panic;
+mod pool;
 mod range;
 mod read;
 pub(crate) mod registry;
