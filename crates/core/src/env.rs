@@ -184,6 +184,15 @@ impl Shared {
         self.pool.lock().give(txn);
     }
 
+    /// Gives back pooled slots idle since before `now - IDLE` (for the
+    /// reaper in `pool.rs`); whether any stay pooled.
+    pub(crate) fn expire_idle(&self, now: std::time::Instant) -> bool {
+        match self.enter() {
+            Ok(_gate) => self.pool.lock().expire(now),
+            Err(_) => false,
+        }
+    }
+
     #[cfg(test)]
     pub(crate) fn pooled(&self) -> usize {
         self.pool.lock().len()

@@ -2,11 +2,18 @@
 //! read does not pay for `mdb_txn_begin`. Each one keeps a reader slot, and
 //! slots are shared by every process on the environment, so the pool must
 //! never starve other processes: it keeps at most `cap(maxReaders)` slots,
-//! and a slot idle longer than `IDLE` is given back (checked when a
-//! transaction comes back: one clock read, no syscall, no extra thread).
+//! and a slot idle longer than `IDLE` is given back, by the next read that
+//! returns a transaction or else by the reaper, one thread per process that
+//! looks four times per `IDLE` while anything is pooled and sleeps otherwise
+//! (a read costs it one atomic load).
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Once;
 use std::time::{Duration, Instant};
 
+use parking_lot::{Condvar, Mutex};
+
+use crate::registry;
 use crate::txn::RawTxn;
 
 /// How long a pooled transaction may sit unused before its slot is given back.
@@ -39,11 +46,19 @@ impl Pool {
     /// ones idle longer than `IDLE`. The caller holds the gate.
     pub(crate) fn give(&mut self, txn: RawTxn) {
         let now = Instant::now();
-        let stale = self.idle.partition_point(|(_, since)| now.duration_since(*since) > IDLE);
-        self.idle.drain(..stale);
+        self.expire(now);
         if self.idle.len() < self.cap {
             self.idle.push((txn, now));
+            wake_reaper();
         }
+    }
+
+    /// Ends the transactions idle longer than `IDLE`; whether any are left.
+    /// The caller holds the gate.
+    pub(crate) fn expire(&mut self, now: Instant) -> bool {
+        let stale = self.idle.partition_point(|(_, since)| now.duration_since(*since) > IDLE);
+        self.idle.drain(..stale);
+        !self.idle.is_empty()
     }
 
     /// Ends every pooled transaction, giving their slots back; how many.
@@ -57,6 +72,54 @@ impl Pool {
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.idle.len()
+    }
+}
+
+/// `true` while the reaper sleeps until woken (nothing was pooled), and
+/// before it is first started.
+static ASLEEP: AtomicBool = AtomicBool::new(true);
+static SLEEP: Mutex<()> = Mutex::new(());
+static WAKE: Condvar = Condvar::new();
+static START: Once = Once::new();
+
+fn wake_reaper() {
+    if ASLEEP.load(Ordering::Relaxed) && ASLEEP.swap(false, Ordering::SeqCst) {
+        START.call_once(|| {
+            // without the reaper, idle slots still go at the next read
+            let _ = std::thread::Builder::new().name("lmdb-pool-reaper".into()).spawn(reap);
+        });
+        let _sleep = SLEEP.lock();
+        WAKE.notify_one();
+    }
+}
+
+/// Gives back idle slots in every open environment of the process; whether
+/// any pool still holds some.
+fn expire_all() -> bool {
+    let now = Instant::now();
+    let mut left = false;
+    for shared in registry::all() {
+        left |= shared.expire_idle(now);
+    }
+    left
+}
+
+fn reap() {
+    loop {
+        if expire_all() {
+            std::thread::sleep(IDLE / 4);
+            continue;
+        }
+        ASLEEP.store(true, Ordering::SeqCst);
+        // a give between the look above and the store saw the reaper awake
+        if expire_all() {
+            ASLEEP.store(false, Ordering::SeqCst);
+            continue;
+        }
+        let mut sleep = SLEEP.lock();
+        while ASLEEP.load(Ordering::SeqCst) {
+            WAKE.wait(&mut sleep);
+        }
     }
 }
 
@@ -77,6 +140,9 @@ mod tests {
         std::thread::sleep(IDLE + std::time::Duration::from_millis(100));
         drop(env.snapshot().unwrap());
         assert_eq!(pooled(), 1, "the slot idle for over a second was given back");
+        // with no read at all, the reaper gives the last one back
+        std::thread::sleep(IDLE * 2);
+        assert_eq!(pooled(), 0);
     }
 
     #[test]

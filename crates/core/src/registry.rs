@@ -37,6 +37,11 @@ pub(crate) fn acquire(key: PathBuf, options: &EnvOptions) -> Result<Arc<Shared>>
     Ok(shared)
 }
 
+/// Every environment open now.
+pub(crate) fn all() -> Vec<Arc<Shared>> {
+    OPEN.lock().values().map(|entry| entry.shared.clone()).collect()
+}
+
 /// Gives back one handle's share; the last one closes the environment.
 pub(crate) fn release(shared: &Arc<Shared>) {
     let mut open = OPEN.lock();
