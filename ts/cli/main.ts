@@ -179,7 +179,9 @@ export async function main(argv: string[]): Promise<number> {
     await command.run(options)
     return 0
   } catch (error) {
-    const usage = error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+    // other libraries' errors (lmdb-js's) may carry a numeric code
+    const code = (error as { code?: unknown } | undefined)?.code
+    const usage = error instanceof UsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))
     const known = usage || error instanceof CliError || error instanceof LmdbError || error instanceof Error
     // the map keeps its recorded size unless -S asks for another
     const hint = error instanceof MapFullError ? ' (the map is full: give a larger size in MiB with -S)' : ''
