@@ -1,16 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { open, errors, type Database, type Environment } from 'lmdb-napi'
-import { b, tempDir } from './helpers.js'
-
-/** What `fn` threw or rejected with (or `undefined`). */
-async function failure(fn: () => unknown): Promise<unknown> {
-  try {
-    await fn()
-  } catch (error) {
-    return error
-  }
-  return undefined
-}
+import { b, failure, tempDir } from './helpers.js'
 
 describe('a deleted database', () => {
   const k = b('k')

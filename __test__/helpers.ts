@@ -32,3 +32,13 @@ export function activeReaders(env: Environment): number {
     .slice(1)
     .filter((line) => /^\s*\d+\s+\S+\s+\d+\s*$/.test(line)).length
 }
+
+/** What `fn` threw or rejected with (or `undefined`). */
+export async function failure(fn: () => unknown): Promise<unknown> {
+  try {
+    await fn()
+  } catch (error) {
+    return error
+  }
+  return undefined
+}

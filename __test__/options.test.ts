@@ -2,19 +2,9 @@ import { closeSync, existsSync, openSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { open, JSONCoder, type Environment, type EnvOptions } from 'lmdb-napi'
-import { b, tempDir } from './helpers.js'
+import { b, failure, tempDir } from './helpers.js'
 
 type ErrorClass = typeof TypeError | typeof RangeError
-
-/** What `fn` threw or rejected with (or `undefined`). */
-async function failure(fn: () => unknown): Promise<unknown> {
-  try {
-    await fn()
-  } catch (error) {
-    return error
-  }
-  return undefined
-}
 
 function expectNamed(error: unknown, cls: ErrorClass, name: string): void {
   expect(error).toBeInstanceOf(cls)
