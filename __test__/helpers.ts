@@ -42,3 +42,11 @@ export async function failure(fn: () => unknown): Promise<unknown> {
   }
   return undefined
 }
+
+/**
+ * Rounds for a crash or fuzz suite: `ci` under `npm test`, `stress` under
+ * `npm run stress` (which sets LMDB_NAPI_STRESS).
+ */
+export function rounds(ci: number, stress: number): number {
+  return process.env.LMDB_NAPI_STRESS ? stress : ci
+}
