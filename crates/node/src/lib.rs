@@ -12,12 +12,9 @@
 //! - `read_views.rs`: `NativeSnapshot` and `NativeRange`;
 //! - `transaction.rs`: `NativeTxn` and `NativeExclusive`;
 //! - `promise.rs`: promises settled by the writer thread;
-//! - `codecs.rs`: compression on the calling thread, for coders used directly;
-//! - `codec_bench.rs` (feature `codec-bench`): Rust codecs to measure against JS.
+//! - `codecs.rs`: compression on the calling thread, for coders used directly.
 #![deny(clippy::all)]
 
-#[cfg(feature = "codec-bench")]
-mod codec_bench;
 mod codecs;
 mod convert;
 mod env;
