@@ -5,8 +5,8 @@
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::convert::NodeBuffer;
 use crate::error::OrThrow;
+use crate::types::NodeBuffer;
 
 /// A value in its stored, compressed form (with the header).
 #[napi(catch_unwind, ts_return_type = "Buffer")]

@@ -119,17 +119,6 @@ impl From<EnvFlags> for EnvFlagsJs {
 /// lone gets is ~0.1 s of work landing later), more than a copy this small.
 const COPIED_BELOW: usize = 16 << 10;
 
-/// Bytes (a `Uint8Array`) for JavaScript: lent when large, copied when small.
-pub struct Bytes(pub Vec<u8>);
-
-/// Lengths (`NOT_FOUND`, `FAILED` included) as JavaScript numbers, in a
-/// `Float64Array`: handed over when large, written straight into memory
-/// JavaScript owns when small.
-pub struct Lengths(pub Vec<i64>);
-
-/// Bytes as a Node `Buffer`, handed over (or copied: see `handover.rs`).
-pub struct NodeBuffer(pub Vec<u8>);
-
 impl ToNapiValue for Bytes {
     unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
         if val.0.len() >= COPIED_BELOW {

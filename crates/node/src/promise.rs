@@ -4,8 +4,9 @@
 use lmdb_napi_core::{BatchResult, Outcome};
 use napi::bindgen_prelude::*;
 
-use crate::convert::{unit_result, Bytes};
+use crate::convert::unit_result;
 use crate::error::{to_napi, unpanic};
+use crate::types::Bytes;
 
 /// A promise of a batch's unit results, and the completion that settles it.
 pub fn batch_promise(env: &Env) -> Result<(Object<'_>, impl FnOnce(BatchResult) + Send + 'static)> {

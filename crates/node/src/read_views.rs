@@ -10,9 +10,9 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use parking_lot::Mutex;
 
-use crate::convert::{Bytes, Lengths};
 use crate::error::{to_napi, OrThrow};
 use crate::task::{Job, ToJs};
+use crate::types::{Bytes, Lengths};
 use crate::types::{ChunkJs, RangeOptionsJs, ReadResultJs};
 
 /// What a held read transaction weighs for V8's collector. Reader slots are

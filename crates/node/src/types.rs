@@ -4,8 +4,6 @@
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::convert::{Bytes, Lengths, NodeBuffer};
-
 /// Options of `open()` (the public `EnvOptions`); names follow py-lmdb in camelCase.
 #[napi(object)]
 #[derive(Default)]
@@ -154,3 +152,14 @@ pub struct ChunkJs {
     pub lens: Lengths,
     pub done: bool,
 }
+
+/// Bytes (a `Uint8Array`) for JavaScript: lent when large, copied when small.
+pub struct Bytes(pub Vec<u8>);
+
+/// Lengths (`NOT_FOUND`, `FAILED` included) as JavaScript numbers, in a
+/// `Float64Array`: handed over when large, written straight into memory
+/// JavaScript owns when small.
+pub struct Lengths(pub Vec<i64>);
+
+/// Bytes as a Node `Buffer`, handed over (or copied: see `handover.rs`).
+pub struct NodeBuffer(pub Vec<u8>);
