@@ -7,7 +7,8 @@
  */
 import type { Input } from './coders/index.js'
 import { BatchBuilder, Op } from './batch.js'
-import { codec, putFlags, type Database, type DbCodec } from './database.js'
+import type { Database } from './database.js'
+import { encoding, pack as packOp, putFlags, type DbEncoding } from './encoding.js'
 import { ClosedError, CoderError, transformNativeError } from './errors.js'
 import { checkOptions } from './options.js'
 import type { PutOptions } from './types.js'
@@ -106,7 +107,7 @@ export class TxnCursors {
 
 /** Where a cursor stands, and the encoding of its database; packs its batches. */
 class Position<K, V> {
-  readonly c: DbCodec<K, V>
+  readonly enc: DbEncoding<K, V>
   readonly db: Database<K, V>
   /** The write transaction's cursors (none for a snapshot's), and its write count when this entry was read. */
   readonly group: TxnCursors | undefined
@@ -125,7 +126,7 @@ class Position<K, V> {
 
   constructor(db: Database<K, V>, group?: TxnCursors) {
     this.db = db
-    this.c = db[codec]()
+    this.enc = db[encoding]
     this.group = group
   }
 
@@ -141,18 +142,18 @@ class Position<K, V> {
   /** One move from here. */
   move(move: Move, arg?: Buffer): Buffer {
     const b = this.#builder()
-    b.push(Op.Cursor, move, 0, this.c.ref, this.#here(), arg)
+    b.push(Op.Cursor, move, 0, this.enc.ref, this.#here(), arg)
     return b.take()
   }
 
   /** A put, then a move onto what it wrote (the exact pair where the value is stored as given). */
   put(key: Input<K>, value: Input<V>, options?: PutOptions): Buffer {
     const b = this.#builder()
-    const wire = this.c.wire()
-    const k = this.c.key(key)
-    const v = this.c.value(value, wire)
-    b.push(Op.Put, putFlags(options), 0, this.c.ref, k, v, wire.codec, wire.level)
-    this.#standOn(b, k, wire.codec === 0 ? v : undefined)
+    const op = this.enc.put(key, value, putFlags(options))
+    packOp(b, 0, op)
+    // a text coder's value went as a string: the seek needs its bytes
+    const stored = op.codec !== 0 ? undefined : typeof op.value === 'string' ? Buffer.from(op.value) : op.value
+    this.#standOn(b, op.key, stored)
     return b.take()
   }
 
@@ -164,8 +165,8 @@ class Position<K, V> {
     }
     const b = this.#builder()
     // the raw stored value: a dupSort database deletes just this pair
-    b.push(Op.Delete, 0, 0, this.c.ref, this.key, allValues ? undefined : this.value)
-    b.push(Op.Cursor, Move.Current, 1, this.c.ref, this.#here())
+    b.push(Op.Delete, 0, 0, this.enc.ref, this.key, allValues ? undefined : this.value)
+    b.push(Op.Cursor, Move.Current, 1, this.enc.ref, this.#here())
     return b.take()
   }
 
@@ -176,23 +177,23 @@ class Position<K, V> {
    */
   pop(key?: Input<K>): Buffer | undefined {
     const b = this.#builder()
-    const wire = this.c.wire()
+    const wire = this.enc.wire()
     if (key !== undefined) {
-      const k = this.c.key(key)
-      b.push(Op.Pop, 0, 0, this.c.ref, k, undefined, wire.codec)
-      b.push(Op.Cursor, Move.SeekRange, 1, this.c.ref, EMPTY, pack(k))
+      const k = this.enc.key(key)
+      b.push(Op.Pop, 0, 0, this.enc.ref, k, undefined, wire.codec)
+      b.push(Op.Cursor, Move.SeekRange, 1, this.enc.ref, EMPTY, pack(k))
     } else {
       if (!this.on || this.key === undefined) return undefined
       // the raw stored value names the pair of a dupSort database
-      b.push(Op.Pop, 0, 0, this.c.ref, this.key, this.value, wire.codec)
-      b.push(Op.Cursor, Move.Current, 1, this.c.ref, this.#here())
+      b.push(Op.Pop, 0, 0, this.enc.ref, this.key, this.value, wire.codec)
+      b.push(Op.Cursor, Move.Current, 1, this.enc.ref, this.#here())
     }
     return b.take()
   }
 
   /** A move onto the current entry as stored now (or the one after, when it is gone). */
   pushCurrent(b: BatchBuilder, unit: number): void {
-    b.push(Op.Cursor, Move.Current, unit, this.c.ref, this.#here())
+    b.push(Op.Cursor, Move.Current, unit, this.enc.ref, this.#here())
   }
 
   /** Takes the answer of `pushCurrent` (a failure leaves the cursor as it was: its next move reports it). */
@@ -208,17 +209,15 @@ class Position<K, V> {
   /** A replace, then a move onto what it wrote. */
   replace(key: Input<K>, value: Input<V>): Buffer {
     const b = this.#builder()
-    const wire = this.c.wire()
-    const k = this.c.key(key)
-    const v = this.c.value(value, wire)
-    b.push(Op.Replace, 0, 0, this.c.ref, k, v, wire.codec, wire.level)
-    this.#standOn(b, k, wire.codec === 0 ? v : undefined)
+    const op = this.enc.replace(key, value)
+    packOp(b, 0, op)
+    this.#standOn(b, op.key, op.codec === 0 ? (op.value as Uint8Array) : undefined)
     return b.take()
   }
 
   #standOn(b: BatchBuilder, key: Uint8Array, value: Uint8Array | undefined): void {
     // a dupSort database has many values under the key: stand on this one
-    b.push(Op.Cursor, value === undefined ? Move.Seek : Move.SeekDupOrKey, 1, this.c.ref, EMPTY, pack(key, value))
+    b.push(Op.Cursor, value === undefined ? Move.Seek : Move.SeekDupOrKey, 1, this.enc.ref, EMPTY, pack(key, value))
   }
 
   /** The results of a batch, failures thrown. */
@@ -255,7 +254,7 @@ class Position<K, V> {
 
   /** An entry from its stored bytes. */
   decodeRaw(key: Buffer, value: Buffer): [K, V] {
-    return [this.#key(key), this.c.decode(value, { coder: this.db.valueCoder, codec: 0, level: 0 })]
+    return [this.#key(key), this.enc.decode(value, { coder: this.db.valueCoder, codec: 0, level: 0 })]
   }
 
   #key(bytes: Buffer): K {
@@ -268,22 +267,22 @@ class Position<K, V> {
 
   /** The current value: the raw stored bytes, through the whole value coder. */
   decodeValue(): V | undefined {
-    return !this.on || this.value === undefined ? undefined : this.c.decode(this.value, { coder: this.db.valueCoder, codec: 0, level: 0 })
+    return !this.on || this.value === undefined ? undefined : this.enc.decode(this.value, { coder: this.db.valueCoder, codec: 0, level: 0 })
   }
 
   /** A value a write returned (already decompressed natively). */
   decodeStored(old: unknown): V | undefined {
-    return old instanceof Uint8Array ? this.c.decode(old as Buffer, this.c.wire()) : undefined
+    return old instanceof Uint8Array ? this.enc.decode(old as Buffer, this.enc.wire()) : undefined
   }
 
   arg(key: Input<K>, value?: Input<V>): Buffer {
-    const wire = this.c.wire()
-    return pack(this.c.key(key), value === undefined ? EMPTY : this.c.value(value, wire))
+    const wire = this.enc.wire()
+    return pack(this.enc.key(key), value === undefined ? EMPTY : this.enc.value(value, wire))
   }
 
   /** The argument of `seekRange`: an empty key is allowed (the first entry is at or after it). */
   rangeArg(key: Input<K>): Buffer {
-    return pack(this.c.seekKey(key))
+    return pack(this.enc.key(key, true))
   }
 }
 

@@ -5,11 +5,11 @@ import { join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import type { Coder } from './coder.js'
 import { resolveCoder, type CoderName, type CoderNameFor, type CoderType, type IdentityCoder } from './coders/index.js'
-import { codec, Database, iterable, type EnvLink } from './database.js'
-import { Op } from './batch.js'
+import { Database } from './database.js'
+import { encoding, pack, type EnvLink } from './encoding.js'
 import { BadTxnError, ClosedError, InvalidParameterError, ReadonlyError, transformNativeError } from './errors.js'
 import { NativeEnv } from './native.js'
-import { checkOptions, checkValue, MAX_DBS, MAX_MAP_SIZE, MAX_READERS, type Rule } from './options.js'
+import { checkOptions, checkValue, iterable, MAX_DBS, MAX_MAP_SIZE, MAX_READERS, type Rule } from './options.js'
 import { ReadQueue } from './read-queue.js'
 import { Snapshot } from './snapshot.js'
 import { SyncReads } from './sync-reads.js'
@@ -376,19 +376,16 @@ export class Environment {
    */
   async batch(ops: BatchOp[]): Promise<void> {
     this.#writable()
-    const packed = Array.from(iterable(ops), (op) => {
+    const encoded = Array.from(iterable(ops), (op) => {
       if (op === null || typeof op !== 'object') throw new TypeError('a batch operation is an object')
-      const c = op.db[codec]()
-      c.writable()
-      const wire = c.wire()
-      const key = c.key(op.key as never)
-      if (op.type === 'put') return { kind: Op.Put, c, key, value: c.value(op.value, wire), wire }
-      if (op.type === 'delete') return { kind: Op.Delete, c, key, value: undefined, wire }
+      const enc = op.db[encoding]
+      if (op.type === 'put') return enc.put(op.key as never, op.value, 0)
+      if (op.type === 'delete') return enc.delete(op.key as never)
       throw new TypeError(`unknown batch operation type '${(op as { type: unknown }).type}'`)
     })
-    if (packed.length === 0) return
+    if (encoded.length === 0) return
     await this.#link.writes.unit((b, unit) => {
-      for (const { kind, c, key, value, wire } of packed) b.push(kind, 0, unit, c.ref, key, value, wire.codec, wire.level)
+      for (const op of encoded) pack(b, unit, op)
     })
   }
 

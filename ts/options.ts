@@ -63,3 +63,13 @@ function describe(value: unknown): string {
   if (typeof value === 'function') return 'a function'
   return `${typeof value} ${String(value)}`
 }
+
+/** `value` if it is iterable; else a TypeError (Array.from would take `42` as empty). */
+export function iterable<T>(value: Iterable<T>): Iterable<T> {
+  if (typeof value?.[Symbol.iterator] !== 'function') throw new TypeError('expected an iterable')
+  return value
+}
+
+export function isAsyncIterable<T>(value: Iterable<T> | AsyncIterable<T>): value is AsyncIterable<T> {
+  return typeof (value as AsyncIterable<T>)?.[Symbol.asyncIterator] === 'function'
+}

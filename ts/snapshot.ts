@@ -1,6 +1,8 @@
 import type { Input } from './coders/index.js'
 import { answer } from './awake.js'
-import { readVia, type Database } from './database.js'
+import type { Database } from './database.js'
+import * as reads from './db-reads.js'
+import { encoding } from './encoding.js'
 import { ClosedError, transformNativeError } from './errors.js'
 import type { NativeSnapshot } from './native.js'
 import type { RangeIterable, RangeOptions } from './range.js'
@@ -43,23 +45,23 @@ export class Snapshot {
   get<K, V>(db: Database<K, V>, key: Input<K>): Promise<V | undefined>
   get<K, V, D>(db: Database<K, V>, key: Input<K>, defaultValue: D): Promise<V | D>
   get<K, V>(db: Database<K, V>, key: Input<K>, defaultValue?: unknown): Promise<unknown> {
-    return this.#via(db, (r) => r.get(key, defaultValue))
+    return this.#via(() => reads.get(db[encoding], this.#reads, key, defaultValue))
   }
 
   /** `db.getMany` in this snapshot. */
   getMany<K, V>(db: Database<K, V>, keys: Iterable<Input<K>>): Promise<(V | undefined)[]> {
-    return this.#via(db, (r) => r.getMany(keys))
+    return this.#via(() => reads.getMany(db[encoding], this.#reads, keys))
   }
 
   /** `db.has` in this snapshot. */
   has<K, V>(db: Database<K, V>, key: Input<K>): Promise<boolean> {
-    return this.#via(db, (r) => r.has(key))
+    return this.#via(() => reads.has(db[encoding], this.#reads, key))
   }
 
   /** `db.range` in this snapshot. Closing the snapshot ends its ranges too. */
-  range<K, V>(db: Database<K, V>, options?: RangeOptions<K>): RangeIterable<[K, V]> {
-    const check = () => this.#check()
-    return db[readVia](this.#reads, (ref, o) => this.#native.range(ref.dbi, ref.gen, o), check).range(options)
+  range<K, V>(db: Database<K, V>, options: RangeOptions<K> = {}): RangeIterable<[K, V]> {
+    const enc = db[encoding]
+    return reads.range(enc, options, (o) => this.#native.range(enc.ref.dbi, enc.ref.gen, o), 'entries', () => this.#check())
   }
 
   /** A cursor over `db` in this snapshot. */
@@ -84,13 +86,10 @@ export class Snapshot {
     this.close()
   }
 
-  async #via<K, V, R>(db: Database<K, V>, read: (via: ReturnType<Database<K, V>[typeof readVia]>) => Promise<R>): Promise<R> {
+  async #via<R>(read: () => Promise<R>): Promise<R> {
     this.#check()
     try {
-      const unused = () => {
-        throw new ClosedError('snapshot')
-      }
-      return await read(db[readVia](this.#reads, unused, unused))
+      return await read()
     } catch (error) {
       throw transformNativeError(error)
     }

@@ -7,13 +7,15 @@
 import { answer } from './awake.js'
 import type { Input } from './coders/index.js'
 import { BatchBuilder, Op } from './batch.js'
-import { codec, count, dropFlags, iterable, putFlags, type Database } from './database.js'
+import type { Database } from './database.js'
+import { dropFlags, encoding, pack, putFlags, type DbEncoding, type Encoded } from './encoding.js'
 import { BadTxnError, ClosedError, transformNativeError } from './errors.js'
 import { Cursor, CursorSync, rawKey, seekRangeRaw, stepMany, TxnCursors, writes } from './cursor.js'
 import { checkRangeOptions, RangeIterable, type RangeOptions } from './range.js'
 import type { NativeExclusive, NativeTxn } from './native.js'
 import type { PutOptions } from './types.js'
-import type { UnitResult } from './write-queue.js'
+import { iterable } from './options.js'
+import { count, type UnitResult } from './write-queue.js'
 
 type Result = UnitResult | string
 
@@ -28,114 +30,91 @@ function unwrap(result: Result): UnitResult {
   return result
 }
 
-const EMPTY = new Uint8Array(0)
-
 /** The members' steps, shared by the async and the sync transaction. */
 const steps = {
   get<K, V>(db: Database<K, V>, key: Input<K>, defaultValue: unknown): Step<unknown> {
-    const c = db[codec]()
-    const wire = c.wire()
-    const k = c.key(key)
+    const enc = db[encoding]
+    const wire = enc.wire()
+    const k = enc.key(key)
     return {
-      build: (b) => b.push(Op.Get, 0, 0, c.ref, k, undefined, wire.codec),
+      build: (b) => b.push(Op.Get, 0, 0, enc.ref, k, undefined, wire.codec),
       read: ([r]) => {
         const value = unwrap(r)
-        return value === null ? defaultValue : c.decode(value as Buffer, wire)
+        return value === null ? defaultValue : enc.decode(value as Buffer, wire)
       },
     }
   },
   getMany<K, V>(db: Database<K, V>, keys: Iterable<Input<K>>): Step<(V | undefined)[]> {
-    const c = db[codec]()
-    const wire = c.wire()
-    const encoded = Array.from(iterable(keys), (k) => c.key(k))
+    const enc = db[encoding]
+    const wire = enc.wire()
+    const encoded = Array.from(iterable(keys), (k) => enc.key(k))
     return {
-      build: (b) => encoded.forEach((k, unit) => b.push(Op.Get, 0, unit, c.ref, k, undefined, wire.codec)),
+      build: (b) => encoded.forEach((k, unit) => b.push(Op.Get, 0, unit, enc.ref, k, undefined, wire.codec)),
       read: (results) =>
         results.map((r) => {
           const value = unwrap(r)
-          return value === null ? undefined : c.decode(value as Buffer, wire)
+          return value === null ? undefined : enc.decode(value as Buffer, wire)
         }),
     }
   },
   has<K, V>(db: Database<K, V>, key: Input<K>): Step<boolean> {
-    const c = db[codec]()
-    const k = c.key(key)
-    return { build: (b) => b.push(Op.Has, 0, 0, c.ref, k), read: ([r]) => unwrap(r) as boolean }
+    const enc = db[encoding]
+    const k = enc.key(key)
+    return { build: (b) => b.push(Op.Has, 0, 0, enc.ref, k), read: ([r]) => unwrap(r) as boolean }
   },
   put<K, V>(db: Database<K, V>, key: Input<K>, value: Input<V>, options?: PutOptions): Step<boolean> {
-    const c = db[codec]()
-    c.writable()
-    const wire = c.wire()
-    const k = c.key(key)
-    const v = c.value(value, wire)
-    const flags = putFlags(options)
-    return { build: (b) => b.push(Op.Put, flags, 0, c.ref, k, v, wire.codec, wire.level), read: ([r]) => unwrap(r) as boolean }
+    const op = db[encoding].put(key, value, putFlags(options))
+    return { build: (b) => pack(b, 0, op), read: ([r]) => unwrap(r) as boolean }
   },
   putMany<K, V>(db: Database<K, V>, entries: Iterable<[Input<K>, Input<V>]>, options?: PutOptions): Step<number> {
-    const c = db[codec]()
-    c.writable()
-    const wire = c.wire()
+    const enc = db[encoding]
+    enc.writable()
     const flags = putFlags(options)
-    const encoded = Array.from(iterable(entries), ([k, v]) => [c.key(k), c.value(v, wire)] as const)
+    const encoded = Array.from(iterable(entries), ([k, v]) => enc.put(k, v, flags))
     return {
-      build: (b) => encoded.forEach(([k, v]) => b.push(Op.Put, flags, 0, c.ref, k, v, wire.codec, wire.level)),
+      build: (b) => encoded.forEach((op) => pack(b, 0, op)),
       read: ([r]) => (encoded.length === 0 ? 0 : count(unwrap(r))),
     }
   },
   delete<K, V>(db: Database<K, V>, key: Input<K>, value?: Input<V>): Step<boolean> {
-    const c = db[codec]()
-    c.writable()
-    const wire = c.wire()
-    const k = c.key(key)
-    const v = value === undefined ? undefined : c.value(value, wire)
-    return { build: (b) => b.push(Op.Delete, 0, 0, c.ref, k, v, wire.codec, wire.level), read: ([r]) => unwrap(r) as boolean }
+    const op = db[encoding].delete(key, value)
+    return { build: (b) => pack(b, 0, op), read: ([r]) => unwrap(r) as boolean }
   },
   deleteMany<K, V>(db: Database<K, V>, keys: Iterable<Input<K>>): Step<number> {
-    const c = db[codec]()
-    c.writable()
-    const encoded = Array.from(iterable(keys), (k) => c.key(k))
+    const enc = db[encoding]
+    enc.writable()
+    const encoded = Array.from(iterable(keys), (k) => enc.delete(k))
     return {
-      build: (b) => encoded.forEach((k) => b.push(Op.Delete, 0, 0, c.ref, k)),
+      build: (b) => encoded.forEach((op) => pack(b, 0, op)),
       read: ([r]) => (encoded.length === 0 ? 0 : count(unwrap(r))),
     }
   },
   replace<K, V>(db: Database<K, V>, key: Input<K>, value: Input<V>): Step<V | undefined> {
-    const c = db[codec]()
-    c.writable()
-    const wire = c.wire()
-    const k = c.key(key)
-    const v = c.value(value, wire)
-    return {
-      build: (b) => b.push(Op.Replace, 0, 0, c.ref, k, v, wire.codec, wire.level),
-      read: ([r]) => {
-        const old = unwrap(r)
-        return old === null ? undefined : c.decode(old as Buffer, wire)
-      },
-    }
+    return answering(db[encoding], db[encoding].replace(key, value))
   },
   pop<K, V>(db: Database<K, V>, key: Input<K>): Step<V | undefined> {
-    const c = db[codec]()
-    c.writable()
-    const wire = c.wire()
-    const k = c.key(key)
-    return {
-      build: (b) => b.push(Op.Pop, 0, 0, c.ref, k, undefined, wire.codec),
-      read: ([r]) => {
-        const old = unwrap(r)
-        return old === null ? undefined : c.decode(old as Buffer, wire)
-      },
-    }
+    return answering(db[encoding], db[encoding].pop(key))
   },
   drop<K, V>(db: Database<K, V>, options?: { delete?: boolean }): Step<void> {
-    const c = db[codec]()
-    c.writable()
-    const flags = dropFlags(options)
-    return { build: (b) => b.push(Op.Drop, flags, 0, c.ref, EMPTY), read: ([r]) => void unwrap(r) }
+    const op = db[encoding].drop(dropFlags(options))
+    return { build: (b) => pack(b, 0, op), read: ([r]) => void unwrap(r) }
   },
 }
 
+/** A step of one write that answers a stored value (`replace`, `pop`). */
+function answering<K, V>(enc: DbEncoding<K, V>, op: Encoded): Step<V | undefined> {
+  const wire = enc.wire()
+  return {
+    build: (b) => pack(b, 0, op),
+    read: ([r]) => {
+      const old = unwrap(r)
+      return old === null ? undefined : enc.decode(old as Buffer, wire)
+    },
+  }
+}
+
 /** Packs a step's operations into a batch of their own. */
-function pack(step: Step<unknown>): Buffer {
+function packStep(step: Step<unknown>): Buffer {
   const builder = new BatchBuilder()
   step.build(builder)
   return builder.take()
@@ -302,7 +281,7 @@ export class Transaction {
     return this.#track(async () => {
       this.#usable()
       const step = make()
-      return step.read(await this.#exec(pack(step)))
+      return step.read(await this.#exec(packStep(step)))
     })
   }
 
@@ -427,7 +406,7 @@ export class TransactionSync {
 
   #run<T>(step: Step<T>): T {
     this.#check()
-    return step.read(this.#exec(pack(step)))
+    return step.read(this.#exec(packStep(step)))
   }
 
   /** Runs a batch; after a write, the cursors read their entries again. */
@@ -449,10 +428,10 @@ export class TransactionSync {
 /** A range walked with a cursor inside a write transaction, fetched in chunks. */
 async function* walk<K, V>(cursor: Cursor<K, V>, db: Database<K, V>, options: RangeOptions<K>): AsyncGenerator<[K, V]> {
   checkRangeOptions(options)
-  const c = db[codec]()
-  const enc = (k: Input<K> | undefined) => (k === undefined ? undefined : Buffer.from(c.key(k)))
-  const prefix = options.prefix === undefined ? undefined : Buffer.from(db.keyCoder.serialize(options.prefix as K))
-  const [gt, gte, lt, lte] = [enc(options.gt), enc(options.gte), enc(options.lt), enc(options.lte)]
+  const encode = db[encoding]
+  const bound = (k: Input<K> | undefined) => (k === undefined ? undefined : Buffer.from(encode.key(k)))
+  const prefix = options.prefix === undefined ? undefined : Buffer.from(encode.prefix(options.prefix))
+  const [gt, gte, lt, lte] = [bound(options.gt), bound(options.gte), bound(options.lt), bound(options.lte)]
   const reverse = options.reverse === true
   const inside = (key: Buffer) =>
     (gt === undefined || Buffer.compare(key, gt) > 0) &&

@@ -13,9 +13,10 @@
  * place: what is issued after it waits (already packed) until it is filled
  * or cancelled, then goes out behind it.
  */
-import { BatchBuilder, type Op } from './batch.js'
+import { BatchBuilder } from './batch.js'
+import { pack, type Encoded } from './encoding.js'
 import { ClosedError, transformNativeError } from './errors.js'
-import type { DbRef, NativeEnv } from './native.js'
+import type { NativeEnv } from './native.js'
 
 /** What a unit resolved with natively: a flag, a count or a previous value. */
 export type UnitResult = boolean | number | Buffer | null
@@ -82,10 +83,9 @@ export class WriteQueue {
    * Queues a unit of one operation (the common `put`/`delete`), packed at
    * once with no closure to call.
    */
-  op(kind: Op, flags: number, db: DbRef, key: Uint8Array, value: Uint8Array | string | undefined, codec: number, level: number): Promise<UnitResult> {
+  op(op: Encoded): Promise<UnitResult> {
     const segment = this.#last()
-    const unit = segment.units++
-    segment.builder.push(kind, flags, unit, db, key, value, codec, level)
+    pack(segment.builder, segment.units++, op)
     this.#schedule()
     return segment.done.then(segment.pick)
   }
@@ -182,6 +182,11 @@ export class WriteQueue {
       }),
     )
   }
+}
+
+/** A unit of one operation answers `true`/`false`; of several, a count. */
+export function count(result: UnitResult): number {
+  return typeof result === 'boolean' ? Number(result) : (result as number)
 }
 
 /** Unit `i`'s result out of its batch's results. */

@@ -7,7 +7,7 @@
  * `format=bytevalue` writes bytes as hex pairs; `format=print` writes
  * printable ASCII as is, a backslash as `\\`, and other bytes as `\xx`.
  */
-import type { DbFlags } from '../database.js'
+import type { DbFlags } from '../encoding.js'
 
 /** One database of a dump. */
 export interface DumpSection {

@@ -1,0 +1,277 @@
+/**
+ * How one database's keys and values cross to native code: its coders run
+ * here, with the checks every call makes before anything is queued, and
+ * each write is encoded into one operation that packing cannot fail.
+ * `Database`, `Transaction`, cursors, snapshots and `Environment.batch`
+ * all go through a database's `DbEncoding`.
+ * @internal
+ */
+import { Op, OpFlag, type BatchBuilder } from './batch.js'
+import { CompressedCoder, TextCoder, type Coder } from './coder.js'
+import type { Input } from './coders/index.js'
+import { IdentityCoder } from './coders/identity.js'
+import type { Database } from './database.js'
+import type { Environment } from './environment.js'
+import { BadValsizeError, ClosedError, CoderError, ReadonlyError, transformNativeError } from './errors.js'
+import type { DbRef, NativeEnv } from './native.js'
+import { checkOptions, type Rule } from './options.js'
+import { pair, type EntryDecoder } from './range.js'
+import type { ReadAnswer, ReadQueue } from './read-queue.js'
+import type { SyncReads } from './sync-reads.js'
+import type { DbOptions, PutOptions } from './types.js'
+import type { UnitResult, WriteQueue } from './write-queue.js'
+
+/** Key of `Database[encoding]`. */
+export const encoding = Symbol('lmdb-napi.encoding')
+
+/** What a database needs of its environment. */
+export interface EnvLink {
+  readonly native: NativeEnv
+  readonly reads: ReadQueue
+  readonly sync: SyncReads
+  readonly writes: WriteQueue
+  readonly maxKeySize: number
+  readonly readonly: boolean
+  readonly closed: boolean
+}
+
+/** The flags a database was created with. */
+export type DbFlags = Required<Pick<DbOptions, 'dupSort' | 'dupFixed' | 'integerKey' | 'integerDup' | 'reverseKey' | 'reverseDup'>>
+
+/** How values cross to native code: see `DbEncoding.wire`. */
+export interface Wire<V> {
+  coder: Coder<V>
+  codec: number
+  level: number
+  /** The coder, when it is a text coder whose stored form is `serializeText`'s: a put packs the string itself. */
+  text?: TextCoder<V>
+  /** A `get`'s value out of its answer, made once. */
+  take?: (answer: ReadAnswer) => V | undefined
+}
+
+/** One operation, encoded and checked: packing it cannot fail. */
+export interface Encoded {
+  readonly kind: Op
+  readonly flags: number
+  readonly ref: DbRef
+  readonly key: Uint8Array
+  /** A string is packed as its UTF-8 (a text coder's value). */
+  readonly value: Uint8Array | string | undefined
+  readonly codec: number
+  readonly level: number
+}
+
+/** Packs an encoded operation into `builder` as part of `unit`. */
+export function pack(builder: BatchBuilder, unit: number, op: Encoded): void {
+  builder.push(op.kind, op.flags, unit, op.ref, op.key, op.value, op.codec, op.level)
+}
+
+const EMPTY = new Uint8Array(0)
+
+export class DbEncoding<K, V> {
+  readonly ref: DbRef
+  readonly link: EnvLink
+  readonly #db: Database<K, V>
+  #wireOf: { coder: Coder<V>; wire: Wire<V> } | undefined
+
+  constructor(db: Database<K, V>, link: EnvLink, ref: DbRef) {
+    this.#db = db
+    this.link = link
+    this.ref = ref
+  }
+
+  get env(): Environment {
+    return this.#db.env
+  }
+
+  /** Throws `ClosedError` once the environment is closed. */
+  open(): void {
+    if (this.link.closed) throw new ClosedError()
+  }
+
+  /** `open()`, and refuses writes to a read-only environment. */
+  writable(): void {
+    this.open()
+    if (this.link.readonly) throw new ReadonlyError('the environment is read-only')
+  }
+
+  /** A key's bytes; `emptyAllowed` for a key to seek from (it comes before every key). */
+  key(key: Input<K>, emptyAllowed = false): Uint8Array {
+    this.open()
+    const bytes = this.#serialize(this.#db.keyCoder, key as K)
+    if (bytes.length === 0 && !emptyAllowed) throw new BadValsizeError('a key cannot be empty')
+    if (bytes.length > this.link.maxKeySize) {
+      throw new BadValsizeError(`a key of ${bytes.length} bytes is longer than maxKeySize() (${this.link.maxKeySize})`)
+    }
+    return bytes
+  }
+
+  /** A range's `prefix`: the key coder's bytes, which may be empty. */
+  prefix(key: Input<K>): Uint8Array {
+    return this.#serialize(this.#db.keyCoder, key as K)
+  }
+
+  /**
+   * How values cross to native code: a compressed coder's inner coder makes
+   * the bytes here, and the compression runs natively, off this thread.
+   */
+  wire(): Wire<V> {
+    // made again only when `valueCoder` was replaced: this runs on every call
+    const coder = this.#db.valueCoder
+    if (this.#wireOf?.coder !== coder) {
+      const wire: Wire<V> =
+        coder instanceof CompressedCoder
+          ? { coder: coder.inner, codec: coder.algorithm, level: coder.level }
+          : { coder, codec: 0, level: 0 }
+      if (wire.coder instanceof TextCoder && wire.coder.serialize === TextCoder.prototype.serialize) wire.text = wire.coder
+      this.#wireOf = { coder, wire }
+    }
+    return this.#wireOf.wire
+  }
+
+  /** A value's bytes, as stored before compression. */
+  value(value: Input<V>, wire: Wire<V>): Uint8Array {
+    return this.#serialize(wire.coder, value as V, this.#db.valueCoder)
+  }
+
+  /** A put: every write of a value is encoded here (`flags` from `putFlags`). */
+  put(key: Input<K>, value: Input<V>, flags: number): Encoded {
+    this.writable()
+    const wire = this.wire()
+    const k = this.key(key)
+    const v = wire.text ? this.#text(wire.text, value as V) : this.value(value, wire)
+    return { kind: Op.Put, flags, ref: this.ref, key: k, value: v, codec: wire.codec, level: wire.level }
+  }
+
+  /** A delete of `key`, or with `value` of that one pair (dupSort). */
+  delete(key: Input<K>, value?: Input<V>): Encoded {
+    this.writable()
+    const wire = this.wire()
+    const k = this.key(key)
+    const v = value === undefined ? undefined : this.value(value, wire)
+    return { kind: Op.Delete, flags: 0, ref: this.ref, key: k, value: v, codec: wire.codec, level: wire.level }
+  }
+
+  /** A put that answers the value it replaced. */
+  replace(key: Input<K>, value: Input<V>): Encoded {
+    this.writable()
+    const wire = this.wire()
+    const k = this.key(key)
+    return { kind: Op.Replace, flags: 0, ref: this.ref, key: k, value: this.value(value, wire), codec: wire.codec, level: wire.level }
+  }
+
+  /** A delete of `key`'s first value that answers it. */
+  pop(key: Input<K>): Encoded {
+    this.writable()
+    const k = this.key(key)
+    return { kind: Op.Pop, flags: 0, ref: this.ref, key: k, value: undefined, codec: this.wire().codec, level: 0 }
+  }
+
+  /** Emptying the database (`flags` from `dropFlags`). */
+  drop(flags: number): Encoded {
+    this.writable()
+    return { kind: Op.Drop, flags, ref: this.ref, key: EMPTY, value: undefined, codec: 0, level: 0 }
+  }
+
+  /** A stored value (or the read's failure) as `V`. */
+  decode(answer: Buffer | Error, wire: Wire<V>): V {
+    if (answer instanceof Error) {
+      // a stored value that native code could not decompress is the coder's failure
+      throw answer instanceof CoderError ? new CoderError(this.#db.valueCoder.name, this.#db.name, answer.cause) : answer
+    }
+    try {
+      return wire.coder.deserialize(answer)
+    } catch (error) {
+      throw new CoderError(this.#db.valueCoder.name, this.#db.name, error)
+    }
+  }
+
+  /** A replaced or popped value out of its unit's result. */
+  decodeUnit(result: UnitResult, wire: Wire<V>): V | undefined {
+    return result instanceof Uint8Array ? this.decode(result as Buffer, wire) : undefined
+  }
+
+  decodeKey(bytes: Buffer): K {
+    try {
+      return this.#db.keyCoder.deserialize(bytes)
+    } catch (error) {
+      throw new CoderError(this.#db.keyCoder.name, this.#db.name, error)
+    }
+  }
+
+  /** What a range yields per entry. Raw bytes skip the coders: a scan's cost is per entry. */
+  entryDecoder(shape: 'entries' | 'keys' | 'values', wire: Wire<V>): EntryDecoder<unknown> {
+    const rawKeys = Object.getPrototypeOf(this.#db.keyCoder) === IdentityCoder.prototype
+    const rawValues = Object.getPrototypeOf(wire.coder) === IdentityCoder.prototype
+    const key = rawKeys ? (bytes?: Buffer) => bytes : (bytes?: Buffer) => this.decodeKey(bytes as Buffer)
+    const value = rawValues ? (bytes?: Buffer) => bytes : (bytes?: Buffer) => this.decode(bytes as Buffer, wire)
+    if (shape === 'keys') return (k) => key(k)
+    if (shape === 'values') return (_, v) => value(v)
+    if (rawKeys && rawValues) return pair
+    return (k, v) => pair(key(k), value(v))
+  }
+
+  /** The flags LMDB created the database with. */
+  flags(): DbFlags {
+    this.open()
+    try {
+      const f = this.link.native.dbFlags(this.ref.dbi, this.ref.gen)
+      return {
+        dupSort: f.dupSort === true,
+        dupFixed: f.dupFixed === true,
+        integerKey: f.integerKey === true,
+        integerDup: f.integerDup === true,
+        reverseKey: f.reverseKey === true,
+        reverseDup: f.reverseDup === true,
+      }
+    } catch (error) {
+      throw transformNativeError(error)
+    }
+  }
+
+  /** A text coder's string for `value`, packed as UTF-8 by the batch builder. */
+  #text(coder: TextCoder<V>, value: V): string {
+    let text: unknown
+    try {
+      text = coder.serializeText(value)
+    } catch (error) {
+      throw new CoderError(this.#db.valueCoder.name, this.#db.name, error)
+    }
+    if (typeof text !== 'string') {
+      throw new CoderError(this.#db.valueCoder.name, this.#db.name, new TypeError('serializeText() must return a string'))
+    }
+    return text
+  }
+
+  /** `named` is the coder errors name (the compressed one, not its inner coder); looked up only on failure. */
+  #serialize<T>(coder: Coder<T>, value: T, named: Coder<unknown> = coder): Uint8Array {
+    let bytes: unknown
+    try {
+      bytes = coder.serialize(value)
+    } catch (error) {
+      throw new CoderError(named.name, this.#db.name, error)
+    }
+    if (!(bytes instanceof Uint8Array)) {
+      throw new CoderError(named.name, this.#db.name, new TypeError('serialize() must return a Uint8Array'))
+    }
+    return bytes
+  }
+}
+
+const PUT_OPTIONS: { readonly [K in keyof PutOptions]-?: Rule } = { noOverwrite: 'boolean', append: 'boolean', noDupData: 'boolean' }
+
+/** The wire flags of checked put options (of `put`, `putMany`, cursors' `put`). */
+export function putFlags(options: PutOptions | undefined): number {
+  if (options === undefined) return 0 // the hot path
+  checkOptions('put()', options, PUT_OPTIONS)
+  return (
+    (options.noOverwrite ? OpFlag.NoOverwrite : 0) |
+    (options.append ? OpFlag.Append : 0) |
+    (options.noDupData ? OpFlag.NoDupData : 0)
+  )
+}
+
+/** The wire flags of checked `drop()` options. */
+export function dropFlags(options: { delete?: boolean } | undefined): number {
+  return checkOptions('drop()', options, { delete: 'boolean' }).delete ? OpFlag.DeleteDb : 0
+}
