@@ -27,7 +27,7 @@ export declare class NativeEnv {
    * commit (as a `Uint8Array` of 1/0 when every unit answered a flag).
    * `part`: more of this tick's writes follow, to commit with it.
    */
-  write(batch: Uint8Array, part: boolean): Promise<Uint8Array | Array<boolean | number | Buffer | null | string>>
+  write(batch: Uint8Array, part: boolean): Promise<Uint8Array | Array<boolean | number | Buffer | null | Error>>
   /** Statistics of the main database. */
   stat(): StatJs
   /** Statistics of one database. Off the JS thread. */
@@ -44,8 +44,6 @@ export declare class NativeEnv {
   maxReaders(): number
   /** The canonical path of the environment. */
   get path(): string
-  /** Whether `close` was called on this handle. */
-  get closed(): boolean
   /** The reader table as text (`mdb_reader_list`). */
   readers(): string
   /** Clears stale reader slots; how many were cleared. */
@@ -92,7 +90,7 @@ export declare class NativeEnv {
 /** A write transaction on the JS thread; the writer waits until it ends. */
 export declare class NativeExclusive {
   /** Runs a batch (reads too) in the innermost open transaction. */
-  exec(batch: Uint8Array): Array<boolean | number | Buffer | null | string>
+  exec(batch: Uint8Array): Array<boolean | number | Buffer | null | Error>
   /** Begins, commits or aborts a nested transaction. */
   nested(action: 'begin' | 'commit' | 'abort'): void
   /** Commits or aborts; the writer goes on. */
@@ -138,7 +136,7 @@ export declare class NativeSnapshot {
 /** An explicit write transaction. Every call is a message to the writer thread. */
 export declare class NativeTxn {
   /** Runs a batch (reads too) in the innermost open transaction. */
-  exec(batch: Uint8Array): Promise<Array<boolean | number | Buffer | null | string>>
+  exec(batch: Uint8Array): Promise<Array<boolean | number | Buffer | null | Error>>
   /** Begins (`'begin'`), commits (`'commit'`) or aborts (`'abort'`) a nested transaction. */
   nested(action: 'begin' | 'commit' | 'abort'): Promise<void>
   /** Commits or aborts the transaction. */
@@ -260,8 +258,7 @@ export interface RangeOptionsJs {
 /** One failed operation of a read batch. */
 export interface ReadErrorJs {
   index: number
-  /** `[CODE errno] text`, as thrown errors carry it. */
-  error: string
+  error: Error
 }
 
 /**

@@ -2,7 +2,8 @@
  * The coder seam: a per-database serializer for keys or values (aiolmdb's
  * coders). A coder turns a value into the bytes LMDB stores and back.
  */
-import { CoderError, transformNativeError } from './errors.js'
+import { CoderError } from './errors.js'
+import { fromNative } from './native-error.js'
 import { compress, decompress } from './native.js'
 import { checkOptions, type Rule } from './options.js'
 
@@ -112,7 +113,7 @@ export class CompressedCoder<T> extends Coder<T> {
     try {
       value = decompress(bytes)
     } catch (error) {
-      throw new CoderError(this.name, undefined, transformNativeError(error).cause)
+      throw new CoderError(this.name, undefined, fromNative(error).cause)
     }
     return this.inner.deserialize(value)
   }

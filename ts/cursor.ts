@@ -9,7 +9,8 @@ import type { Input } from './coders/index.js'
 import { BatchBuilder, Op } from './batch.js'
 import type { Database } from './database.js'
 import { encoding, pack as packOp, putFlags, type DbEncoding } from './encoding.js'
-import { ClosedError, CoderError, transformNativeError } from './errors.js'
+import { ClosedError, CoderError } from './errors.js'
+import { fromNative } from './native-error.js'
 import { checkOptions } from './options.js'
 import type { PutOptions } from './types.js'
 import type { UnitResult } from './write-queue.js'
@@ -48,7 +49,7 @@ export const rawKey = Symbol('lmdb-napi.rawKey')
 export const seekRangeRaw = Symbol('lmdb-napi.seekRangeRaw')
 
 /** What one unit of a batch gave: a result, a failure (message or error), or nothing. */
-type Answer = UnitResult | string | Error | undefined
+type Answer = UnitResult | Error | undefined
 /** Runs one batch in the cursor's transaction; one answer per unit. */
 export type Runner = (batch: Buffer) => Promise<Answer[]>
 /** The same, synchronously. */
@@ -198,7 +199,7 @@ class Position<K, V> {
 
   /** Takes the answer of `pushCurrent` (a failure leaves the cursor as it was: its next move reports it). */
   reland(answer: Answer | undefined): void {
-    if (answer !== undefined && typeof answer !== 'string' && !(answer instanceof Error)) this.land(answer)
+    if (answer !== undefined && !(answer instanceof Error)) this.land(answer)
   }
 
   /** Whether the transaction wrote since this entry was read (sync cursors re-read it then). */
@@ -223,7 +224,7 @@ class Position<K, V> {
   /** The results of a batch, failures thrown. */
   unwrap(results: Answer[]): (Buffer | null | boolean | number)[] {
     return results.map((r) => {
-      if (typeof r === 'string' || r instanceof Error) throw transformNativeError(r)
+      if (r instanceof Error) throw fromNative(r)
       return r === undefined ? null : r
     })
   }

@@ -3,7 +3,7 @@ import type { Coder } from './coder.js'
 import type { Input } from './coders/index.js'
 import * as reads from './db-reads.js'
 import { DbEncoding, dropFlags, encoding, pack, putFlags, type Encoded, type EnvLink } from './encoding.js'
-import { transformNativeError } from './errors.js'
+import { fromNative } from './native-error.js'
 import type { Environment } from './environment.js'
 import type { DbRef, NativeRange, NativeRangeOptions } from './native.js'
 import { isAsyncIterable, iterable } from './options.js'
@@ -230,7 +230,7 @@ export class Database<K = Buffer, V = Buffer> {
     try {
       return await enc.link.native.dbStat(enc.ref.dbi, enc.ref.gen)
     } catch (error) {
-      throw transformNativeError(error)
+      throw fromNative(error)
     }
   }
 

@@ -12,7 +12,8 @@ import type { Input } from './coders/index.js'
 import { IdentityCoder } from './coders/identity.js'
 import type { Database } from './database.js'
 import type { Environment } from './environment.js'
-import { BadValsizeError, ClosedError, CoderError, ReadonlyError, transformNativeError } from './errors.js'
+import { BadValsizeError, ClosedError, CoderError, ReadonlyError } from './errors.js'
+import { fromNative } from './native-error.js'
 import type { DbRef, NativeEnv } from './native.js'
 import { checkOptions, type Rule } from './options.js'
 import { pair, type EntryDecoder } from './range.js'
@@ -225,7 +226,7 @@ export class DbEncoding<K, V> {
         reverseDup: f.reverseDup === true,
       }
     } catch (error) {
-      throw transformNativeError(error)
+      throw fromNative(error)
     }
   }
 

@@ -7,7 +7,8 @@ import type { Coder } from './coder.js'
 import { resolveCoder, type CoderName, type CoderNameFor, type CoderType, type IdentityCoder } from './coders/index.js'
 import { Database } from './database.js'
 import { encoding, pack, type EnvLink } from './encoding.js'
-import { BadTxnError, ClosedError, InvalidParameterError, ReadonlyError, transformNativeError } from './errors.js'
+import { BadTxnError, ClosedError, InvalidParameterError, ReadonlyError } from './errors.js'
+import { fromNative } from './native-error.js'
 import { NativeEnv } from './native.js'
 import { checkOptions, checkValue, iterable, MAX_DBS, MAX_MAP_SIZE, MAX_READERS, type Rule } from './options.js'
 import { ReadQueue } from './read-queue.js'
@@ -440,7 +441,7 @@ function call<T>(fn: () => T): T {
   try {
     return fn()
   } catch (error) {
-    throw transformNativeError(error)
+    throw fromNative(error)
   }
 }
 
@@ -449,6 +450,6 @@ async function callAsync<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn()
   } catch (error) {
-    throw transformNativeError(error)
+    throw fromNative(error)
   }
 }

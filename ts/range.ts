@@ -4,7 +4,7 @@
  * decoded lazily as the iteration reaches them, and the read transaction
  * is released as soon as the iteration ends, breaks or fails.
  */
-import { transformNativeError } from './errors.js'
+import { fromNative } from './native-error.js'
 import type { Input } from './coders/index.js'
 import type { NativeChunk, NativeRange } from './native.js'
 import { checkOptions, COUNT, type Rule } from './options.js'
@@ -214,7 +214,7 @@ class RangeIterator<T> implements AsyncIterator<T> {
       try {
         started = this.#start()
       } catch (error) {
-        throw transformNativeError(error)
+        throw fromNative(error)
       }
       const { native, decode } = started
       this.#native = native
@@ -231,7 +231,7 @@ class RangeIterator<T> implements AsyncIterator<T> {
       // work, a pool thread may not run for many milliseconds.
       chunk = (ahead && native.steal(Math.min(this.#aheadSize, STOLEN_CHUNK))) ?? (await (ahead ?? this.#read()))
     } catch (error) {
-      throw transformNativeError(error)
+      throw fromNative(error)
     }
     this.#buffer = chunk.data.buffer as ArrayBuffer
     this.#lens = chunk.lens

@@ -5,7 +5,7 @@
  */
 import * as awake from './awake.js'
 import { BatchBuilder, Op } from './batch.js'
-import { transformNativeError } from './errors.js'
+import { fromNative } from './native-error.js'
 import type { DbRef, ReadResult } from './native.js'
 import { view } from './view.js'
 
@@ -187,7 +187,7 @@ export class ReadQueue {
       return out
     } catch (error) {
       for (const read of reading) read.catch(() => undefined) // not wanted any more; a failure is this one's
-      throw transformNativeError(error)
+      throw fromNative(error)
     } finally {
       for (const source of sources) source.close() // reads in flight keep their snapshot until they finish
     }
@@ -199,7 +199,7 @@ export class ReadQueue {
     try {
       return unpack(this.#native.readSync(this.#syncBuilder.take()))
     } catch (error) {
-      throw transformNativeError(error)
+      throw fromNative(error)
     }
   }
 
@@ -220,7 +220,7 @@ export class ReadQueue {
     awake.sent()
     sent.then(
       (result) => this.#answered(batch, result),
-      (error: unknown) => this.#answered(batch, transformNativeError(error)),
+      (error: unknown) => this.#answered(batch, fromNative(error)),
     )
   }
 
@@ -315,6 +315,6 @@ export function unpack({ data, lens, errors }: ReadResult): ReadAnswer[] {
       at += len
     }
   }
-  for (const { index, error } of errors) answers[index] = transformNativeError(error)
+  for (const { index, error } of errors) answers[index] = fromNative(error)
   return answers
 }

@@ -3,7 +3,8 @@ import { answer } from './awake.js'
 import type { Database } from './database.js'
 import * as reads from './db-reads.js'
 import { encoding } from './encoding.js'
-import { ClosedError, transformNativeError } from './errors.js'
+import { ClosedError } from './errors.js'
+import { fromNative } from './native-error.js'
 import type { NativeSnapshot } from './native.js'
 import type { RangeIterable, RangeOptions } from './range.js'
 import { ReadQueue, unpack } from './read-queue.js'
@@ -91,7 +92,7 @@ export class Snapshot {
     try {
       return await read()
     } catch (error) {
-      throw transformNativeError(error)
+      throw fromNative(error)
     }
   }
 

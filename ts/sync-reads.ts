@@ -11,7 +11,7 @@
  * numbers only, and the value is copied once. Like the pool behind
  * `Buffer.allocUnsafe`, a slab lives as long as any value read into it.
  */
-import { transformNativeError } from './errors.js'
+import { fromNative } from './native-error.js'
 import { type DbRef, type NativeEnv, type ReadResult, syncGet } from './native.js'
 import { view } from './view.js'
 
@@ -58,7 +58,7 @@ export class SyncReads {
       this.#at += key.length + len
       return value
     } catch (error) {
-      throw transformNativeError(error)
+      throw fromNative(error)
     }
   }
 

@@ -9,7 +9,8 @@ import type { Input } from './coders/index.js'
 import { BatchBuilder, Op } from './batch.js'
 import type { Database } from './database.js'
 import { dropFlags, encoding, pack, putFlags, type DbEncoding, type Encoded } from './encoding.js'
-import { BadTxnError, ClosedError, transformNativeError } from './errors.js'
+import { BadTxnError, ClosedError } from './errors.js'
+import { fromNative } from './native-error.js'
 import { Cursor, CursorSync, rawKey, seekRangeRaw, stepMany, TxnCursors, writes } from './cursor.js'
 import { checkRangeOptions, RangeIterable, type RangeOptions } from './range.js'
 import type { NativeExclusive, NativeTxn } from './native.js'
@@ -17,7 +18,7 @@ import type { PutOptions } from './types.js'
 import { iterable } from './options.js'
 import { count, type UnitResult } from './write-queue.js'
 
-type Result = UnitResult | string
+type Result = UnitResult | Error
 
 /** One member's work: the operations it packs, and how it reads their results. */
 interface Step<T> {
@@ -26,7 +27,7 @@ interface Step<T> {
 }
 
 function unwrap(result: Result): UnitResult {
-  if (typeof result === 'string') throw transformNativeError(result)
+  if (result instanceof Error) throw fromNative(result)
   return result
 }
 
@@ -305,7 +306,7 @@ export class Transaction {
     try {
       return await answer(promise) // the writer thread answers in microseconds
     } catch (error) {
-      throw transformNativeError(error)
+      throw fromNative(error)
     }
   }
 }
@@ -420,7 +421,7 @@ export class TransactionSync {
     try {
       return fn()
     } catch (error) {
-      throw transformNativeError(error)
+      throw fromNative(error)
     }
   }
 }

@@ -15,14 +15,15 @@
  */
 import { BatchBuilder } from './batch.js'
 import { pack, type Encoded } from './encoding.js'
-import { ClosedError, transformNativeError } from './errors.js'
+import { ClosedError } from './errors.js'
+import { fromNative } from './native-error.js'
 import type { NativeEnv } from './native.js'
 
 /** What a unit resolved with natively: a flag, a count or a previous value. */
 export type UnitResult = boolean | number | Buffer | null
 
 /** What a batch resolves with natively: one result per unit (an error's text for a unit that failed alone). */
-type Results = Uint8Array | (UnitResult | string)[]
+type Results = Uint8Array | (UnitResult | Error)[]
 
 /**
  * Units packed together, to be sent as one batch. Every unit's promise
@@ -178,7 +179,7 @@ export class WriteQueue {
     this.#spare.push(builder)
     follow(
       sent.catch((error: unknown) => {
-        throw transformNativeError(error)
+        throw fromNative(error)
       }),
     )
   }
@@ -193,6 +194,6 @@ export function count(result: UnitResult): number {
 function unitResult(results: Results, i: number): UnitResult {
   const result = results[i]
   if (results instanceof Uint8Array) return result === 1 // every unit answered a flag
-  if (typeof result === 'string') throw transformNativeError(result)
+  if (result instanceof Error) throw fromNative(result)
   return result as UnitResult
 }

@@ -96,7 +96,7 @@ impl fmt::Display for Error {
                 let text = unsafe { CStr::from_ptr(ffi::mdb_strerror(*rc)) };
                 f.write_str(&text.to_string_lossy())
             }
-            Error::Closed(what) => write!(f, "{what} is closed"),
+            Error::Closed(what) => write!(f, "the {what} is closed"),
             Error::BadDbi => {
                 f.write_str("the database is not open in this environment (deleted, or opened from another one)")
             }

@@ -3,7 +3,7 @@
 use lmdb_napi_core::{give_back, DbFlags, DbRef, EnvFlags, EnvOptions, Info, Outcome, ReadOutput, Stat};
 use napi::bindgen_prelude::*;
 
-use crate::error::describe;
+use crate::error::Failure;
 use crate::handover::{hand_over, owned, View};
 use crate::task::ToJs;
 use crate::types::*;
@@ -155,7 +155,7 @@ impl ToJs for ReadOutput {
         Ok(ReadResultJs {
             data: Bytes(self.data),
             lens: Lengths(self.lens),
-            errors: self.errors.iter().map(|(i, e)| ReadErrorJs { index: *i as u32, error: describe(e) }).collect(),
+            errors: self.errors.into_iter().map(|(i, e)| ReadErrorJs { index: i as u32, error: Failure(e) }).collect(),
         })
     }
 }
@@ -167,6 +167,6 @@ pub fn unit_result(result: lmdb_napi_core::Result<Outcome>) -> UnitResultJs {
         Ok(Outcome::Count(n)) => Either5::B(n),
         Ok(Outcome::Value(Some(bytes))) => Either5::C(NodeBuffer(bytes)),
         Ok(Outcome::Value(None)) => Either5::D(Null),
-        Err(e) => Either5::E(describe(&e)),
+        Err(e) => Either5::E(Failure(e)),
     }
 }

@@ -29,37 +29,37 @@ impl NativeEnv {
     /// Opens the environment at `path`, or joins it when this process
     /// (any thread or worker) has it open already.
     #[napi(catch_unwind, factory)]
-    pub fn open(path: String, options: Option<EnvOptionsJs>) -> Result<Self> {
+    pub fn open(env: &Env, path: String, options: Option<EnvOptionsJs>) -> Result<Self> {
         let options = options.unwrap_or_default().into();
-        let env = CoreEnv::open(path, &options).or_throw()?;
+        let env = CoreEnv::open(path, &options).or_throw(env)?;
         Ok(NativeEnv { sync: SyncReads::new(env.clone()), env })
     }
 
     /// Opens a database (`null`: the main one); creation runs on the writer thread.
     #[napi(catch_unwind)]
-    pub fn open_db(&self, name: Option<String>, flags: Option<DbFlagsJs>, create: bool) -> Result<DbRefJs> {
+    pub fn open_db(&self, env: &Env, name: Option<String>, flags: Option<DbFlagsJs>, create: bool) -> Result<DbRefJs> {
         let flags = flags.unwrap_or_default().into();
-        self.env.open_db(name.as_deref(), flags, create).map(Into::into).or_throw()
+        self.env.open_db(name.as_deref(), flags, create).map(Into::into).or_throw(env)
     }
 
     /// Names of the named databases. Off the JS thread.
     #[napi(catch_unwind, ts_return_type = "Promise<string[]>")]
-    pub fn databases(&self) -> Result<AsyncTask<Job<Vec<String>>>> {
-        let busy = self.busy()?;
+    pub fn databases(&self, env: &Env) -> Result<AsyncTask<Job<Vec<String>>>> {
+        let busy = self.busy(env)?;
         Ok(Job::new(move || busy.databases()))
     }
 
     /// Runs a read batch in one snapshot. Off the JS thread.
     #[napi(catch_unwind, ts_return_type = "Promise<ReadResultJs>")]
-    pub fn read(&self, batch: &[u8]) -> Result<AsyncTask<Job<ReadOutput>>> {
-        let (busy, batch) = (self.busy()?, batch.to_vec());
+    pub fn read(&self, env: &Env, batch: &[u8]) -> Result<AsyncTask<Job<ReadOutput>>> {
+        let (busy, batch) = (self.busy(env)?, batch.to_vec());
         Ok(Job::new(move || busy.read_batch(&batch)))
     }
 
     /// Queues a write batch; resolves with one result per unit after the
     /// commit (as a `Uint8Array` of 1/0 when every unit answered a flag).
     /// `part`: more of this tick's writes follow, to commit with it.
-    #[napi(catch_unwind, ts_return_type = "Promise<Uint8Array | Array<boolean | number | Buffer | null | string>>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<Uint8Array | Array<boolean | number | Buffer | null | Error>>")]
     pub fn write<'env>(&self, env: &'env Env, batch: &[u8], part: bool) -> Result<Object<'env>> {
         let (promise, done) = write_promise(env)?;
         let ticket = match self.env.ticket() {
@@ -89,33 +89,33 @@ impl NativeEnv {
 
     /// Statistics of the main database.
     #[napi(catch_unwind)]
-    pub fn stat(&self) -> Result<StatJs> {
-        self.env.stat().map(Into::into).or_throw()
+    pub fn stat(&self, env: &Env) -> Result<StatJs> {
+        self.env.stat().map(Into::into).or_throw(env)
     }
 
     /// Statistics of one database. Off the JS thread.
     #[napi(catch_unwind, ts_return_type = "Promise<StatJs>")]
-    pub fn db_stat(&self, dbi: u32, gen: u32) -> Result<AsyncTask<Job<Stat>>> {
-        let busy = self.busy()?;
+    pub fn db_stat(&self, env: &Env, dbi: u32, gen: u32) -> Result<AsyncTask<Job<Stat>>> {
+        let busy = self.busy(env)?;
         Ok(Job::new(move || busy.db_stat(DbRef { dbi, gen })))
     }
 
     /// The flags a database was created with.
     #[napi(catch_unwind)]
-    pub fn db_flags(&self, dbi: u32, gen: u32) -> Result<DbFlagsJs> {
-        self.busy()?.db_flags(DbRef { dbi, gen }).map(Into::into).or_throw()
+    pub fn db_flags(&self, env: &Env, dbi: u32, gen: u32) -> Result<DbFlagsJs> {
+        self.busy(env)?.db_flags(DbRef { dbi, gen }).map(Into::into).or_throw(env)
     }
 
     /// `mdb_env_info`.
     #[napi(catch_unwind)]
-    pub fn info(&self) -> Result<InfoJs> {
-        self.env.info().map(Into::into).or_throw()
+    pub fn info(&self, env: &Env) -> Result<InfoJs> {
+        self.env.info().map(Into::into).or_throw(env)
     }
 
     /// The environment's flags.
     #[napi(catch_unwind)]
-    pub fn flags(&self) -> Result<EnvFlagsJs> {
-        self.env.flags().map(Into::into).or_throw()
+    pub fn flags(&self, env: &Env) -> Result<EnvFlagsJs> {
+        self.env.flags().map(Into::into).or_throw(env)
     }
 
     /// The largest key LMDB accepts, in bytes.
@@ -126,8 +126,8 @@ impl NativeEnv {
 
     /// Size of the reader table.
     #[napi(catch_unwind)]
-    pub fn max_readers(&self) -> Result<u32> {
-        self.env.max_readers().or_throw()
+    pub fn max_readers(&self, env: &Env) -> Result<u32> {
+        self.env.max_readers().or_throw(env)
     }
 
     /// The canonical path of the environment.
@@ -136,82 +136,76 @@ impl NativeEnv {
         self.env.path().to_string_lossy().into_owned()
     }
 
-    /// Whether `close` was called on this handle.
-    #[napi(catch_unwind, getter)]
-    pub fn closed(&self) -> bool {
-        self.env.is_closed()
-    }
-
     /// The reader table as text (`mdb_reader_list`).
     #[napi(catch_unwind)]
-    pub fn readers(&self) -> Result<String> {
-        self.env.readers().or_throw()
+    pub fn readers(&self, env: &Env) -> Result<String> {
+        self.env.readers().or_throw(env)
     }
 
     /// Clears stale reader slots; how many were cleared.
     #[napi(catch_unwind)]
-    pub fn reader_check(&self) -> Result<u32> {
-        self.env.reader_check().or_throw()
+    pub fn reader_check(&self, env: &Env) -> Result<u32> {
+        self.env.reader_check().or_throw(env)
     }
 
     /// Resizes the map once no transaction uses it. Off the JS thread.
     #[napi(catch_unwind, ts_return_type = "Promise<void>")]
-    pub fn set_map_size(&self, bytes: f64) -> Result<AsyncTask<Job<()>>> {
-        let busy = self.busy()?;
+    pub fn set_map_size(&self, env: &Env, bytes: f64) -> Result<AsyncTask<Job<()>>> {
+        let busy = self.busy(env)?;
         Ok(Job::new(move || busy.set_map_size(bytes as usize)))
     }
 
     /// Hot backup into the existing directory `dest`. Off the JS thread.
     #[napi(catch_unwind, ts_return_type = "Promise<void>")]
-    pub fn copy(&self, dest: String, compact: bool) -> Result<AsyncTask<Job<()>>> {
-        let busy = self.busy()?;
+    pub fn copy(&self, env: &Env, dest: String, compact: bool) -> Result<AsyncTask<Job<()>>> {
+        let busy = self.busy(env)?;
         Ok(Job::new(move || busy.copy(dest, compact)))
     }
 
     /// Hot backup of the data file to an open file descriptor. Off the JS thread.
     #[napi(catch_unwind, ts_return_type = "Promise<void>")]
-    pub fn copy_to_fd(&self, fd: i32, compact: bool) -> Result<AsyncTask<Job<()>>> {
-        let busy = self.busy()?;
+    pub fn copy_to_fd(&self, env: &Env, fd: i32, compact: bool) -> Result<AsyncTask<Job<()>>> {
+        let busy = self.busy(env)?;
         Ok(Job::new(move || busy.copy_to_fd(fd, compact)))
     }
 
     /// Flushes to disk. Off the JS thread.
     #[napi(catch_unwind, ts_return_type = "Promise<void>")]
-    pub fn sync(&self, force: bool) -> Result<AsyncTask<Job<()>>> {
-        let busy = self.busy()?;
+    pub fn sync(&self, env: &Env, force: bool) -> Result<AsyncTask<Job<()>>> {
+        let busy = self.busy(env)?;
         Ok(Job::new(move || busy.sync(force)))
     }
 
     /// Begins an explicit write transaction in the next place in the order of
     /// writes (it starts once the writes before it are done).
     #[napi(catch_unwind)]
-    pub fn begin_write(&self) -> Result<NativeTxn> {
-        self.env.begin_write().map(NativeTxn::new).or_throw()
+    pub fn begin_write(&self, env: &Env) -> Result<NativeTxn> {
+        self.env.begin_write().map(NativeTxn::new).or_throw(env)
     }
 
     /// Waits, blocking the JS thread, for the writes before it, then begins a
     /// write transaction on the JS thread (`transactionSync`).
     #[napi(catch_unwind)]
-    pub fn exclusive(&self) -> Result<NativeExclusive> {
-        self.env.exclusive().map(NativeExclusive::new).or_throw()
+    pub fn exclusive(&self, env: &Env) -> Result<NativeExclusive> {
+        self.env.exclusive().map(NativeExclusive::new).or_throw(env)
     }
 
     /// A consistent read view, taken now.
     #[napi(catch_unwind)]
     pub fn snapshot(&self, env: &Env) -> Result<NativeSnapshot> {
-        NativeSnapshot::new(env, self.env.snapshot().or_throw()?)
+        NativeSnapshot::new(env, self.env.snapshot().or_throw(env)?)
     }
 
     /// A range over one database in a snapshot of its own, taken now.
     #[napi(catch_unwind)]
     pub fn range(&self, env: &Env, dbi: u32, gen: u32, options: RangeOptionsJs) -> Result<NativeRange> {
-        NativeRange::new(env, self.env.range(DbRef { dbi, gen }, options.into()).or_throw()?)
+        NativeRange::new(env, self.env.range(DbRef { dbi, gen }, options.into()).or_throw(env)?)
     }
 
     /// Marks a call as in progress, here on the JS thread, so that a `close`
     /// issued after it waits for it even if the close reaches the pool first.
-    pub(crate) fn busy(&self) -> Result<Busy> {
-        self.env.busy().or_throw()
+    pub(crate) fn busy(&self, env: &Env) -> Result<Busy> {
+        self.env.busy().or_throw(env)
     }
 
     /// Closes this handle after its work in progress. Off the JS thread.

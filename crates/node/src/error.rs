@@ -1,35 +1,72 @@
-//! Core errors as JavaScript errors.
-//!
-//! The message starts with `[CODE errno]`; `ts/errors.ts` reads that prefix
-//! to pick the error class, so the LMDB code survives the crossing.
+//! Core errors as JavaScript errors: an `Error` whose `code` is the core's
+//! name for the failure (`MDB_MAP_FULL`, `ENOENT`, `CLOSED`, …) and whose
+//! `errno` is LMDB's number, fields that `ts/native-error.ts` reads to pick
+//! the public class. Made on the JS thread, thrown or handed over as values
+//! (a failed unit of a batch).
 
-use lmdb_napi_core::Error;
+use std::ffi::CStr;
 
-/// The `[CODE errno] text` form `ts/errors.ts` parses.
-pub fn describe(e: &Error) -> String {
-    format!("[{} {}] {}", e.code(), e.errno(), e)
+use lmdb_napi_core::Error as CoreError;
+use napi::bindgen_prelude::*;
+use napi::sys;
+
+/// A core error on its way to JavaScript.
+pub struct Failure(pub CoreError);
+
+impl ToNapiValue for Failure {
+    unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
+        let code = String::to_napi_value(env, val.0.code().to_owned())?;
+        let message = String::to_napi_value(env, val.0.to_string())?;
+        let errno = i32::to_napi_value(env, val.0.errno())?;
+        let mut error = std::ptr::null_mut();
+        // SAFETY: `env` is the current environment (this runs on the JS thread)
+        // and the three values were just made in it.
+        unsafe {
+            check_status!(sys::napi_create_error(env, code, message, &mut error))?;
+            check_status!(sys::napi_set_named_property(env, error, ERRNO.as_ptr(), errno))?;
+        }
+        Ok(error)
+    }
 }
 
-/// A core error as a napi error (a JavaScript `Error` once thrown).
-pub fn to_napi(e: Error) -> napi::Error {
-    napi::Error::from_reason(describe(&e))
+const ERRNO: &CStr = c"errno";
+
+impl TypeName for Failure {
+    fn type_name() -> &'static str {
+        "Error"
+    }
+
+    fn value_type() -> ValueType {
+        ValueType::Object
+    }
 }
 
-/// Shorthand for core results in the binding.
+/// `e` as the napi error that a call on the JS thread fails with: napi
+/// throws (or rejects with) the very object made here.
+pub fn thrown(env: &Env, e: CoreError) -> Error {
+    // SAFETY: `env` is the current environment, on its own thread.
+    match unsafe { Failure::to_napi_value(env.raw(), Failure(e)) } {
+        // SAFETY: `value` was just made in `env`.
+        Ok(value) => Error::from(unsafe { Unknown::from_raw_unchecked(env.raw(), value) }),
+        Err(failed) => failed,
+    }
+}
+
+/// Shorthand for core results in the binding's calls.
 pub trait OrThrow<T> {
-    /// Converts the error side to a napi error.
-    fn or_throw(self) -> napi::Result<T>;
+    /// Converts the error side to the error the call fails with.
+    fn or_throw(self, env: &Env) -> Result<T>;
 }
 
 impl<T> OrThrow<T> for lmdb_napi_core::Result<T> {
-    fn or_throw(self) -> napi::Result<T> {
-        self.map_err(to_napi)
+    fn or_throw(self, env: &Env) -> Result<T> {
+        self.map_err(|e| thrown(env, e))
     }
 }
 
 /// Runs `work` on the JS thread where napi does not catch panics (a task's
 /// or a promise's result made into a JavaScript value): a panic becomes the
 /// core's PANIC error instead of aborting the process.
-pub fn unpanic<T>(work: impl FnOnce() -> napi::Result<T>) -> napi::Result<T> {
-    lmdb_napi_core::guard(|| Ok(work())).map_err(to_napi)?
+pub fn unpanic<T>(env: &Env, work: impl FnOnce() -> Result<T>) -> Result<T> {
+    lmdb_napi_core::guard(|| Ok(work())).or_throw(env)?
 }

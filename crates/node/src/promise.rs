@@ -1,19 +1,22 @@
 //! Promises settled from any thread (the writer's) with a core result, with
-//! no libuv thread waiting for it.
+//! no libuv thread waiting for it. The result becomes a JavaScript value (or
+//! error) back on the JS thread.
 
 use lmdb_napi_core::{BatchResult, Outcome};
 use napi::bindgen_prelude::*;
 
 use crate::convert::unit_result;
-use crate::error::{to_napi, unpanic};
+use crate::error::{thrown, unpanic};
 use crate::types::Bytes;
 
 /// A promise of a batch's unit results, and the completion that settles it.
 pub fn batch_promise(env: &Env) -> Result<(Object<'_>, impl FnOnce(BatchResult) + Send + 'static)> {
     let (deferred, promise) = env.create_deferred()?;
-    let done = move |result: BatchResult| match result {
-        Ok(units) => deferred.resolve(move |_| unpanic(|| Ok(units.into_iter().map(unit_result).collect::<Vec<_>>()))),
-        Err(e) => deferred.reject(to_napi(e)),
+    let done = move |result: BatchResult| {
+        deferred.resolve(move |env| match result {
+            Ok(units) => unpanic(&env, || Ok(units.into_iter().map(unit_result).collect::<Vec<_>>())),
+            Err(e) => Err(thrown(&env, e)),
+        })
     };
     Ok((promise, done))
 }
@@ -23,18 +26,18 @@ pub fn batch_promise(env: &Env) -> Result<(Object<'_>, impl FnOnce(BatchResult) 
 /// instead of an array of JS values.
 pub fn write_promise(env: &Env) -> Result<(Object<'_>, impl FnOnce(BatchResult) + Send + 'static)> {
     let (deferred, promise) = env.create_deferred()?;
-    let done = move |result: BatchResult| match result {
-        Ok(units) => deferred.resolve(move |_| {
-            unpanic(|| {
+    let done = move |result: BatchResult| {
+        deferred.resolve(move |env| match result {
+            Ok(units) => unpanic(&env, || {
                 let flags: Option<Vec<u8>> =
                     units.iter().map(|u| if let Ok(Outcome::Done(b)) = u { Some(*b as u8) } else { None }).collect();
                 Ok(match flags {
                     Some(flags) => Either::A(Bytes(flags)),
                     None => Either::B(units.into_iter().map(unit_result).collect::<Vec<_>>()),
                 })
-            })
-        }),
-        Err(e) => deferred.reject(to_napi(e)),
+            }),
+            Err(e) => Err(thrown(&env, e)),
+        })
     };
     Ok((promise, done))
 }
@@ -42,9 +45,6 @@ pub fn write_promise(env: &Env) -> Result<(Object<'_>, impl FnOnce(BatchResult) 
 /// A promise of nothing but success, and the completion that settles it.
 pub fn void_promise(env: &Env) -> Result<(Object<'_>, impl FnOnce(lmdb_napi_core::Result<()>) + Send + 'static)> {
     let (deferred, promise) = env.create_deferred()?;
-    let done = move |result: lmdb_napi_core::Result<()>| match result {
-        Ok(()) => deferred.resolve(|_| Ok(())),
-        Err(e) => deferred.reject(to_napi(e)),
-    };
+    let done = move |result: lmdb_napi_core::Result<()>| deferred.resolve(move |env| result.map_err(|e| thrown(&env, e)));
     Ok((promise, done))
 }

@@ -10,7 +10,7 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use parking_lot::Mutex;
 
-use crate::error::{to_napi, OrThrow};
+use crate::error::{thrown, OrThrow};
 use crate::task::{Job, ToJs};
 use crate::types::{Bytes, Lengths};
 use crate::types::{ChunkJs, RangeOptionsJs, ReadResultJs};
@@ -40,8 +40,8 @@ impl NativeSnapshot {
         Ok(NativeSnapshot { snapshot: Mutex::new(Some(Arc::new(snapshot))) })
     }
 
-    fn get(&self) -> Result<Arc<Snapshot>> {
-        self.snapshot.lock().clone().ok_or_else(|| to_napi(Error::Closed("snapshot")))
+    fn get(&self, env: &Env) -> Result<Arc<Snapshot>> {
+        self.snapshot.lock().clone().ok_or_else(|| thrown(env, Error::Closed("snapshot")))
     }
 }
 
@@ -49,19 +49,19 @@ impl NativeSnapshot {
 impl NativeSnapshot {
     /// Runs a read batch in the snapshot. Off the JS thread.
     #[napi(catch_unwind, ts_return_type = "Promise<ReadResultJs>")]
-    pub fn read(&self, batch: &[u8]) -> Result<AsyncTask<Job<ReadOutput>>> {
-        let snapshot = self.get()?;
-        let busy = snapshot.env().busy().or_throw()?;
+    pub fn read(&self, env: &Env, batch: &[u8]) -> Result<AsyncTask<Job<ReadOutput>>> {
+        let snapshot = self.get(env)?;
+        let busy = snapshot.env().busy().or_throw(env)?;
         let batch = batch.to_vec();
         Ok(Job::new(move || snapshot.read_batch(&busy, &batch)))
     }
 
     /// Runs a read batch in the snapshot on the JS thread.
     #[napi(catch_unwind)]
-    pub fn read_sync(&self, batch: &[u8]) -> Result<ReadResultJs> {
-        let snapshot = self.get()?;
-        let busy = snapshot.env().busy().or_throw()?;
-        snapshot.read_batch(&busy, batch).or_throw()?.to_js()
+    pub fn read_sync(&self, env: &Env, batch: &[u8]) -> Result<ReadResultJs> {
+        let snapshot = self.get(env)?;
+        let busy = snapshot.env().busy().or_throw(env)?;
+        snapshot.read_batch(&busy, batch).or_throw(env)?.to_js()
     }
 
     /// Another snapshot that sees just what this one does, whose reads may
@@ -69,7 +69,7 @@ impl NativeSnapshot {
     /// since this one was taken.
     #[napi(catch_unwind)]
     pub fn twin(&self, env: &Env) -> Result<Option<NativeSnapshot>> {
-        match self.get()?.twin().or_throw()? {
+        match self.get(env)?.twin().or_throw(env)? {
             Some(twin) => NativeSnapshot::new(env, twin).map(Some),
             None => Ok(None),
         }
@@ -78,7 +78,7 @@ impl NativeSnapshot {
     /// A range over one database in this snapshot.
     #[napi(catch_unwind)]
     pub fn range(&self, env: &Env, dbi: u32, gen: u32, options: RangeOptionsJs) -> Result<NativeRange> {
-        let range = self.get()?.range(DbRef { dbi, gen }, options.into()).or_throw()?;
+        let range = self.get(env)?.range(DbRef { dbi, gen }, options.into()).or_throw(env)?;
         NativeRange::new(env, range)
     }
 
@@ -117,8 +117,8 @@ impl NativeRange {
 impl NativeRange {
     /// Up to `max` more entries. Off the JS thread.
     #[napi(catch_unwind, ts_return_type = "Promise<ChunkJs>")]
-    pub fn next(&self, max: u32) -> Result<AsyncTask<Job<Chunk>>> {
-        let busy = self.range.lock().env().busy().or_throw()?;
+    pub fn next(&self, env: &Env, max: u32) -> Result<AsyncTask<Job<Chunk>>> {
+        let busy = self.range.lock().env().busy().or_throw(env)?;
         let range = self.range.clone();
         let claim = Arc::new(AtomicBool::new(false));
         *self.pending.lock() = Some(claim.clone());
@@ -135,7 +135,7 @@ impl NativeRange {
     /// On a machine whose cores are all busy, a pool thread may wait many
     /// milliseconds to run while JavaScript, already running, waits for it.
     #[napi(catch_unwind)]
-    pub fn steal(&self, max: u32) -> Result<Option<ChunkJs>> {
+    pub fn steal(&self, env: &Env, max: u32) -> Result<Option<ChunkJs>> {
         let Some(claim) = self.pending.lock().take() else {
             return Ok(None);
         };
@@ -143,8 +143,8 @@ impl NativeRange {
             return Ok(None);
         }
         let mut range = self.range.lock();
-        let busy = range.env().busy().or_throw()?;
-        range.next_chunk(&busy, max as usize).or_throw()?.to_js().map(Some)
+        let busy = range.env().busy().or_throw(env)?;
+        range.next_chunk(&busy, max as usize).or_throw(env)?.to_js().map(Some)
     }
 
     /// Ends the iteration and its read transaction now. Idempotent.

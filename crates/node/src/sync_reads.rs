@@ -17,12 +17,12 @@
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
-use lmdb_napi_core::{DbRef, Env as CoreEnv, Snapshot};
+use lmdb_napi_core::{DbRef, Env as CoreEnv, Error as CoreError, Snapshot};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use crate::env::NativeEnv;
-use crate::error::OrThrow;
+use crate::error::{thrown, OrThrow};
 use crate::task::ToJs;
 use crate::types::ReadResultJs;
 
@@ -91,23 +91,23 @@ impl NativeEnv {
         key: &[u8],
         codec: u8,
     ) -> Result<Option<BufferSlice<'env>>> {
-        let busy = self.busy()?;
-        let copied = tick(&mut self.sync.state.borrow_mut().tick, &self.env)?.get_with(
+        let busy = self.busy(env)?;
+        let copied = tick(env, &mut self.sync.state.borrow_mut().tick, &self.env)?.get_with(
             &busy,
             DbRef { dbi, gen },
             key,
             codec,
             |value| value.map(|v| BufferSlice::copy_from(env, v)),
         );
-        copied.or_throw()?.transpose()
+        copied.or_throw(env)?.transpose()
     }
 
     /// Runs a read batch on the calling thread.
     #[napi(catch_unwind)]
-    pub fn read_sync(&self, batch: &[u8]) -> Result<ReadResultJs> {
-        let busy = self.busy()?;
-        let output = tick(&mut self.sync.state.borrow_mut().tick, &self.env)?.read_batch(&busy, batch);
-        output.or_throw()?.to_js()
+    pub fn read_sync(&self, env: &Env, batch: &[u8]) -> Result<ReadResultJs> {
+        let busy = self.busy(env)?;
+        let output = tick(env, &mut self.sync.state.borrow_mut().tick, &self.env)?.read_batch(&busy, batch);
+        output.or_throw(env)?.to_js()
     }
 
     /// Ends the snapshot of the sync reads (the stretch is over). Idempotent.
@@ -118,10 +118,10 @@ impl NativeEnv {
 }
 
 /// The stretch's snapshot, taken now if this is its first read.
-fn tick<'a>(slot: &'a mut Option<Snapshot>, env: &CoreEnv) -> Result<&'a Snapshot> {
+fn tick<'a>(env: &Env, slot: &'a mut Option<Snapshot>, core: &CoreEnv) -> Result<&'a Snapshot> {
     Ok(match slot {
         Some(tick) => tick,
-        empty => empty.insert(env.snapshot().or_throw()?),
+        empty => empty.insert(core.snapshot().or_throw(env)?),
     })
 }
 
@@ -130,21 +130,21 @@ fn tick<'a>(slot: &'a mut Option<Snapshot>, env: &CoreEnv) -> Result<&'a Snapsho
 /// Returns the value's length, or -1 when absent; a value that does not fit
 /// in the rest of the slab was not copied (the caller asks `get_sync`).
 #[napi(catch_unwind)]
-pub fn sync_get(reader: u32, dbi: u32, gen: u32, at: u32, key_len: u32, codec: u8) -> Result<i64> {
+pub fn sync_get(env: &Env, reader: u32, dbi: u32, gen: u32, at: u32, key_len: u32, codec: u8) -> Result<i64> {
     let state = READERS.with(|readers| readers.borrow().get(reader as usize).and_then(Weak::upgrade));
     let Some(state) = state else {
-        return Err(Error::from_reason("no such sync reader"));
+        return Err(thrown(env, CoreError::Invalid("no such sync reader".into())));
     };
-    let State { env, tick: slot, scratch } = &mut *state.borrow_mut();
-    let busy = env.busy().or_throw()?;
+    let State { env: core, tick: slot, scratch } = &mut *state.borrow_mut();
+    let busy = core.busy().or_throw(env)?;
     let Some(scratch) = scratch.as_mut() else {
-        return Err(Error::from_reason("no scratch buffer"));
+        return Err(thrown(env, CoreError::Invalid("no scratch buffer".into())));
     };
     let (at, key_len) = (at as usize, key_len as usize);
     let Some((key, out)) = scratch.get_mut(at..).and_then(|rest| rest.split_at_mut_checked(key_len)) else {
-        return Err(Error::from_reason("key past the end of the scratch buffer"));
+        return Err(thrown(env, CoreError::Invalid("key past the end of the scratch buffer".into())));
     };
-    let found = tick(slot, env)?.get_with(&busy, DbRef { dbi, gen }, key, codec, |value| match value {
+    let found = tick(env, slot, core)?.get_with(&busy, DbRef { dbi, gen }, key, codec, |value| match value {
         None => -1,
         Some(v) => {
             if let Some(dest) = out.get_mut(..v.len()) {
@@ -153,5 +153,5 @@ pub fn sync_get(reader: u32, dbi: u32, gen: u32, at: u32, key_len: u32, codec: u
             v.len() as i64
         }
     });
-    found.or_throw()
+    found.or_throw(env)
 }

@@ -3,7 +3,7 @@
 
 use napi::bindgen_prelude::*;
 
-use crate::error::{unpanic, OrThrow};
+use crate::error::{thrown, unpanic};
 
 /// A result that can become a JavaScript value (on the JS thread).
 pub trait ToJs: Send + 'static {
@@ -17,6 +17,9 @@ pub trait ToJs: Send + 'static {
 /// JavaScript crosses threads.
 pub struct Job<T: ToJs> {
     work: Option<Box<dyn FnOnce() -> lmdb_napi_core::Result<T> + Send>>,
+    /// Why `compute` failed: made into a JavaScript error by `reject`, back
+    /// on the JS thread.
+    failure: Option<lmdb_napi_core::Error>,
 }
 
 impl<T: ToJs> Job<T> {
@@ -27,7 +30,7 @@ impl<T: ToJs> Job<T> {
 
     /// Wraps `work` for `Env::spawn` (work whose promise nobody awaits).
     pub fn new_task(work: impl FnOnce() -> lmdb_napi_core::Result<T> + Send + 'static) -> Self {
-        Job { work: Some(Box::new(work)) }
+        Job { work: Some(Box::new(work)), failure: None }
     }
 }
 
@@ -39,11 +42,18 @@ impl<T: ToJs> Task for Job<T> {
     /// rejects the promise instead.
     fn compute(&mut self) -> Result<T> {
         let work = self.work.take();
-        lmdb_napi_core::guard(|| work.map_or(Err(lmdb_napi_core::Error::Closed("task")), |work| work())).or_throw()
+        lmdb_napi_core::guard(|| work.map_or(Err(lmdb_napi_core::Error::Closed("task")), |work| work())).map_err(|e| {
+            self.failure = Some(e);
+            Error::from_status(Status::GenericFailure)
+        })
     }
 
-    fn resolve(&mut self, _env: Env, output: T) -> Result<T::Js> {
-        unpanic(|| output.to_js())
+    fn resolve(&mut self, env: Env, output: T) -> Result<T::Js> {
+        unpanic(&env, || output.to_js())
+    }
+
+    fn reject(&mut self, env: Env, err: Error) -> Result<T::Js> {
+        Err(self.failure.take().map_or(err, |e| thrown(&env, e)))
     }
 }
 

@@ -7,16 +7,16 @@ use napi_derive::napi;
 use parking_lot::Mutex;
 
 use crate::convert::unit_result;
-use crate::error::OrThrow;
+use crate::error::{thrown, OrThrow};
 use crate::promise::{batch_promise, void_promise};
 use crate::types::UnitResultJs;
 
-fn nest(action: String) -> Result<Nest> {
+fn nest(env: &Env, action: String) -> Result<Nest> {
     match action.as_str() {
         "begin" => Ok(Nest::Begin),
         "commit" => Ok(Nest::Commit),
         "abort" => Ok(Nest::Abort),
-        _ => Err(Error::from_reason(format!("unknown nested action {action}"))),
+        _ => Err(thrown(env, lmdb_napi_core::Error::Invalid(format!("unknown nested action {action}")))),
     }
 }
 
@@ -35,7 +35,7 @@ impl NativeTxn {
 #[napi]
 impl NativeTxn {
     /// Runs a batch (reads too) in the innermost open transaction.
-    #[napi(catch_unwind, ts_return_type = "Promise<Array<boolean | number | Buffer | null | string>>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<Array<boolean | number | Buffer | null | Error>>")]
     pub fn exec<'env>(&self, env: &'env Env, batch: &[u8]) -> Result<Object<'env>> {
         let (promise, done) = batch_promise(env)?;
         match self.txn.env().busy() {
@@ -49,7 +49,7 @@ impl NativeTxn {
     #[napi(catch_unwind, ts_args_type = "action: 'begin' | 'commit' | 'abort'", ts_return_type = "Promise<void>")]
     pub fn nested<'env>(&self, env: &'env Env, action: String) -> Result<Object<'env>> {
         let (promise, done) = void_promise(env)?;
-        self.txn.nested(nest(action)?, done);
+        self.txn.nested(nest(env, action)?, done);
         Ok(promise)
     }
 
@@ -77,21 +77,21 @@ impl NativeExclusive {
 #[napi]
 impl NativeExclusive {
     /// Runs a batch (reads too) in the innermost open transaction.
-    #[napi(catch_unwind, ts_return_type = "Array<boolean | number | Buffer | null | string>")]
-    pub fn exec(&self, batch: &[u8]) -> Result<Vec<UnitResultJs>> {
-        let units = self.txn.lock().exec(batch).or_throw()?;
+    #[napi(catch_unwind, ts_return_type = "Array<boolean | number | Buffer | null | Error>")]
+    pub fn exec(&self, env: &Env, batch: &[u8]) -> Result<Vec<UnitResultJs>> {
+        let units = self.txn.lock().exec(batch).or_throw(env)?;
         Ok(units.into_iter().map(unit_result).collect())
     }
 
     /// Begins, commits or aborts a nested transaction.
     #[napi(catch_unwind, ts_args_type = "action: 'begin' | 'commit' | 'abort'")]
-    pub fn nested(&self, action: String) -> Result<()> {
-        self.txn.lock().nested(nest(action)?).or_throw()
+    pub fn nested(&self, env: &Env, action: String) -> Result<()> {
+        self.txn.lock().nested(nest(env, action)?).or_throw(env)
     }
 
     /// Commits or aborts; the writer goes on.
     #[napi(catch_unwind)]
-    pub fn end(&self, commit: bool) -> Result<()> {
-        self.txn.lock().end(commit).or_throw()
+    pub fn end(&self, env: &Env, commit: bool) -> Result<()> {
+        self.txn.lock().end(commit).or_throw(env)
     }
 }

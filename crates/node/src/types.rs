@@ -4,6 +4,8 @@
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
+use crate::error::Failure;
+
 /// Options of `open()` (the public `EnvOptions`); names follow py-lmdb in camelCase.
 #[napi(object)]
 #[derive(Default)]
@@ -98,11 +100,11 @@ pub struct EnvFlagsJs {
 }
 
 /// One failed operation of a read batch.
-#[napi(object)]
+#[napi(object, object_from_js = false)]
 pub struct ReadErrorJs {
     pub index: u32,
-    /// `[CODE errno] text`, as thrown errors carry it.
-    pub error: String,
+    #[napi(ts_type = "Error")]
+    pub error: Failure,
 }
 
 /// The answers to a read batch: values end to end in `data`, and per
@@ -117,9 +119,9 @@ pub struct ReadResultJs {
 }
 
 /// One unit's result in a write batch (typed by hand on `NativeEnv.write`):
-/// `true`/`false`, a count, the previous value (or `null`), or a string
-/// `[CODE errno] text` when the unit failed.
-pub type UnitResultJs = Either5<bool, u32, NodeBuffer, Null, String>;
+/// `true`/`false`, a count, the previous value (or `null`), or the error
+/// the unit failed with.
+pub type UnitResultJs = Either5<bool, u32, NodeBuffer, Null, Failure>;
 
 /// Bounds and shape of a range; bounds are encoded keys. With both forms of
 /// a bound (`gt` and `gte`), the stricter one (bytewise) holds.
