@@ -24,7 +24,7 @@ use lmdb_master_sys as ffi;
 use crate::batch::{self, DbRef};
 use crate::env::{Busy, Env, Shared};
 use crate::error::{Error, Result};
-use crate::group::grow;
+use crate::group::{grow, grow_ahead};
 use crate::ops::{apply_unit, Puts};
 use crate::options::put_flags;
 use crate::panic::guard;
@@ -176,6 +176,7 @@ struct Open {
 
 impl Open {
     fn begin(shared: &Shared) -> Result<Open> {
+        grow_ahead(shared);
         loop {
             let gate = shared.enter()?;
             // SAFETY: the gate is held; the transaction stays on this thread.
