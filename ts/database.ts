@@ -40,6 +40,8 @@ export interface DbCodec<K, V> {
   key(key: Input<K>): Uint8Array
   /** A key to seek from: may be empty (it comes before every key). */
   seekKey(key: Input<K>): Uint8Array
+  /** A range's prefix: any length, a coder's failure a CoderError. */
+  prefix(key: Input<K>): Uint8Array
   wire(): Wire<V>
   value(value: Input<V>, wire: Wire<V>): Uint8Array
   decode(answer: Buffer | Error, wire: Wire<V>): V
@@ -193,6 +195,7 @@ export class Database<K = Buffer, V = Buffer> {
       writable: () => this.#writable(),
       key: (key) => this.#key(key),
       seekKey: (key) => this.#key(key, true),
+      prefix: (key) => this.#serialize(this.keyCoder, key as K),
       wire: () => this.#wire(),
       value: (value, wire) => this.#value(value, wire),
       decode: (answer, wire) => this.#decode(answer, wire),

@@ -30,6 +30,11 @@ function unwrap(result: Result): UnitResult {
 
 const EMPTY = new Uint8Array(0)
 
+/** `end(commit)` takes a boolean only: anything else would reach the binding and fail there untyped. */
+function checkCommit(commit: unknown): void {
+  if (typeof commit !== 'boolean') throw new TypeError(`end(commit): commit must be a boolean, not ${typeof commit}`)
+}
+
 /** The members' steps, shared by the async and the sync transaction. */
 const steps = {
   get<K, V>(db: Database<K, V>, key: Input<K>, defaultValue: unknown): Step<unknown> {
@@ -261,6 +266,7 @@ export class Transaction {
 
   /** @internal Waits for every call made so far, then commits or aborts. */
   async end(commit: boolean): Promise<void> {
+    checkCommit(commit)
     await this.#settle()
     this.#ended = true
     if (this.#abandoned) {
@@ -416,6 +422,7 @@ export class TransactionSync {
 
   /** @internal Commits or aborts. */
   end(commit: boolean): void {
+    checkCommit(commit)
     this.#check()
     this.#ended = true
     this.#call(() => this.#native.end(commit))
@@ -451,7 +458,7 @@ async function* walk<K, V>(cursor: Cursor<K, V>, db: Database<K, V>, options: Ra
   checkRangeOptions(options)
   const c = db[codec]()
   const enc = (k: Input<K> | undefined) => (k === undefined ? undefined : Buffer.from(c.key(k)))
-  const prefix = options.prefix === undefined ? undefined : Buffer.from(db.keyCoder.serialize(options.prefix as K))
+  const prefix = options.prefix === undefined ? undefined : Buffer.from(c.prefix(options.prefix))
   const [gt, gte, lt, lte] = [enc(options.gt), enc(options.gte), enc(options.lt), enc(options.lte)]
   const reverse = options.reverse === true
   const inside = (key: Buffer) =>
