@@ -12,6 +12,14 @@
 //!
 //! A database created inside a transaction that then aborts is closed by
 //! LMDB; its handle is retired here so that no one uses a dead handle.
+//!
+//! The callback cannot be run again, but what it sent can: with `auto_grow`,
+//! a transaction that fills the map is aborted, the map grown, and its
+//! batches and nested steps applied again from the same commit (`regrow`).
+//! Nothing can tell the difference, so long as no other process committed
+//! meanwhile and each step gives what it gave the first time (both are
+//! checked). Transactions that create or delete databases (their handles
+//! would change) or that sent more than `REPLAY_MAX_BYTES` are not replayed.
 
 use std::collections::HashSet;
 use std::ops::ControlFlow;
@@ -25,7 +33,7 @@ use crate::batch::{self, DbRef};
 use crate::env::{Busy, Env, Shared};
 use crate::error::{Error, Result};
 use crate::group::{grow, grow_ahead};
-use crate::ops::{apply_unit, Puts};
+use crate::ops::{apply_unit, Outcome, Puts};
 use crate::options::put_flags;
 use crate::panic::guard;
 use crate::txn::RawTxn;
@@ -159,6 +167,31 @@ fn needs_dbis(op: &batch::Op<'_>) -> bool {
     op.kind == batch::op::DROP && (op.flags & put_flags::DELETE_DB != 0 || op.db.dbi == crate::dbi::MAIN_DBI)
 }
 
+/// Most bytes of write batches a transaction keeps to replay.
+const REPLAY_MAX_BYTES: usize = 64 << 20;
+
+/// A transaction's steps so far, to apply again in a grown map.
+struct Replay {
+    /// The root's id: a replay starts from the same commit.
+    txnid: u64,
+    steps: Vec<Step>,
+    bytes: usize,
+}
+
+enum Step {
+    /// A batch with writes, and what each of its units gave (errors by code).
+    Exec(Vec<u8>, Vec<std::result::Result<Outcome, &'static str>>),
+    Nested(Nest),
+}
+
+/// What a batch gave, comparable.
+fn summary(results: &[Result<Outcome>]) -> Vec<std::result::Result<Outcome, &'static str>> {
+    results.iter().map(|r| r.as_ref().map_err(|e| e.code()).cloned()).collect()
+}
+
+/// The map filled up in a transaction that can be replayed.
+struct Full;
+
 /// The state of an open transaction and its nested ones.
 struct Open {
     /// The root first, the innermost nested transaction last.
@@ -172,31 +205,80 @@ struct Open {
     failed: Option<Error>,
     /// Whether the map filled up (to grow it once the transaction is over).
     full: bool,
+    /// `None` when it cannot be replayed (see the module doc).
+    replay: Option<Replay>,
 }
 
 impl Open {
     fn begin(shared: &Shared) -> Result<Open> {
         grow_ahead(shared);
-        loop {
-            let gate = shared.enter()?;
-            // SAFETY: the gate is held; the transaction stays on this thread.
-            match unsafe { RawTxn::begin(shared.raw(), None, 0) } {
-                Ok(txn) => {
-                    return Ok(Open {
-                        stack: vec![txn],
-                        created: Vec::new(),
-                        deleted: Vec::new(),
-                        failed: None,
-                        full: false,
-                    })
-                }
-                Err(Error::Lmdb(ffi::MDB_MAP_RESIZED)) => {
-                    drop(gate);
-                    shared.adopt_map_size()?;
-                }
-                Err(e) => return Err(e),
+        let root = begin_root(shared)?;
+        let replay = shared.options.auto_grow.then(|| Replay { txnid: root.id(), steps: Vec::new(), bytes: 0 });
+        Ok(Open { stack: vec![root], created: Vec::new(), deleted: Vec::new(), failed: None, full: false, replay })
+    }
+
+    /// Keeps a step for a replay, or gives replaying up when it grows too big.
+    fn record(&mut self, step: Step) {
+        if let Some(replay) = &mut self.replay {
+            replay.bytes += match &step {
+                Step::Exec(bytes, _) => bytes.len(),
+                Step::Nested(_) => 0,
+            };
+            replay.steps.push(step);
+            if replay.bytes > REPLAY_MAX_BYTES {
+                self.replay = None;
             }
         }
+    }
+
+    /// The map filled up: aborts everything, grows the map and applies the
+    /// steps again (growing more while they do not fit). False when it
+    /// cannot (no replay, growing off or capped, another commit came in
+    /// between, a step gave something else): the transaction is then over.
+    fn regrow(&mut self, shared: &Shared) -> bool {
+        let Some(replay) = self.replay.take() else { return false };
+        loop {
+            self.unwind();
+            if !matches!(grow(shared), Ok(true)) {
+                return false;
+            }
+            match begin_root(shared) {
+                Ok(root) if root.id() == replay.txnid => self.stack.push(root),
+                _ => return false,
+            }
+            match self.rerun(shared, &replay.steps) {
+                Ok(true) => {
+                    self.replay = Some(replay);
+                    self.failed = None; // a step that filled the map again poisoned it
+                    return true;
+                }
+                Ok(false) => continue,
+                Err(Full) => return false,
+            }
+        }
+    }
+
+    /// Applies `steps` again: `Ok(false)` when the map filled up again,
+    /// `Err` when a step went otherwise than the first time.
+    fn rerun(&mut self, shared: &Shared, steps: &[Step]) -> std::result::Result<bool, Full> {
+        for step in steps {
+            match step {
+                Step::Exec(bytes, gave) => {
+                    let ops = batch::parse(bytes).map_err(|_| Full)?;
+                    match self.apply(shared, &ops, true) {
+                        Ok(Ok(results)) if summary(&results) == *gave => {}
+                        Ok(Err(Full)) => return Ok(false),
+                        _ => return Err(Full),
+                    }
+                }
+                Step::Nested(action) => match self.nest(shared, *action) {
+                    Ok(()) => {}
+                    Err(Error::Lmdb(ffi::MDB_MAP_FULL)) => return Ok(false),
+                    Err(_) => return Err(Full),
+                },
+            }
+        }
+        Ok(true)
     }
 
     fn top(&self) -> &RawTxn {
@@ -233,6 +315,39 @@ impl Open {
             bytes
         };
         let ops = batch::parse(bytes)?;
+        if ops.iter().any(needs_dbis) {
+            self.replay = None;
+        }
+        loop {
+            let replayable = self.replay.is_some();
+            match self.apply(shared, &ops, replayable)? {
+                Ok(results) => {
+                    let writes =
+                        ops.iter().any(|op| !matches!(op.kind, batch::op::GET | batch::op::HAS | batch::op::CURSOR));
+                    if writes && self.replay.is_some() {
+                        self.record(Step::Exec(bytes.to_vec(), summary(&results)));
+                    }
+                    return Ok(results);
+                }
+                Err(Full) if self.regrow(shared) => {}
+                Err(Full) => {
+                    let full = Error::Lmdb(ffi::MDB_MAP_FULL);
+                    self.poison(&full);
+                    return Err(full);
+                }
+            }
+        }
+    }
+
+    /// Applies `ops` in the innermost transaction. With `replayable`, a
+    /// full map stops it at once (`Full`): the whole transaction is to be
+    /// replayed in a bigger map.
+    fn apply(
+        &mut self,
+        shared: &Shared,
+        ops: &[batch::Op<'_>],
+        replayable: bool,
+    ) -> Result<std::result::Result<Vec<Result<Outcome>>, Full>> {
         // Drops that need the handle table take it before the gate, in the
         // order every path takes them (see `group.rs`).
         let mut names = ops.iter().any(needs_dbis).then(|| shared.dbis.lock());
@@ -250,7 +365,7 @@ impl Open {
                 })
             } else {
                 apply_unit(shared, &mut Puts::direct(self.top()), unit).map_err(|(e, wrote)| {
-                    if wrote {
+                    if wrote && !matches!(e, Error::Lmdb(ffi::MDB_MAP_FULL)) {
                         // partial writes that cannot be undone: the transaction is spoiled
                         Error::Lmdb(ffi::MDB_BAD_TXN)
                     } else {
@@ -259,6 +374,7 @@ impl Open {
                 })
             };
             match (&result, unit) {
+                (Err(Error::Lmdb(ffi::MDB_MAP_FULL)), _) if replayable => return Ok(Err(Full)),
                 (Err(e), _) if !e.is_local() => self.poison(e),
                 // LMDB closed the deleted database's handle: it is retired at
                 // commit, or opened again if the deletion is undone
@@ -275,13 +391,21 @@ impl Open {
             }
             results.push(result);
         }
-        Ok(results)
+        Ok(Ok(results))
     }
 
     fn nested(&mut self, shared: &Shared, action: Nest) -> Result<()> {
         if let Some(e) = &self.failed {
             return Err(e.clone());
         }
+        let result = self.nest(shared, action);
+        if result.is_ok() {
+            self.record(Step::Nested(action));
+        }
+        result
+    }
+
+    fn nest(&mut self, shared: &Shared, action: Nest) -> Result<()> {
         match action {
             Nest::Begin if shared.options.writemap => {
                 Err(Error::Invalid("nested transactions need writemap: false (an LMDB limit)".into()))
@@ -326,23 +450,29 @@ impl Open {
     fn end(mut self, shared: &Shared, commit: bool) -> Result<()> {
         let failed = self.failed.take();
         let result = match (commit, failed) {
-            (true, None) => {
+            (true, None) => loop {
                 // nested transactions left open join it, innermost first (as
                 // LMDB's own commit of a parent would do)
-                let mut result = Ok(());
-                while result.is_ok() && self.stack.len() > 1 {
-                    result = self.nested(shared, Nest::Commit);
+                let mut nested = Ok(());
+                while nested.is_ok() && self.stack.len() > 1 {
+                    nested = self.nested(shared, Nest::Commit);
                 }
-                result.and_then(|()| {
+                if let Err(e) = nested {
+                    break Err(e);
+                }
+                let committed = {
                     let _gate = shared.enter();
-                    let root = self.stack.pop().expect("an open transaction has a root");
-                    let result = root.commit();
-                    if let Err(e) = &result {
+                    self.stack.pop().expect("an open transaction has a root").commit()
+                };
+                match committed {
+                    Err(Error::Lmdb(ffi::MDB_MAP_FULL)) if self.regrow(shared) => {}
+                    Err(e) => {
                         self.full |= matches!(e, Error::Lmdb(ffi::MDB_MAP_FULL));
+                        break Err(e);
                     }
-                    result
-                })
-            }
+                    Ok(()) => break Ok(()),
+                }
+            },
             (true, Some(e)) => Err(e),
             (false, _) => Ok(()),
         };
@@ -395,10 +525,15 @@ impl Open {
 
     /// Creates (or finds) a database inside the transaction.
     fn create_db(&mut self, shared: &Shared, name: Option<&str>, flags: crate::options::DbFlags) -> Result<DbRef> {
+        if let Some(e) = &self.failed {
+            return Err(e.clone());
+        }
         let mut names = shared.dbis.lock();
         if let Some(&dbi) = names.get(&name.map(str::to_owned)) {
             return Ok(shared.remember_db(&mut names, name, dbi));
         }
+        // a replay could not make the same handle again
+        self.replay = None;
         let _gate = shared.enter()?;
         let dbi = shared.create_db(self.top(), name, flags)?;
         self.created.push((dbi, self.stack.len() - 1));
@@ -441,6 +576,22 @@ fn early(inbox: &mut Inbox, id: u64, msg: TxnMsg) {
         }
         msg if inbox.cancelled.contains(&id) => msg.refuse(Error::Closed("transaction")),
         msg => inbox.stash.entry(id).or_default().push(msg),
+    }
+}
+
+/// Begins a root write transaction, adopting a map another process grew.
+fn begin_root(shared: &Shared) -> Result<RawTxn> {
+    loop {
+        let gate = shared.enter()?;
+        // SAFETY: the gate is held; the transaction stays on this thread.
+        match unsafe { RawTxn::begin(shared.raw(), None, 0) } {
+            Ok(txn) => return Ok(txn),
+            Err(Error::Lmdb(ffi::MDB_MAP_RESIZED)) => {
+                drop(gate);
+                shared.adopt_map_size()?;
+            }
+            Err(e) => return Err(e),
+        }
     }
 }
 
