@@ -110,6 +110,30 @@ describe('autoGrow grows the map ahead of the writes', () => {
     expect(env.info().mapSize).toBe(used(env))
   })
 
+  it('a read-only environment opened smaller than its data gets no room ahead', async () => {
+    const dir = tempDir()
+    {
+      await using env = open(dir, { mapSize: 16 * MiB, sync: false })
+      const db = env.openDb('grow')
+      await db.putMany(Array.from({ length: 60 }, (_, i): [Buffer, Buffer] => [key(0, i), value(0, i)]))
+    }
+    await using env = open(dir, { mapSize: MiB, readonly: true })
+    expect(env.info().mapSize).toBe(used(env))
+  })
+
+  it('a transaction that creates a database is not run again: filling the map fails it, and the map grows after', async () => {
+    await using env = open(tempDir(), { mapSize: MiB, sync: false })
+    const fill = async (name: string): Promise<void> =>
+      env.transaction(async (txn) => {
+        const db = env.openDb(name)
+        for (let i = 0; i < VALUES; i++) await txn.put(db, key(0, i), value(0, i))
+      })
+    await expect(fill('made-inside')).rejects.toBeInstanceOf(errors.MapFullError)
+    expect(env.info().mapSize).toBeGreaterThan(MiB)
+    await fill('made-inside')
+    expect(await env.openDb('made-inside').count()).toBe(VALUES)
+  })
+
   it('maxMapSize caps growing ahead: past the cap a transaction that does not fit fails, and the env goes on', async () => {
     const cap = 4 * MiB
     await using env = open(tempDir(), { mapSize: MiB, maxMapSize: cap, sync: false })
