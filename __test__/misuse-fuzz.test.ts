@@ -46,7 +46,8 @@ interface Outcome {
 /** Runs the child with these arguments and tells what went wrong, if anything. */
 function runChild(args: string[], timeoutMs: number): Promise<Outcome> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CHILD, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    // a heap limit, so that memory that runs away fails the sequence soon rather than swamping the machine
+    const child = spawn(process.execPath, ['--max-old-space-size=1024', CHILD, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
     let out = ''
     let err = ''
     child.stdout.on('data', (chunk) => (out += chunk))
@@ -99,7 +100,7 @@ async function shrink(steps: Step[], failure: Failure): Promise<{ steps: Step[];
       for (let at = 0; at < best.length && Date.now() < deadline; ) {
         const candidate = [...best.slice(0, at), ...best.slice(at + chunk)]
         const outcome = candidate.length ? await runSteps(candidate) : {}
-        if (outcome.failure && (signature(outcome.failure) === wanted || (wanted === 'hang' && signature(outcome.failure) === 'hang'))) {
+        if (outcome.failure && signature(outcome.failure) === wanted) {
           best = candidate
           bestFailure = outcome.failure
           removed = true
