@@ -1,3 +1,6 @@
+import { execFile } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
 import { open, errors, type Database, type Environment } from 'lmdb-napi'
 import { b, rounds, tempDir } from './helpers.js'
@@ -22,6 +25,9 @@ async function readsBack(db: Database<Buffer, Buffer>, txns: number): Promise<vo
     values.forEach((v, i) => expect(v?.equals(value(t, i)), `value ${t}-${i}`).toBe(true))
   }
 }
+
+const WRITER = fileURLToPath(new URL('./fixtures/auto-grow-writer.mjs', import.meta.url))
+const run = promisify(execFile)
 
 const TXNS = rounds(200, 1000)
 const timeout = rounds(60_000, 0)
@@ -163,4 +169,18 @@ describe('autoGrow grows the map ahead of the writes', () => {
     expect(await db.get(b('small'))).toEqual(b('s'))
     expect(env.info().mapSize).toBe(cap)
   })
+
+  const PROCESS_TXNS = rounds(60, 300)
+  it(`processes writing ${PROCESS_TXNS} transactions of 1 MiB each at once into a 1 MiB map: none fails`, async () => {
+    const dir = tempDir()
+    const writers = [
+      ['a', 'async'],
+      ['b', 'sync'],
+      ['c', 'async'],
+    ].map(([name, mode]) => run(process.execPath, [WRITER, dir, name, String(PROCESS_TXNS), mode], { timeout: timeout || undefined }))
+    const outputs = await Promise.all(writers)
+    expect(outputs.map(({ stdout }) => JSON.parse(stdout))).toEqual([{}, {}, {}])
+    await using env = open(dir)
+    expect(await env.openDb('grow').count()).toBe(3 * PROCESS_TXNS * VALUES)
+  }, timeout)
 })

@@ -15,11 +15,14 @@
 //!
 //! The callback cannot be run again, but what it sent can: with `auto_grow`,
 //! a transaction that fills the map is aborted, the map grown, and its
-//! batches and nested steps applied again from the same commit (`regrow`).
-//! Nothing can tell the difference, so long as no other process committed
-//! meanwhile and each step gives what it gave the first time (both are
-//! checked). Transactions that create or delete databases (their handles
-//! would change) or that sent more than `REPLAY_MAX_BYTES` are not replayed.
+//! batches (reads too) and nested steps applied again (`regrow`). The
+//! callback saw nothing but what those steps gave; if each gives the same
+//! again, the replay is what the callback would have done in the grown map,
+//! even if another process committed in between (as it may: aborting lets
+//! its writers in). If one gives something else, the transaction fails.
+//! Transactions that create or delete databases (their handles would
+//! change) or that sent and were sent more than `REPLAY_MAX_BYTES` are not
+//! replayed.
 
 use std::collections::HashSet;
 use std::ops::ControlFlow;
@@ -167,21 +170,36 @@ fn needs_dbis(op: &batch::Op<'_>) -> bool {
     op.kind == batch::op::DROP && (op.flags & put_flags::DELETE_DB != 0 || op.db.dbi == crate::dbi::MAIN_DBI)
 }
 
-/// Most bytes of write batches a transaction keeps to replay.
+/// Most bytes of batches and their results a transaction keeps to replay.
 const REPLAY_MAX_BYTES: usize = 64 << 20;
 
 /// A transaction's steps so far, to apply again in a grown map.
+#[derive(Default)]
 struct Replay {
-    /// The root's id: a replay starts from the same commit.
-    txnid: u64,
     steps: Vec<Step>,
     bytes: usize,
 }
 
 enum Step {
-    /// A batch with writes, and what each of its units gave (errors by code).
+    /// A batch, and what each of its units gave (errors by code).
     Exec(Vec<u8>, Vec<std::result::Result<Outcome, &'static str>>),
     Nested(Nest),
+}
+
+impl Step {
+    /// About the memory it keeps.
+    fn size(&self) -> usize {
+        match self {
+            Step::Exec(bytes, gave) => {
+                let values = gave.iter().map(|g| match g {
+                    Ok(Outcome::Value(Some(v))) => v.len(),
+                    _ => 0,
+                });
+                bytes.len() + values.sum::<usize>() + std::mem::size_of_val(&gave[..])
+            }
+            Step::Nested(_) => 0,
+        }
+    }
 }
 
 /// What a batch gave, comparable.
@@ -213,17 +231,14 @@ impl Open {
     fn begin(shared: &Shared) -> Result<Open> {
         grow_ahead(shared);
         let root = begin_root(shared)?;
-        let replay = shared.options.auto_grow.then(|| Replay { txnid: root.id(), steps: Vec::new(), bytes: 0 });
+        let replay = shared.options.auto_grow.then(Replay::default);
         Ok(Open { stack: vec![root], created: Vec::new(), deleted: Vec::new(), failed: None, full: false, replay })
     }
 
     /// Keeps a step for a replay, or gives replaying up when it grows too big.
     fn record(&mut self, step: Step) {
         if let Some(replay) = &mut self.replay {
-            replay.bytes += match &step {
-                Step::Exec(bytes, _) => bytes.len(),
-                Step::Nested(_) => 0,
-            };
+            replay.bytes += step.size();
             replay.steps.push(step);
             if replay.bytes > REPLAY_MAX_BYTES {
                 self.replay = None;
@@ -233,8 +248,8 @@ impl Open {
 
     /// The map filled up: aborts everything, grows the map and applies the
     /// steps again (growing more while they do not fit). False when it
-    /// cannot (no replay, growing off or capped, another commit came in
-    /// between, a step gave something else): the transaction is then over.
+    /// cannot (no replay, growing off or capped, a step gave something
+    /// else): the transaction is then over.
     fn regrow(&mut self, shared: &Shared) -> bool {
         let Some(replay) = self.replay.take() else { return false };
         loop {
@@ -243,8 +258,8 @@ impl Open {
                 return false;
             }
             match begin_root(shared) {
-                Ok(root) if root.id() == replay.txnid => self.stack.push(root),
-                _ => return false,
+                Ok(root) => self.stack.push(root),
+                Err(_) => return false,
             }
             match self.rerun(shared, &replay.steps) {
                 Ok(true) => {
@@ -322,9 +337,7 @@ impl Open {
             let replayable = self.replay.is_some();
             match self.apply(shared, &ops, replayable)? {
                 Ok(results) => {
-                    let writes =
-                        ops.iter().any(|op| !matches!(op.kind, batch::op::GET | batch::op::HAS | batch::op::CURSOR));
-                    if writes && self.replay.is_some() {
+                    if self.replay.is_some() {
                         self.record(Step::Exec(bytes.to_vec(), summary(&results)));
                     }
                     return Ok(results);
@@ -720,3 +733,32 @@ impl Drop for Exclusive {
 
 /// Ids of transactions aborted before their turn (see `early`).
 pub(crate) type Cancelled = HashSet<u64>;
+
+#[cfg(test)]
+mod tests {
+    use super::{Outcome, Step};
+    use crate::*;
+
+    /// A get of `key`, as the binding sends it.
+    fn get(db: DbRef, key: &[u8]) -> Vec<u8> {
+        let mut b = BatchBuilder::new();
+        b.push(op::GET, 0, 0, db, key, None);
+        b.finish()
+    }
+
+    #[test]
+    fn a_replay_goes_on_only_if_every_step_gives_what_it_gave() {
+        let dir = tempfile::tempdir().unwrap();
+        let env = Env::open(dir.path(), &EnvOptions { map_size: 1 << 20, sync: false, ..Default::default() }).unwrap();
+        let db = env.open_db(None, DbFlags::default(), true).unwrap();
+        let shared = env.shared_ref();
+        let mut txn = env.exclusive().unwrap();
+        let open = txn.open.as_mut().unwrap();
+        assert_eq!(open.exec(shared, &get(db, b"k")).unwrap()[0].as_ref().unwrap(), &Outcome::Value(None));
+        assert!(open.regrow(shared), "the same steps replay");
+        // as if the callback had been told of a value the replay does not find
+        open.replay.as_mut().unwrap().steps[0] =
+            Step::Exec(get(db, b"k"), vec![Ok(Outcome::Value(Some(b"v".to_vec())))]);
+        assert!(!open.regrow(shared), "a step that gives something else ends it");
+    }
+}
