@@ -31,6 +31,11 @@ function unwrap(result: Result): UnitResult {
   return result
 }
 
+/** `end(commit)` takes a boolean only: anything else would reach the binding and fail there untyped. */
+function checkCommit(commit: unknown): void {
+  if (typeof commit !== 'boolean') throw new TypeError(`end(commit): commit must be a boolean, not ${typeof commit}`)
+}
+
 /** The members' steps, shared by the async and the sync transaction. */
 const steps = {
   get<K, V>(db: Database<K, V>, key: Input<K>, defaultValue: unknown): Step<unknown> {
@@ -241,6 +246,7 @@ export class Transaction {
 
   /** @internal Waits for every call made so far, then commits or aborts. */
   async end(commit: boolean): Promise<void> {
+    checkCommit(commit)
     await this.#settle()
     this.#ended = true
     if (this.#abandoned) {
@@ -396,6 +402,7 @@ export class TransactionSync {
 
   /** @internal Commits or aborts. */
   end(commit: boolean): void {
+    checkCommit(commit)
     this.#check()
     this.#ended = true
     this.#call(() => this.#native.end(commit))

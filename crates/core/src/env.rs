@@ -54,6 +54,7 @@ pub(crate) struct Shared {
     /// The next ticket in the order of writes (see `writer.rs`).
     seq: AtomicU64,
     max_key_size: usize,
+    page_size: usize,
 }
 
 impl Shared {
@@ -87,9 +88,13 @@ impl Shared {
                 })
                 .map_err(close_on_error)?;
         }
-        // SAFETY: the environment is open.
-        let max_key_size = unsafe { ffi::mdb_env_get_maxkeysize(env) } as usize;
-        Ok(Shared {
+        // SAFETY: the environment is open; `stat` is plain data.
+        let (max_key_size, page_size) = unsafe {
+            let mut stat: ffi::MDB_stat = std::mem::zeroed();
+            Error::check(ffi::mdb_env_stat(env, &mut stat)).map_err(close_on_error)?;
+            (ffi::mdb_env_get_maxkeysize(env) as usize, stat.ms_psize as usize)
+        };
+        let shared = Shared {
             key: key.to_owned(),
             raw,
             options: options.clone(),
@@ -100,7 +105,12 @@ impl Shared {
             writer: Mutex::new(None),
             seq: AtomicU64::new(0),
             max_key_size,
-        })
+            page_size,
+        };
+        // LMDB maps no less than the data, but no more either when `map_size`
+        // is smaller: room ahead before the first write (`group::grow_ahead`).
+        crate::group::grow_ahead(&shared);
+        Ok(shared)
     }
 
     /// Starts the writer thread (not for read-only environments).
@@ -286,6 +296,13 @@ impl Shared {
 
     pub(crate) fn map_size(&self) -> Result<usize> {
         Ok(self.info()?.me_mapsize)
+    }
+
+    /// The bytes the data spans (every page up to the last one in use,
+    /// free ones between included) and the map's size.
+    pub(crate) fn used_and_map_size(&self) -> Result<(usize, usize)> {
+        let info = self.info()?;
+        Ok(((info.me_last_pgno + 1).saturating_mul(self.page_size), info.me_mapsize))
     }
 
     pub(crate) fn info(&self) -> Result<ffi::MDB_envinfo> {

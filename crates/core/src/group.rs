@@ -10,6 +10,11 @@
 //! MDB_MAP_FULL with `auto_grow` the map is doubled and the whole
 //! transaction retried; a group too big for the map as a whole is run unit
 //! by unit, so only what cannot fit fails.
+//!
+//! With `auto_grow` the map also grows *ahead*: before each write
+//! transaction, if the data spans more than three quarters of the map
+//! (`grow_ahead`). Retrying costs a group its work and cannot be done for a
+//! JavaScript callback; growing ahead makes either rare.
 
 use lmdb_master_sys as ffi;
 
@@ -30,6 +35,7 @@ use crate::writer::Batch;
 pub(crate) fn stream_group(shared: &Shared, first: Batch, mut more: impl FnMut(&Batch) -> Option<Batch>) {
     let mut group = vec![first];
     let mut applied = || -> Option<Vec<Vec<Result<Outcome>>>> {
+        grow_ahead(shared);
         let gate = shared.enter().ok()?;
         // SAFETY: the gate is held, and write transactions only live on this thread.
         let txn = unsafe { RawTxn::begin(shared.raw(), None, 0) }.ok()?;
@@ -235,6 +241,7 @@ fn run_segment(shared: &Shared, units: &[Unit<'_>]) -> Vec<Result<Outcome>> {
 /// map grown by another process, and grows a full map when allowed.
 pub(crate) fn transact<T>(shared: &Shared, mut body: impl FnMut(&RawTxn) -> Result<Option<T>>) -> Result<T> {
     loop {
+        grow_ahead(shared);
         let gate = shared.enter()?;
         // SAFETY: the gate is held, and write transactions only live on this thread.
         let txn = match unsafe { RawTxn::begin(shared.raw(), None, 0) } {
@@ -263,6 +270,9 @@ pub(crate) fn transact<T>(shared: &Shared, mut body: impl FnMut(&RawTxn) -> Resu
     }
 }
 
+/// Map sizes are multiples of this.
+const MAP_STEP: usize = 64 << 10;
+
 /// Doubles the map, up to `max_map_size`; false when growing is off or capped.
 pub(crate) fn grow(shared: &Shared) -> Result<bool> {
     if !shared.options.auto_grow {
@@ -273,8 +283,65 @@ pub(crate) fn grow(shared: &Shared) -> Result<bool> {
     if current >= cap {
         return Ok(false);
     }
-    let page = 1 << 16;
-    let doubled = current.saturating_mul(2).div_ceil(page).saturating_mul(page);
+    let doubled = current.saturating_mul(2).div_ceil(MAP_STEP).saturating_mul(MAP_STEP);
     shared.resize(doubled.min(cap))?;
     Ok(true)
+}
+
+/// With `auto_grow`, grows the map when the data spans more than three
+/// quarters of it, so the next write transaction starts with a quarter free
+/// at least. Called with no write transaction open in this process, before
+/// one begins (and on open). Best effort: a map that cannot grow now leaves
+/// the transaction to the MDB_MAP_FULL paths.
+pub(crate) fn grow_ahead(shared: &Shared) {
+    if !shared.options.auto_grow || shared.options.readonly {
+        return;
+    }
+    let cap = shared.options.max_map_size.unwrap_or(usize::MAX);
+    if let Ok((used, map)) = shared.used_and_map_size() {
+        if let Some(size) = ahead_size(used, map, cap) {
+            let _ = shared.resize(size);
+        }
+    }
+}
+
+/// The map size to grow to when data spanning `used` bytes takes more than
+/// three quarters of a `map`-byte map: double, or more so that the data
+/// spans at most half, in steps of 64 KiB and at most `cap`. `None` when
+/// there is room, or the map is at the cap.
+pub(crate) fn ahead_size(used: usize, map: usize, cap: usize) -> Option<usize> {
+    if used.saturating_mul(4) <= map.saturating_mul(3) || map >= cap {
+        return None;
+    }
+    let size = map.max(used).saturating_mul(2).div_ceil(MAP_STEP).saturating_mul(MAP_STEP).min(cap);
+    (size > map).then_some(size)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ahead_size;
+
+    const MIB: usize = 1 << 20;
+    const NO_CAP: usize = usize::MAX;
+
+    #[test]
+    fn grows_only_past_three_quarters() {
+        assert_eq!(ahead_size(MIB / 4 * 3, MIB, NO_CAP), None);
+        assert_eq!(ahead_size(MIB / 4 * 3 + 4096, MIB, NO_CAP), Some(2 * MIB));
+    }
+
+    #[test]
+    fn leaves_the_data_half_the_map_at_most() {
+        // data past the map (LMDB rounded the map up to it, or another process grew it)
+        assert_eq!(ahead_size(5 * MIB, 4 * MIB, NO_CAP), Some(10 * MIB));
+        // in steps of 64 KiB
+        assert_eq!(ahead_size(MIB + 4096, MIB + 4096, NO_CAP), Some(2 * MIB + 64 * 1024));
+    }
+
+    #[test]
+    fn stops_at_the_cap() {
+        assert_eq!(ahead_size(MIB, MIB, 3 * MIB / 2), Some(3 * MIB / 2));
+        assert_eq!(ahead_size(MIB, MIB, MIB), None);
+        assert_eq!(ahead_size(2 * MIB, 2 * MIB, MIB), None);
+    }
 }

@@ -17,7 +17,9 @@ pub const MAX_DBS: u32 = 1 << 16;
 pub struct EnvOptions {
     /// Initial size of the memory map, in bytes.
     pub map_size: usize,
-    /// Grow the map (doubling) and retry when a write transaction hits MDB_MAP_FULL.
+    /// Grow the map ahead of the writes, and when a write transaction hits
+    /// MDB_MAP_FULL all the same, grow it and run the transaction again
+    /// (`group.rs`, `transaction.rs`).
     pub auto_grow: bool,
     /// Upper bound for `auto_grow`; `None` means no bound.
     pub max_map_size: Option<usize>,

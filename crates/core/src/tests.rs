@@ -959,3 +959,47 @@ fn max_map_size_caps_the_default_map_and_set_map_size() {
     env.busy().unwrap().set_map_size(2 << 20).unwrap();
     assert_eq!(env.info().unwrap().map_size, 2 << 20);
 }
+
+#[test]
+fn an_explicit_transaction_that_fills_the_map_is_replayed_in_a_grown_one() {
+    let dir = temp();
+    let opts = EnvOptions { map_size: 1 << 20, sync: false, ..Default::default() };
+    let env = Env::open(dir.path(), &opts).unwrap();
+    let db = env.open_db(None, DbFlags::default(), true).unwrap();
+    write(&env, put(db, b"old", b"before")).unwrap();
+    let value = vec![7u8; 64 << 10];
+    let mut txn = env.exclusive().unwrap();
+    // what the first run reported must hold after the replays
+    let mut b = BatchBuilder::new();
+    b.push(op::REPLACE, 0, 0, db, b"old", Some(b"after"));
+    assert_eq!(txn.exec(&b.finish()).unwrap()[0].as_ref().unwrap(), &Outcome::Value(Some(b"before".to_vec())));
+    // 2.5 MiB, one value at a time, into a 1 MiB map
+    for i in 0..40u32 {
+        let results = txn.exec(&put(db, &i.to_be_bytes(), &value)).unwrap();
+        assert_eq!(results[0].as_ref().unwrap(), &Outcome::Done(true), "put {i}");
+    }
+    txn.nested(Nest::Begin).unwrap();
+    txn.exec(&put(db, b"nested", b"n")).unwrap()[0].as_ref().unwrap();
+    txn.end(true).unwrap();
+    assert!(env.info().unwrap().map_size >= 4 << 20);
+    assert_eq!(get(&env, db, b"old").as_deref(), Some(&b"after"[..]));
+    assert_eq!(get(&env, db, b"nested").as_deref(), Some(&b"n"[..]));
+    for i in 0..40u32 {
+        assert_eq!(get(&env, db, &i.to_be_bytes()), Some(value.clone()), "value {i}");
+    }
+}
+
+#[test]
+fn without_auto_grow_an_explicit_transaction_that_fills_the_map_fails() {
+    let dir = temp();
+    let opts = EnvOptions { map_size: 1 << 20, auto_grow: false, sync: false, ..Default::default() };
+    let env = Env::open(dir.path(), &opts).unwrap();
+    let db = env.open_db(None, DbFlags::default(), true).unwrap();
+    let value = vec![7u8; 64 << 10];
+    let mut txn = env.exclusive().unwrap();
+    let full = (0..40u32).find_map(|i| txn.exec(&put(db, &i.to_be_bytes(), &value)).unwrap().remove(0).err());
+    assert_eq!(full.map(|e| e.code()), Some("MDB_MAP_FULL"));
+    assert_eq!(txn.end(true).unwrap_err().code(), "MDB_MAP_FULL");
+    assert_eq!(env.info().unwrap().map_size, 1 << 20);
+    assert_eq!(get(&env, db, &0u32.to_be_bytes()), None);
+}

@@ -12,6 +12,17 @@
 //!
 //! A database created inside a transaction that then aborts is closed by
 //! LMDB; its handle is retired here so that no one uses a dead handle.
+//!
+//! The callback cannot be run again, but what it sent can: with `auto_grow`,
+//! a transaction that fills the map is aborted, the map grown, and its
+//! batches (reads too) and nested steps applied again (`regrow`). The
+//! callback saw nothing but what those steps gave; if each gives the same
+//! again, the replay is what the callback would have done in the grown map,
+//! even if another process committed in between (as it may: aborting lets
+//! its writers in). If one gives something else, the transaction fails.
+//! Transactions that create or delete databases (their handles would
+//! change) or that sent and were sent more than `REPLAY_MAX_BYTES` are not
+//! replayed.
 
 use std::collections::HashSet;
 use std::ops::ControlFlow;
@@ -24,8 +35,8 @@ use lmdb_master_sys as ffi;
 use crate::batch::{self, DbRef};
 use crate::env::{Busy, Env, Shared};
 use crate::error::{Error, Result};
-use crate::group::grow;
-use crate::ops::{apply_unit, Puts};
+use crate::group::{grow, grow_ahead};
+use crate::ops::{apply_unit, Outcome, Puts};
 use crate::options::put_flags;
 use crate::panic::guard;
 use crate::txn::RawTxn;
@@ -159,6 +170,46 @@ fn needs_dbis(op: &batch::Op<'_>) -> bool {
     op.kind == batch::op::DROP && (op.flags & put_flags::DELETE_DB != 0 || op.db.dbi == crate::dbi::MAIN_DBI)
 }
 
+/// Most bytes of batches and their results a transaction keeps to replay.
+const REPLAY_MAX_BYTES: usize = 64 << 20;
+
+/// A transaction's steps so far, to apply again in a grown map.
+#[derive(Default)]
+struct Replay {
+    steps: Vec<Step>,
+    bytes: usize,
+}
+
+enum Step {
+    /// A batch, and what each of its units gave (errors by code).
+    Exec(Vec<u8>, Vec<std::result::Result<Outcome, &'static str>>),
+    Nested(Nest),
+}
+
+impl Step {
+    /// About the memory it keeps.
+    fn size(&self) -> usize {
+        match self {
+            Step::Exec(bytes, gave) => {
+                let values = gave.iter().map(|g| match g {
+                    Ok(Outcome::Value(Some(v))) => v.len(),
+                    _ => 0,
+                });
+                bytes.len() + values.sum::<usize>() + std::mem::size_of_val(&gave[..])
+            }
+            Step::Nested(_) => 0,
+        }
+    }
+}
+
+/// What a batch gave, comparable.
+fn summary(results: &[Result<Outcome>]) -> Vec<std::result::Result<Outcome, &'static str>> {
+    results.iter().map(|r| r.as_ref().map_err(|e| e.code()).cloned()).collect()
+}
+
+/// The map filled up in a transaction that can be replayed.
+struct Full;
+
 /// The state of an open transaction and its nested ones.
 struct Open {
     /// The root first, the innermost nested transaction last.
@@ -172,30 +223,77 @@ struct Open {
     failed: Option<Error>,
     /// Whether the map filled up (to grow it once the transaction is over).
     full: bool,
+    /// `None` when it cannot be replayed (see the module doc).
+    replay: Option<Replay>,
 }
 
 impl Open {
     fn begin(shared: &Shared) -> Result<Open> {
-        loop {
-            let gate = shared.enter()?;
-            // SAFETY: the gate is held; the transaction stays on this thread.
-            match unsafe { RawTxn::begin(shared.raw(), None, 0) } {
-                Ok(txn) => {
-                    return Ok(Open {
-                        stack: vec![txn],
-                        created: Vec::new(),
-                        deleted: Vec::new(),
-                        failed: None,
-                        full: false,
-                    })
-                }
-                Err(Error::Lmdb(ffi::MDB_MAP_RESIZED)) => {
-                    drop(gate);
-                    shared.adopt_map_size()?;
-                }
-                Err(e) => return Err(e),
+        grow_ahead(shared);
+        let root = begin_root(shared)?;
+        let replay = shared.options.auto_grow.then(Replay::default);
+        Ok(Open { stack: vec![root], created: Vec::new(), deleted: Vec::new(), failed: None, full: false, replay })
+    }
+
+    /// Keeps a step for a replay, or gives replaying up when it grows too big.
+    fn record(&mut self, step: Step) {
+        if let Some(replay) = &mut self.replay {
+            replay.bytes += step.size();
+            replay.steps.push(step);
+            if replay.bytes > REPLAY_MAX_BYTES {
+                self.replay = None;
             }
         }
+    }
+
+    /// The map filled up: aborts everything, grows the map and applies the
+    /// steps again (growing more while they do not fit). False when it
+    /// cannot (no replay, growing off or capped, a step gave something
+    /// else): the transaction is then over.
+    fn regrow(&mut self, shared: &Shared) -> bool {
+        let Some(replay) = self.replay.take() else { return false };
+        loop {
+            self.unwind();
+            if !matches!(grow(shared), Ok(true)) {
+                return false;
+            }
+            match begin_root(shared) {
+                Ok(root) => self.stack.push(root),
+                Err(_) => return false,
+            }
+            match self.rerun(shared, &replay.steps) {
+                Ok(true) => {
+                    self.replay = Some(replay);
+                    self.failed = None; // a step that filled the map again poisoned it
+                    return true;
+                }
+                Ok(false) => continue,
+                Err(Full) => return false,
+            }
+        }
+    }
+
+    /// Applies `steps` again: `Ok(false)` when the map filled up again,
+    /// `Err` when a step went otherwise than the first time.
+    fn rerun(&mut self, shared: &Shared, steps: &[Step]) -> std::result::Result<bool, Full> {
+        for step in steps {
+            match step {
+                Step::Exec(bytes, gave) => {
+                    let ops = batch::parse(bytes).map_err(|_| Full)?;
+                    match self.apply(shared, &ops, true) {
+                        Ok(Ok(results)) if summary(&results) == *gave => {}
+                        Ok(Err(Full)) => return Ok(false),
+                        _ => return Err(Full),
+                    }
+                }
+                Step::Nested(action) => match self.nest(shared, *action) {
+                    Ok(()) => {}
+                    Err(Error::Lmdb(ffi::MDB_MAP_FULL)) => return Ok(false),
+                    Err(_) => return Err(Full),
+                },
+            }
+        }
+        Ok(true)
     }
 
     fn top(&self) -> &RawTxn {
@@ -232,6 +330,37 @@ impl Open {
             bytes
         };
         let ops = batch::parse(bytes)?;
+        if ops.iter().any(needs_dbis) {
+            self.replay = None;
+        }
+        loop {
+            let replayable = self.replay.is_some();
+            match self.apply(shared, &ops, replayable)? {
+                Ok(results) => {
+                    if self.replay.is_some() {
+                        self.record(Step::Exec(bytes.to_vec(), summary(&results)));
+                    }
+                    return Ok(results);
+                }
+                Err(Full) if self.regrow(shared) => {}
+                Err(Full) => {
+                    let full = Error::Lmdb(ffi::MDB_MAP_FULL);
+                    self.poison(&full);
+                    return Err(full);
+                }
+            }
+        }
+    }
+
+    /// Applies `ops` in the innermost transaction. With `replayable`, a
+    /// full map stops it at once (`Full`): the whole transaction is to be
+    /// replayed in a bigger map.
+    fn apply(
+        &mut self,
+        shared: &Shared,
+        ops: &[batch::Op<'_>],
+        replayable: bool,
+    ) -> Result<std::result::Result<Vec<Result<Outcome>>, Full>> {
         // Drops that need the handle table take it before the gate, in the
         // order every path takes them (see `group.rs`).
         let mut names = ops.iter().any(needs_dbis).then(|| shared.dbis.lock());
@@ -249,7 +378,7 @@ impl Open {
                 })
             } else {
                 apply_unit(shared, &mut Puts::direct(self.top()), unit).map_err(|(e, wrote)| {
-                    if wrote {
+                    if wrote && !matches!(e, Error::Lmdb(ffi::MDB_MAP_FULL)) {
                         // partial writes that cannot be undone: the transaction is spoiled
                         Error::Lmdb(ffi::MDB_BAD_TXN)
                     } else {
@@ -258,6 +387,7 @@ impl Open {
                 })
             };
             match (&result, unit) {
+                (Err(Error::Lmdb(ffi::MDB_MAP_FULL)), _) if replayable => return Ok(Err(Full)),
                 (Err(e), _) if !e.is_local() => self.poison(e),
                 // LMDB closed the deleted database's handle: it is retired at
                 // commit, or opened again if the deletion is undone
@@ -274,13 +404,21 @@ impl Open {
             }
             results.push(result);
         }
-        Ok(results)
+        Ok(Ok(results))
     }
 
     fn nested(&mut self, shared: &Shared, action: Nest) -> Result<()> {
         if let Some(e) = &self.failed {
             return Err(e.clone());
         }
+        let result = self.nest(shared, action);
+        if result.is_ok() {
+            self.record(Step::Nested(action));
+        }
+        result
+    }
+
+    fn nest(&mut self, shared: &Shared, action: Nest) -> Result<()> {
         match action {
             Nest::Begin if shared.options.writemap => {
                 Err(Error::Invalid("nested transactions need writemap: false (an LMDB limit)".into()))
@@ -325,23 +463,29 @@ impl Open {
     fn end(mut self, shared: &Shared, commit: bool) -> Result<()> {
         let failed = self.failed.take();
         let result = match (commit, failed) {
-            (true, None) => {
+            (true, None) => loop {
                 // nested transactions left open join it, innermost first (as
                 // LMDB's own commit of a parent would do)
-                let mut result = Ok(());
-                while result.is_ok() && self.stack.len() > 1 {
-                    result = self.nested(shared, Nest::Commit);
+                let mut nested = Ok(());
+                while nested.is_ok() && self.stack.len() > 1 {
+                    nested = self.nested(shared, Nest::Commit);
                 }
-                result.and_then(|()| {
+                if let Err(e) = nested {
+                    break Err(e);
+                }
+                let committed = {
                     let _gate = shared.enter();
-                    let root = self.stack.pop().expect("an open transaction has a root");
-                    let result = root.commit();
-                    if let Err(e) = &result {
+                    self.stack.pop().expect("an open transaction has a root").commit()
+                };
+                match committed {
+                    Err(Error::Lmdb(ffi::MDB_MAP_FULL)) if self.regrow(shared) => {}
+                    Err(e) => {
                         self.full |= matches!(e, Error::Lmdb(ffi::MDB_MAP_FULL));
+                        break Err(e);
                     }
-                    result
-                })
-            }
+                    Ok(()) => break Ok(()),
+                }
+            },
             (true, Some(e)) => Err(e),
             (false, _) => Ok(()),
         };
@@ -394,10 +538,15 @@ impl Open {
 
     /// Creates (or finds) a database inside the transaction.
     fn create_db(&mut self, shared: &Shared, name: Option<&str>, flags: crate::options::DbFlags) -> Result<DbRef> {
+        if let Some(e) = &self.failed {
+            return Err(e.clone());
+        }
         let mut names = shared.dbis.lock();
         if let Some(&dbi) = names.get(&name.map(str::to_owned)) {
             return Ok(shared.remember_db(&mut names, name, dbi));
         }
+        // a replay could not make the same handle again
+        self.replay = None;
         let _gate = shared.enter()?;
         let dbi = shared.create_db(self.top(), name, flags)?;
         self.created.push((dbi, self.stack.len() - 1));
@@ -440,6 +589,22 @@ fn early(inbox: &mut Inbox, id: u64, msg: TxnMsg) {
         }
         msg if inbox.cancelled.contains(&id) => msg.refuse(Error::Closed("transaction")),
         msg => inbox.stash.entry(id).or_default().push(msg),
+    }
+}
+
+/// Begins a root write transaction, adopting a map another process grew.
+fn begin_root(shared: &Shared) -> Result<RawTxn> {
+    loop {
+        let gate = shared.enter()?;
+        // SAFETY: the gate is held; the transaction stays on this thread.
+        match unsafe { RawTxn::begin(shared.raw(), None, 0) } {
+            Ok(txn) => return Ok(txn),
+            Err(Error::Lmdb(ffi::MDB_MAP_RESIZED)) => {
+                drop(gate);
+                shared.adopt_map_size()?;
+            }
+            Err(e) => return Err(e),
+        }
     }
 }
 
@@ -568,3 +733,32 @@ impl Drop for Exclusive {
 
 /// Ids of transactions aborted before their turn (see `early`).
 pub(crate) type Cancelled = HashSet<u64>;
+
+#[cfg(test)]
+mod tests {
+    use super::{Outcome, Step};
+    use crate::*;
+
+    /// A get of `key`, as the binding sends it.
+    fn get(db: DbRef, key: &[u8]) -> Vec<u8> {
+        let mut b = BatchBuilder::new();
+        b.push(op::GET, 0, 0, db, key, None);
+        b.finish()
+    }
+
+    #[test]
+    fn a_replay_goes_on_only_if_every_step_gives_what_it_gave() {
+        let dir = tempfile::tempdir().unwrap();
+        let env = Env::open(dir.path(), &EnvOptions { map_size: 1 << 20, sync: false, ..Default::default() }).unwrap();
+        let db = env.open_db(None, DbFlags::default(), true).unwrap();
+        let shared = env.shared_ref();
+        let mut txn = env.exclusive().unwrap();
+        let open = txn.open.as_mut().unwrap();
+        assert_eq!(open.exec(shared, &get(db, b"k")).unwrap()[0].as_ref().unwrap(), &Outcome::Value(None));
+        assert!(open.regrow(shared), "the same steps replay");
+        // as if the callback had been told of a value the replay does not find
+        open.replay.as_mut().unwrap().steps[0] =
+            Step::Exec(get(db, b"k"), vec![Ok(Outcome::Value(Some(b"v".to_vec())))]);
+        assert!(!open.regrow(shared), "a step that gives something else ends it");
+    }
+}

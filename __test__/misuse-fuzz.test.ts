@@ -1,0 +1,205 @@
+import { spawn } from 'node:child_process'
+import { availableParallelism } from 'node:os'
+import { fileURLToPath } from 'node:url'
+import { expect, it } from 'vitest'
+import { Coder, errors, open } from 'lmdb-napi'
+import { rounds, tempDir } from './helpers.js'
+
+// A seeded misuse fuzzer over the whole public API: each seed makes a sequence
+// of 5–40 steps (fixtures/misuse-steps.mjs) — wrong types, odd numbers and
+// sizes, handles used after close, drop, commit or end, transactions nested
+// and mixed wrongly, close() amid calls and iterations, worker threads
+// terminated mid-work — run in a child process (fixtures/misuse-sequence.mjs).
+// A sequence fails on a signal, a hang, or an error that is not one of the
+// library's typed errors, a TypeError or a RangeError; the failure is then
+// shrunk to its shortest sequence and printed with its seed and a command
+// that replays it.
+
+const CHILD = fileURLToPath(new URL('./fixtures/misuse-sequence.mjs', import.meta.url))
+const SEQUENCES = rounds(1000, 20_000)
+// Starting Node and the addon costs ~0.3 s a process here, a sequence ~50 ms:
+// 1,000 processes would take minutes on two cores, so a child runs a batch
+// of sequences in turn (each in its own folder), and a failing one is
+// replayed alone before it is shrunk.
+const BATCH = 25
+const PARALLEL = Math.max(2, availableParallelism())
+/** Seeds start here: the same sequences on every CI run; `npm run stress` or MISUSE_SEED explores others. */
+const FIRST_SEED = Number(process.env.MISUSE_SEED ?? (process.env.LMDB_NAPI_STRESS ? Date.now() % 2 ** 31 : 1))
+/** A sequence settles in well under a second; this is for a loaded machine. */
+const SEQUENCE_TIMEOUT_MS = 10_000
+/** Time the shrinking may spend before it reports the smallest sequence so far. */
+const SHRINK_BUDGET_MS = 180_000
+
+type Step = Record<string, unknown>
+interface Failure {
+  kind: string
+  step?: number
+  op?: string
+  error?: { name?: string; message?: string; stack?: string }
+}
+interface Outcome {
+  failure?: Failure
+  seed?: number | null
+  steps?: Step[]
+}
+
+/** Runs the child with these arguments and tells what went wrong, if anything. */
+function runChild(args: string[], timeoutMs: number): Promise<Outcome> {
+  return new Promise((resolve) => {
+    // a heap limit, so that memory that runs away fails the sequence soon rather than swamping the machine
+    const child = spawn(process.execPath, ['--max-old-space-size=1024', CHILD, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    let err = ''
+    child.stdout.on('data', (chunk) => (out += chunk))
+    child.stderr.on('data', (chunk) => (err += chunk))
+    let timedOut = false
+    const timer = setTimeout(() => {
+      timedOut = true
+      child.kill('SIGKILL')
+    }, timeoutMs)
+    child.on('close', (code, signal) => {
+      clearTimeout(timer)
+      const lines = out.split('\n').filter(Boolean).map((line) => {
+        try {
+          return JSON.parse(line)
+        } catch {
+          return { text: line }
+        }
+      })
+      const started = lines.filter((l) => 'start' in l).at(-1)
+      const outcome: Outcome = { seed: started?.start, steps: started?.steps }
+      const reported = lines.find((l) => l.failure)?.failure
+      const tail = err.trim().split('\n').slice(-8).join('\n')
+      if (reported) outcome.failure = reported
+      else if (timedOut) outcome.failure = { kind: 'timeout', error: { message: `no exit within ${timeoutMs} ms` } }
+      else if (signal) outcome.failure = { kind: 'signal', error: { name: signal, message: tail } }
+      else if (code !== 0 || !lines.some((l) => l.done)) outcome.failure = { kind: 'exit', error: { name: `exit ${code}`, message: tail } }
+      resolve(outcome)
+    })
+  })
+}
+
+/** What makes two failures the same for shrinking: their kind and error, without numbers or paths. */
+function signature(f: Failure): string {
+  const message = (f.error?.message ?? '').replace(/\/\S+/g, 'PATH').replace(/\d+/g, 'N').slice(0, 120)
+  return f.kind === 'hang' || f.kind === 'timeout' ? 'hang' : `${f.kind}|${f.error?.name}|${message}`
+}
+
+const runSteps = (steps: Step[]) => runChild([JSON.stringify(steps)], SEQUENCE_TIMEOUT_MS)
+
+/** Delta debugging: drops chunks of steps, then single steps, while the failure stays the same. */
+async function shrink(steps: Step[], failure: Failure): Promise<{ steps: Step[]; failure: Failure }> {
+  const wanted = signature(failure)
+  const deadline = Date.now() + SHRINK_BUDGET_MS
+  let best = steps
+  let bestFailure = failure
+  for (let chunk = Math.ceil(best.length / 2); chunk >= 1; chunk = chunk === 1 ? 0 : Math.ceil(chunk / 2)) {
+    let removed = true
+    while (removed && Date.now() < deadline) {
+      removed = false
+      for (let at = 0; at < best.length && Date.now() < deadline; ) {
+        const candidate = [...best.slice(0, at), ...best.slice(at + chunk)]
+        const outcome = candidate.length ? await runSteps(candidate) : {}
+        if (outcome.failure && signature(outcome.failure) === wanted) {
+          best = candidate
+          bestFailure = outcome.failure
+          removed = true
+        } else {
+          at += chunk
+        }
+      }
+    }
+  }
+  return { steps: best, failure: bestFailure }
+}
+
+async function explain(outcome: Outcome, batch: string): Promise<string> {
+  const seed = outcome.seed
+  // replayed alone: a failure that needs the batch's earlier sequences is reported as such
+  const alone = typeof seed === 'number' ? await runChild(['--seed', String(seed)], SEQUENCE_TIMEOUT_MS) : outcome
+  if (!alone.failure || !alone.steps) {
+    return [
+      `misuse sequence of seed ${seed} failed only after seeds ${batch} ran before it in one process:`,
+      JSON.stringify(outcome.failure, null, 2),
+      `replay: node __test__/fixtures/misuse-sequence.mjs --seeds ${batch}`,
+    ].join('\n')
+  }
+  const { steps, failure } = await shrink(alone.steps, alone.failure)
+  return [
+    `misuse sequence of seed ${seed} failed (${alone.steps.length} steps, shrunk to ${steps.length}):`,
+    JSON.stringify(failure, null, 2),
+    'shortest sequence:',
+    JSON.stringify(steps),
+    `replay: node __test__/fixtures/misuse-sequence.mjs '${JSON.stringify(steps).replace(/'/g, "'\\''")}'`,
+    `or by seed: node __test__/fixtures/misuse-sequence.mjs --seed ${seed}`,
+  ].join('\n')
+}
+
+it(
+  `${SEQUENCES} misuse sequences end in typed errors only: no signal, no hang (seeds from ${FIRST_SEED})`,
+  async () => {
+    const started = Date.now()
+    const batches: string[] = []
+    for (let from = FIRST_SEED; from < FIRST_SEED + SEQUENCES; from += BATCH) {
+      batches.push(`${from}-${Math.min(from + BATCH, FIRST_SEED + SEQUENCES) - 1}`)
+    }
+    let failed: { outcome: Outcome; batch: string } | undefined
+    const next = async (): Promise<void> => {
+      while (!failed && batches.length) {
+        const batch = batches.shift()!
+        const outcome = await runChild(['--seeds', batch], SEQUENCE_TIMEOUT_MS + BATCH * 2_000)
+        if (outcome.failure && !failed) failed = { outcome, batch }
+      }
+    }
+    await Promise.all(Array.from({ length: PARALLEL }, next))
+    const report = failed ? await explain(failed.outcome, failed.batch) : ''
+    console.log(`misuse fuzz: ${SEQUENCES} sequences from seed ${FIRST_SEED} in ${Date.now() - started} ms`)
+    expect(report).toBe('')
+  },
+  // ~30 s measured for the CI count on two busy cores; the shrinking of a failure has its own budget
+  3 * 30_000 * (SEQUENCES / 1000) + SHRINK_BUDGET_MS + 60_000,
+)
+
+// Found by the fuzzer (seed 242): end('x') reached the binding and failed
+// there with a plain "Failed to convert napi value" Error.
+it('end(commit) of a transaction takes a boolean only: anything else is a TypeError', async () => {
+  await using env = open(tempDir())
+  const db = env.openDb('a', { keyCoder: 'string', valueCoder: 'string' })
+  await env.transaction(async (txn) => {
+    await txn.put(db, 'k', 'v')
+    for (const commit of ['yes', 1, undefined, null, {}]) {
+      await expect(txn.end(commit as unknown as boolean)).rejects.toThrow(TypeError)
+    }
+  })
+  env.transactionSync((txn) => {
+    for (const commit of ['yes', 1, undefined, null, {}]) {
+      expect(() => txn.end(commit as unknown as boolean)).toThrow(TypeError)
+    }
+    txn.put(db, 'sync', 'v')
+  })
+  // the refused ends ended nothing: both transactions committed
+  expect(await db.getMany(['k', 'sync'])).toEqual(['v', 'v'])
+})
+
+// Found by the fuzzer (seed 1622): txn.range()'s prefix went through the key
+// coder unguarded, so a coder's own error came out instead of CoderError.
+it("a transaction range's prefix that the key coder refuses rejects with CoderError", async () => {
+  class Refusing extends Coder<string> {
+    serialize(): Uint8Array {
+      throw new Error('refused')
+    }
+    deserialize(bytes: Buffer): string {
+      return bytes.toString()
+    }
+  }
+  await using env = open(tempDir())
+  const refusing = env.openDb('a', { keyCoder: new Refusing() })
+  const numbers = env.openDb('b', { keyCoder: 'uint32' })
+  await env.transaction(async (txn) => {
+    for (const [db, prefix] of [[refusing, 'k'], [numbers, 'not a number']] as const) {
+      const error = await txn.range(db as typeof refusing, { prefix }).toArray().catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(errors.CoderError)
+      expect((error as errors.CoderError).cause).toBeInstanceOf(Error)
+    }
+  })
+})
