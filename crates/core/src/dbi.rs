@@ -3,7 +3,9 @@
 //! LMDB's `mdb_dbi_open` must not run in two transactions at once, so every
 //! open (and the deletion of a named database, which closes its handle) holds
 //! `Dbis::lock`. A database that exists is opened in a read transaction, off
-//! the writer; only creation goes to the writer thread.
+//! the writer; only creation goes to the writer thread, which runs
+//! `find_or_create_db` in the explicit transaction open, or else in one of
+//! its own.
 //!
 //! A handle number can be reused after its database is deleted, so each slot
 //! carries a generation: a `DbRef` from before the deletion no longer matches
@@ -12,15 +14,17 @@
 use std::collections::HashMap;
 use std::ffi::CString;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::mpsc;
 
 use lmdb_master_sys as ffi;
 use parking_lot::{Mutex, MutexGuard};
 
-use crate::batch::DbRef;
+use crate::batch::{op, DbRef, Op};
 use crate::env::{Busy, Env, Shared};
 use crate::error::{Error, Result};
-use crate::options::DbFlags;
+use crate::options::{put_flags, DbFlags};
 use crate::txn::{Cursor, RawTxn};
+use crate::writer::msg::Msg;
 
 /// LMDB's handle of the main (unnamed) database.
 pub(crate) const MAIN_DBI: u32 = 1;
@@ -75,6 +79,13 @@ impl Dbis {
     }
 }
 
+/// Whether `op` is a drop that needs the handle table: deleting a named
+/// database closes its handle at once, even if the transaction is later
+/// aborted, and emptying the main database lists the named ones.
+pub(crate) fn needs_dbis(op: &Op<'_>) -> bool {
+    op.kind == op::DROP && (op.flags & put_flags::DELETE_DB != 0 || op.db.dbi == MAIN_DBI)
+}
+
 fn c_name(name: Option<&str>) -> Result<Option<CString>> {
     name.map(|n| CString::new(n).map_err(|_| Error::Invalid("a database name cannot contain a NUL byte".into())))
         .transpose()
@@ -120,7 +131,7 @@ impl Shared {
 
     /// Creates (or opens) a database in the writer's transaction `txn`,
     /// which the caller commits. Runs on the writer thread.
-    pub(crate) fn create_db(&self, txn: &RawTxn, name: Option<&str>, flags: DbFlags) -> Result<u32> {
+    fn create_db(&self, txn: &RawTxn, name: Option<&str>, flags: DbFlags) -> Result<u32> {
         let cname = c_name(name)?;
         // SAFETY: `txn` is the writer's live transaction; the caller holds `Dbis::lock`.
         unsafe { dbi_open(txn, &cname, flags.bits() | ffi::MDB_CREATE) }
@@ -153,6 +164,24 @@ impl Shared {
             .collect())
     }
 
+    /// Finds the database `name` among the open handles, or else creates it
+    /// (or opens it, if it exists): `in_txn` is given the creation and runs it
+    /// in a write transaction of the writer's, which it commits or leaves
+    /// open. Holds `Dbis::lock` throughout. Runs on the writer thread.
+    pub(crate) fn find_or_create_db(
+        &self,
+        name: Option<&str>,
+        flags: DbFlags,
+        in_txn: impl FnOnce(&dyn Fn(&RawTxn) -> Result<u32>) -> Result<u32>,
+    ) -> Result<DbRef> {
+        let mut names = self.dbis.lock();
+        if let Some(&dbi) = names.get(&name.map(str::to_owned)) {
+            return Ok(self.remember_db(&mut names, name, dbi));
+        }
+        let dbi = in_txn(&|txn| self.create_db(txn, name, flags))?;
+        Ok(self.remember_db(&mut names, name, dbi))
+    }
+
     pub(crate) fn remember_db(&self, names: &mut HashMap<Option<String>, u32>, name: Option<&str>, dbi: u32) -> DbRef {
         names.insert(name.map(str::to_owned), dbi);
         self.dbis.current(dbi)
@@ -175,7 +204,11 @@ impl Env {
         if !create {
             return Err(Error::Lmdb(ffi::MDB_NOTFOUND));
         }
-        crate::writer::create_db(&shared.writer_sender()?, name.map(str::to_owned), flags)
+        // creation goes to the writer, which owns write transactions
+        let (reply, answer) = mpsc::channel();
+        let create = Msg::CreateDb { name: name.map(str::to_owned), flags, reply };
+        shared.writer_sender()?.send(create).map_err(|_| Error::Closed("environment"))?;
+        answer.recv().map_err(|_| Error::Closed("environment"))?
     }
 }
 

@@ -5,12 +5,12 @@
 //! # Threads, handles and the registry
 //!
 //! - One `MDB_env` per path per process, kept in a process-wide registry
-//!   (`registry.rs`) shared by Node's worker threads, since they load one copy
+//!   (`env/registry.rs`) shared by Node's worker threads, since they load one copy
 //!   of the addon. Each JavaScript `Environment` holds an [`Env`] handle; the
 //!   environment closes when its last handle is closed or dropped.
-//! - One writer thread per environment (`writer.rs`) owns every write
+//! - One writer thread per environment (`writer/`) owns every write
 //!   transaction, as LMDB requires, and commits queued batches together.
-//! - Reads run on any thread in pooled MDB_NOTLS read transactions (`env.rs`).
+//! - Reads run on any thread in pooled MDB_NOTLS read transactions (`pool.rs`).
 //! - A read/write *gate* per environment guards the memory map: operations
 //!   hold it shared; growing the map and closing hold it exclusively. After
 //!   close every call fails with [`Error::Closed`]; none can reach freed memory.
@@ -25,17 +25,14 @@ mod cursor;
 mod dbi;
 mod env;
 mod error;
-mod group;
 mod ops;
 mod options;
 mod panic;
 mod pool;
 mod range;
 mod read;
-pub(crate) mod registry;
 mod snapshot;
 mod spare;
-mod transaction;
 mod txn;
 mod writer;
 
@@ -51,8 +48,4 @@ pub use range::{Chunk, Range, RangeOptions};
 pub use read::{ReadOutput, FAILED, NOT_FOUND};
 pub use snapshot::Snapshot;
 pub use spare::{copy_of, give_back};
-pub use transaction::{Ended, Exclusive, Nest, WriteTxn};
-pub use writer::{BatchResult, Done, Ticket};
-
-#[cfg(test)]
-mod tests;
+pub use writer::{BatchResult, Done, Ended, Exclusive, Nest, Ticket, WriteTxn};

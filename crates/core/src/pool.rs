@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex};
 
-use crate::registry;
+use crate::env::registry;
 use crate::txn::RawTxn;
 
 /// How long a pooled transaction may sit unused before its slot is given back.

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 
 use crate::batch::{self, DbRef};
-use crate::env::{Busy, Env};
+use crate::env::{Busy, Env, Lease};
 use crate::error::{Error, Result};
 use crate::read::{get_in, read_ops, ReadOutput};
 use crate::txn::RawTxn;
@@ -38,9 +38,11 @@ impl Held {
             busy.shared().recycle(txn);
         }
     }
+}
 
-    /// Ends it while the environment is closing (no pool any more).
-    pub(crate) fn abort(&self) {
+impl Lease for Held {
+    /// Ends it while the handle closes (its slot is not pooled again).
+    fn end_on_close(&self) {
         self.txn.lock().take();
     }
 }
@@ -52,7 +54,7 @@ impl Busy {
         let mut gate = self.shared().enter()?;
         let txn = self.shared().begin_read(&mut gate)?;
         let held = Arc::new(Held { txn: Mutex::new(Some(txn)), what });
-        self.lease(Arc::downgrade(&held));
+        self.lease(Arc::downgrade(&held) as std::sync::Weak<dyn Lease>);
         Ok(held)
     }
 }

@@ -4,16 +4,17 @@
 //! the process, and closing one copy would drop the other's. Every `Env`
 //! handle for a path, from any thread or Node worker, shares one `Shared`; the
 //! last handle to go closes it, under the registry lock, so a new open of the
-//! same path waits for the close to finish.
+//! same path waits for the close to finish. Entries are keyed by the
+//! canonical path (`prepare_path`).
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, LazyLock};
 
 use parking_lot::Mutex;
 
-use crate::env::Shared;
-use crate::error::Result;
+use super::Shared;
+use crate::error::{Error, Result};
 use crate::options::EnvOptions;
 
 struct Entry {
@@ -53,8 +54,57 @@ pub(crate) fn release(shared: &Arc<Shared>) {
     }
 }
 
-/// How many handles share the environment at `key` (for tests).
+/// Creates what `create` allows and returns the canonical path used as the
+/// registry key (for a file without `subdir`, its canonical directory joined
+/// with its name, since the file may not exist yet).
+pub(super) fn prepare_path(path: &Path, options: &EnvOptions) -> Result<PathBuf> {
+    let missing = |what: &str| {
+        Error::Io(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            format!("{what} {} does not exist", path.display()),
+        ))
+    };
+    if options.subdir {
+        if !path.exists() {
+            if !options.create || options.readonly {
+                return Err(missing("directory"));
+            }
+            std::fs::create_dir_all(path)?;
+        }
+        Ok(path.canonicalize()?)
+    } else {
+        if !path.exists() && (!options.create || options.readonly) {
+            return Err(missing("file"));
+        }
+        let name = path.file_name().ok_or_else(|| Error::Invalid(format!("{} names no file", path.display())))?;
+        let parent = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.canonicalize()?,
+            _ => std::env::current_dir()?,
+        };
+        Ok(parent.join(name))
+    }
+}
+
 #[cfg(test)]
-pub(crate) fn handles(key: &std::path::Path) -> usize {
-    OPEN.lock().get(key).map_or(0, |e| e.handles)
+mod tests {
+    use super::OPEN;
+    use crate::{Env, EnvOptions};
+
+    /// How many handles share the environment at `key`.
+    fn handles(key: &std::path::Path) -> usize {
+        OPEN.lock().get(key).map_or(0, |e| e.handles)
+    }
+
+    #[test]
+    fn opening_a_path_twice_shares_one_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = Env::open(dir.path(), &EnvOptions::default()).unwrap();
+        let b = Env::open(dir.path(), &EnvOptions::default()).unwrap();
+        assert_eq!(handles(a.path()), 2);
+        a.close();
+        assert_eq!(handles(b.path()), 1);
+        assert!(b.stat().is_ok());
+        drop(b);
+        assert_eq!(handles(dir.path().canonicalize().unwrap().as_path()), 0);
+    }
 }

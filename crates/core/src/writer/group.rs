@@ -11,21 +11,19 @@
 //! transaction retried; a group too big for the map as a whole is run unit
 //! by unit, so only what cannot fit fails.
 //!
-//! With `auto_grow` the map also grows *ahead*: before each write
-//! transaction, if the data spans more than three quarters of the map
-//! (`grow_ahead`). Retrying costs a group its work and cannot be done for a
-//! JavaScript callback; growing ahead makes either rare.
+//! With `auto_grow` the map also grows *ahead* before each write
+//! transaction (`begin.rs`, `Shared::grow_ahead`), which makes retries rare.
 
 use lmdb_master_sys as ffi;
 
+use super::begin::{begin, transact};
+use super::msg::Batch;
 use crate::batch::{self, op, Op};
-use crate::dbi::MAIN_DBI;
+use crate::dbi::needs_dbis;
 use crate::env::Shared;
 use crate::error::{Error, Result};
 use crate::ops::{apply_unit, Outcome, Puts};
 use crate::options::put_flags;
-use crate::txn::RawTxn;
-use crate::writer::Batch;
 
 /// Applies `first` and each batch `more` hands over after it (`more` sees
 /// the last one taken in, and returns `None` when it is time to commit), in
@@ -35,10 +33,7 @@ use crate::writer::Batch;
 pub(crate) fn stream_group(shared: &Shared, first: Batch, mut more: impl FnMut(&Batch) -> Option<Batch>) {
     let mut group = vec![first];
     let mut applied = || -> Option<Vec<Vec<Result<Outcome>>>> {
-        grow_ahead(shared);
-        let gate = shared.enter().ok()?;
-        // SAFETY: the gate is held, and write transactions only live on this thread.
-        let txn = unsafe { RawTxn::begin(shared.raw(), None, 0) }.ok()?;
+        let (gate, txn) = begin(shared).ok()?;
         let mut puts = Puts::ordered(&txn);
         let mut results = Vec::new();
         loop {
@@ -67,7 +62,7 @@ fn apply_batch(shared: &Shared, puts: &mut Puts<'_>, bytes: &[u8]) -> Option<Vec
     let mut ops = batch::parse(bytes).ok()?;
     sort_within_units(&mut ops);
     let units: Vec<&[Op<'_>]> = ops.chunk_by(|a, b| a.unit == b.unit).collect();
-    if units.iter().copied().any(needs_dbis) {
+    if units.iter().any(|unit| needs_dbis_alone(unit)) {
         return None;
     }
     let mut outcomes: Vec<Option<Result<Outcome>>> = units.iter().map(|_| None).collect();
@@ -87,13 +82,11 @@ struct Unit<'a> {
     ops: &'a [Op<'a>],
 }
 
-/// A drop that needs the handle table: deleting a named database closes its
-/// handle at once, even if the transaction is later aborted, and emptying
-/// the main database lists the named ones. Such a unit runs in a transaction
-/// of its own, with the table locked before the gate is entered (the order
-/// every other path takes them in).
-fn needs_dbis(ops: &[Op<'_>]) -> bool {
-    matches!(ops, [op] if op.kind == op::DROP && (op.flags & put_flags::DELETE_DB != 0 || op.db.dbi == MAIN_DBI))
+/// A unit that is a drop needing the handle table (`dbi::needs_dbis`): it
+/// runs in a transaction of its own, with the table locked before the gate
+/// is entered (the order every other path takes them in).
+fn needs_dbis_alone(ops: &[Op<'_>]) -> bool {
+    matches!(ops, [op] if needs_dbis(op))
 }
 
 impl Unit<'_> {
@@ -113,8 +106,8 @@ fn commit_group(shared: &Shared, group: Vec<Batch>) {
         }
     }
     let mut results: Vec<Result<Outcome>> = Vec::with_capacity(units.len());
-    for segment in units.chunk_by(|a, b| !needs_dbis(a.ops) && !needs_dbis(b.ops)) {
-        if needs_dbis(segment[0].ops) {
+    for segment in units.chunk_by(|a, b| !needs_dbis_alone(a.ops) && !needs_dbis_alone(b.ops)) {
+        if needs_dbis_alone(segment[0].ops) {
             let db = segment[0].ops[0].db;
             let mut names = shared.dbis.lock();
             let checked = shared.dbis.check(db);
@@ -233,115 +226,5 @@ fn run_segment(shared: &Shared, units: &[Unit<'_>]) -> Vec<Result<Outcome>> {
             })
             .collect(),
         Err(e) => failed.into_iter().map(|f| Err(f.unwrap_or_else(|| e.clone()))).collect(),
-    }
-}
-
-/// Runs `body` in a write transaction and commits; `body` returning
-/// `Ok(None)` asks for the transaction to be aborted and run again. Adopts a
-/// map grown by another process, and grows a full map when allowed.
-pub(crate) fn transact<T>(shared: &Shared, mut body: impl FnMut(&RawTxn) -> Result<Option<T>>) -> Result<T> {
-    loop {
-        grow_ahead(shared);
-        let gate = shared.enter()?;
-        // SAFETY: the gate is held, and write transactions only live on this thread.
-        let txn = match unsafe { RawTxn::begin(shared.raw(), None, 0) } {
-            Ok(txn) => txn,
-            Err(Error::Lmdb(ffi::MDB_MAP_RESIZED)) => {
-                drop(gate);
-                shared.adopt_map_size()?;
-                continue;
-            }
-            Err(e) => return Err(e),
-        };
-        let result = match body(&txn) {
-            Ok(Some(value)) => txn.commit().map(|_| Some(value)),
-            other => {
-                drop(txn); // aborted while the gate is still held
-                other
-            }
-        };
-        drop(gate);
-        match result {
-            Ok(Some(value)) => return Ok(value),
-            Ok(None) => continue,
-            Err(Error::Lmdb(ffi::MDB_MAP_FULL)) if grow(shared)? => continue,
-            Err(e) => return Err(e),
-        }
-    }
-}
-
-/// Map sizes are multiples of this.
-const MAP_STEP: usize = 64 << 10;
-
-/// Doubles the map, up to `max_map_size`; false when growing is off or capped.
-pub(crate) fn grow(shared: &Shared) -> Result<bool> {
-    if !shared.options.auto_grow {
-        return Ok(false);
-    }
-    let current = shared.map_size()?;
-    let cap = shared.options.max_map_size.unwrap_or(usize::MAX);
-    if current >= cap {
-        return Ok(false);
-    }
-    let doubled = current.saturating_mul(2).div_ceil(MAP_STEP).saturating_mul(MAP_STEP);
-    shared.resize(doubled.min(cap))?;
-    Ok(true)
-}
-
-/// With `auto_grow`, grows the map when the data spans more than three
-/// quarters of it, so the next write transaction starts with a quarter free
-/// at least. Called with no write transaction open in this process, before
-/// one begins (and on open). Best effort: a map that cannot grow now leaves
-/// the transaction to the MDB_MAP_FULL paths.
-pub(crate) fn grow_ahead(shared: &Shared) {
-    if !shared.options.auto_grow || shared.options.readonly {
-        return;
-    }
-    let cap = shared.options.max_map_size.unwrap_or(usize::MAX);
-    if let Ok((used, map)) = shared.used_and_map_size() {
-        if let Some(size) = ahead_size(used, map, cap) {
-            let _ = shared.resize(size);
-        }
-    }
-}
-
-/// The map size to grow to when data spanning `used` bytes takes more than
-/// three quarters of a `map`-byte map: double, or more so that the data
-/// spans at most half, in steps of 64 KiB and at most `cap`. `None` when
-/// there is room, or the map is at the cap.
-pub(crate) fn ahead_size(used: usize, map: usize, cap: usize) -> Option<usize> {
-    if used.saturating_mul(4) <= map.saturating_mul(3) || map >= cap {
-        return None;
-    }
-    let size = map.max(used).saturating_mul(2).div_ceil(MAP_STEP).saturating_mul(MAP_STEP).min(cap);
-    (size > map).then_some(size)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::ahead_size;
-
-    const MIB: usize = 1 << 20;
-    const NO_CAP: usize = usize::MAX;
-
-    #[test]
-    fn grows_only_past_three_quarters() {
-        assert_eq!(ahead_size(MIB / 4 * 3, MIB, NO_CAP), None);
-        assert_eq!(ahead_size(MIB / 4 * 3 + 4096, MIB, NO_CAP), Some(2 * MIB));
-    }
-
-    #[test]
-    fn leaves_the_data_half_the_map_at_most() {
-        // data past the map (LMDB rounded the map up to it, or another process grew it)
-        assert_eq!(ahead_size(5 * MIB, 4 * MIB, NO_CAP), Some(10 * MIB));
-        // in steps of 64 KiB
-        assert_eq!(ahead_size(MIB + 4096, MIB + 4096, NO_CAP), Some(2 * MIB + 64 * 1024));
-    }
-
-    #[test]
-    fn stops_at_the_cap() {
-        assert_eq!(ahead_size(MIB, MIB, 3 * MIB / 2), Some(3 * MIB / 2));
-        assert_eq!(ahead_size(MIB, MIB, MIB), None);
-        assert_eq!(ahead_size(2 * MIB, 2 * MIB, MIB), None);
     }
 }

@@ -11,22 +11,36 @@
 //!   serves its operations until it commits or aborts, while later turns wait;
 //! - a pause: the writer steps aside while another thread runs a write
 //!   transaction itself (`transactionSync`).
+//!
+//! This file holds the thread, its run loop and the tickets. What it is sent
+//! is in `msg.rs`, its queue in `inbox.rs` (no one else touches it), and
+//! every root write transaction begins in `begin.rs`. Creating a database is
+//! `dbi.rs`'s work: the writer only runs it in the right transaction.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::mpsc::{self, Receiver, Sender};
+use std::ops::ControlFlow;
+use std::sync::mpsc;
+use std::sync::mpsc::Sender;
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::batch::DbRef;
 use crate::env::{Busy, Env, Shared};
-use crate::error::{Error, Result};
-use crate::group::{stream_group, transact};
-use crate::ops::Outcome;
-use crate::options::DbFlags;
+use crate::error::Result;
 use crate::panic::guard;
-use crate::spare;
-use crate::transaction::{self, Begin, Cancelled, TxnMsg};
+
+mod begin;
+mod group;
+mod inbox;
+pub(crate) mod msg;
+mod transaction;
+
+pub(crate) use begin::transact;
+use group::stream_group;
+use inbox::{Inbox, Next};
+use msg::{Batch, Begin, Msg, Turn};
+pub use msg::{BatchResult, Done, Ended, Nest};
+use transaction::Open;
+pub use transaction::{Exclusive, WriteTxn};
 
 /// A group stops draining the queue past this many bytes of operations.
 const GROUP_MAX_BYTES: usize = 64 << 20;
@@ -35,77 +49,6 @@ const GROUP_MAX_BYTES: usize = 64 << 20;
 /// parts (`Ticket::submit_as`). JavaScript packs a part in a few
 /// milliseconds; past this the parts so far commit on their own.
 const PART_WAIT: Duration = Duration::from_millis(50);
-
-/// The results of a batch, one per unit, in unit order.
-pub type BatchResult = Result<Vec<Result<Outcome>>>;
-
-/// Called once with a batch's results, on the writer thread.
-pub type Done = Box<dyn FnOnce(BatchResult) + Send>;
-
-pub(crate) enum Msg {
-    /// Work in its place in the order of writes.
-    Turn(u64, Turn),
-    /// A message to the explicit transaction with this id.
-    Txn(u64, TxnMsg),
-    CreateDb {
-        name: Option<String>,
-        flags: DbFlags,
-        reply: Sender<Result<DbRef>>,
-    },
-    Stop,
-}
-
-pub(crate) enum Turn {
-    Batch(Batch),
-    Begin(Begin),
-    /// The writer waits, with no transaction open, until `resume` is dropped.
-    Pause {
-        ready: Sender<()>,
-        resume: Receiver<()>,
-    },
-    /// A ticket given up: its place is empty.
-    Skip,
-}
-
-pub(crate) struct Batch {
-    bytes: Vec<u8>,
-    /// More of the same tick's writes follow (see `Ticket::submit_as`).
-    part: bool,
-    done: Option<Done>,
-    _busy: Busy,
-}
-
-impl Batch {
-    pub(crate) fn new(bytes: Vec<u8>, part: bool, done: Done, busy: Busy) -> Batch {
-        Batch { bytes, part, done: Some(done), _busy: busy }
-    }
-
-    pub(crate) fn bytes(&self) -> &[u8] {
-        &self.bytes
-    }
-
-    pub(crate) fn finish(mut self, result: BatchResult) {
-        if let Some(done) = self.done.take() {
-            done(result);
-        }
-    }
-}
-
-impl Drop for Batch {
-    /// A batch that never ran (its queue went away, or the writer panicked
-    /// while applying it) still settles. Its bytes go back to the pool they
-    /// were likely taken from.
-    fn drop(&mut self) {
-        if let Some(done) = self.done.take() {
-            done(Err(if std::thread::panicking() {
-                Error::Panic("the writer thread panicked while applying this batch".into())
-            } else {
-                Error::Closed("environment")
-            }));
-        }
-        spare::give_back(std::mem::take(&mut self.bytes));
-    }
-}
 
 pub(crate) struct Writer {
     tx: Sender<Msg>,
@@ -211,108 +154,22 @@ impl Env {
     }
 }
 
-/// Asks the writer to create a database and waits for it. Inside an open
-/// explicit transaction the database is created in it (see `transaction.rs`).
-pub(crate) fn create_db(tx: &Sender<Msg>, name: Option<String>, flags: DbFlags) -> Result<DbRef> {
-    let (reply, answer) = mpsc::channel();
-    tx.send(Msg::CreateDb { name, flags, reply }).map_err(|_| Error::Closed("environment"))?;
-    answer.recv().map_err(|_| Error::Closed("environment"))?
-}
-
-/// The writer's queue. Turns are served in ticket order: one that arrives
-/// before those ahead of it waits in `early`. Messages to an explicit
-/// transaction that has not begun yet wait in `stash`.
-pub(crate) struct Inbox {
-    rx: Receiver<Msg>,
-    expected: u64,
-    early: BTreeMap<u64, Turn>,
-    pub(crate) stash: HashMap<u64, Vec<TxnMsg>>,
-    pub(crate) cancelled: Cancelled,
-}
-
-impl Inbox {
-    fn new(rx: Receiver<Msg>) -> Inbox {
-        Inbox { rx, expected: 0, early: BTreeMap::new(), stash: HashMap::new(), cancelled: Cancelled::new() }
-    }
-
-    /// The next turn if it is ready, else the next other message (waiting
-    /// for one if `wait`). `None` when nothing is ready or the queue closed.
-    fn next(&mut self, wait: bool) -> Option<Next> {
-        self.next_by(if wait { Wait::Forever } else { Wait::No })
-    }
-
-    /// Whether the turn `seq` has been served already.
-    pub(crate) fn passed(&self, seq: u64) -> bool {
-        seq < self.expected
-    }
-
-    /// Like `next`, waiting until `limit` has passed at most.
-    fn next_within(&mut self, limit: Duration) -> Option<Next> {
-        self.next_by(Wait::Until(Instant::now() + limit))
-    }
-
-    fn next_by(&mut self, wait: Wait) -> Option<Next> {
-        loop {
-            if let Some(turn) = self.early.remove(&self.expected) {
-                self.expected += 1;
-                match turn {
-                    Turn::Skip => continue,
-                    turn => return Some(Next::Turn(turn)),
-                }
-            }
-            match self.receive(wait)? {
-                Some(msg) => return Some(Next::Other(msg)),
-                None => continue, // a turn arrived: it may be the expected one
-            }
-        }
-    }
-
-    /// Receives one message, keeping turns aside: `Some(None)` when what
-    /// arrived was a turn, `None` when nothing is ready or the queue closed.
-    pub(crate) fn other(&mut self, wait: bool) -> Option<Option<Msg>> {
-        self.receive(if wait { Wait::Forever } else { Wait::No })
-    }
-
-    fn receive(&mut self, wait: Wait) -> Option<Option<Msg>> {
-        let msg = match wait {
-            Wait::No => self.rx.try_recv().ok()?,
-            Wait::Forever => self.rx.recv().ok()?,
-            Wait::Until(at) => self.rx.recv_timeout(at.saturating_duration_since(Instant::now())).ok()?,
-        };
-        match msg {
-            Msg::Turn(seq, turn) => {
-                self.early.insert(seq, turn);
-                Some(None)
-            }
-            other => Some(Some(other)),
-        }
-    }
-}
-
-enum Next {
-    Turn(Turn),
-    Other(Msg),
-}
-
-/// How long the inbox waits for a message.
-#[derive(Clone, Copy)]
-enum Wait {
-    No,
-    Forever,
-    Until(Instant),
-}
-
 fn run(shared: &Shared, mut inbox: Inbox) {
     let mut pending = None;
     loop {
         let Some(next) = pending.take().or_else(|| inbox.next(true)) else { return };
         match next {
             Next::Other(Msg::Stop) => return,
-            Next::Other(msg) => {
-                if transaction::serve_outside(shared, &mut inbox, msg).is_break() {
-                    return;
-                }
+            Next::Other(Msg::CreateDb { name, flags, reply }) => {
+                let created = guard(|| {
+                    shared.find_or_create_db(name.as_deref(), flags, |create| {
+                        transact(shared, |txn| create(txn).map(Some))
+                    })
+                });
+                let _ = reply.send(created);
             }
+            Next::Other(Msg::Txn(id, msg)) => inbox.early_txn(id, msg),
+            Next::Other(Msg::Turn(..)) => unreachable!("turns are kept in the inbox"),
             Next::Turn(Turn::Skip) => {}
             Next::Turn(Turn::Pause { ready, resume }) => {
                 // The other thread begins its own write transaction once told.
@@ -321,22 +178,22 @@ fn run(shared: &Shared, mut inbox: Inbox) {
                 }
             }
             Next::Turn(Turn::Begin(begin)) => {
-                if transaction::serve(shared, &mut inbox, begin).is_break() {
+                if serve_txn(shared, &mut inbox, begin).is_break() {
                     return;
                 }
             }
             Next::Turn(Turn::Batch(first)) => {
-                let mut size = first.bytes.len();
+                let mut size = first.bytes().len();
                 // The next batch to take into the group, if one is ready (or
                 // comes soon, behind a part); another turn ends the group.
                 let more = |last: &Batch| {
                     if size >= GROUP_MAX_BYTES {
                         return None;
                     }
-                    let next = if last.part { inbox.next_within(PART_WAIT) } else { inbox.next(false) };
+                    let next = if last.part() { inbox.next_within(PART_WAIT) } else { inbox.next(false) };
                     match next? {
                         Next::Turn(Turn::Batch(batch)) => {
-                            size += batch.bytes.len();
+                            size += batch.bytes().len();
                             Some(batch)
                         }
                         other => {
@@ -356,12 +213,47 @@ fn run(shared: &Shared, mut inbox: Inbox) {
     }
 }
 
-/// Creates a database in its own transaction (no explicit one is open).
-pub(crate) fn create(shared: &Shared, name: Option<&str>, flags: DbFlags) -> Result<DbRef> {
-    let mut names = shared.dbis.lock();
-    if let Some(&dbi) = names.get(&name.map(str::to_owned)) {
-        return Ok(shared.remember_db(&mut names, name, dbi));
+/// Runs an explicit transaction whose turn has come, until it ends; the
+/// other messages that come meanwhile are served in it or kept.
+fn serve_txn(shared: &Shared, inbox: &mut Inbox, begin: Begin) -> ControlFlow<()> {
+    let id = begin.id;
+    let Some(waiting) = inbox.begin_txn(id) else { return ControlFlow::Continue(()) };
+    let mut open = match Open::begin(shared) {
+        Ok(open) => Some(open),
+        Err(e) => {
+            // fails every message of the transaction (later ones: see `Inbox::early_txn`)
+            for msg in waiting {
+                msg.refuse(e.clone());
+            }
+            return ControlFlow::Continue(());
+        }
+    };
+    for msg in waiting {
+        if transaction::handle(shared, msg, &mut open) {
+            return ControlFlow::Continue(());
+        }
     }
-    let dbi = transact(shared, |txn| shared.create_db(txn, name, flags).map(Some))?;
-    Ok(shared.remember_db(&mut names, name, dbi))
+    loop {
+        match inbox.other(true) {
+            None | Some(Some(Msg::Stop)) => {
+                if let Some(open) = open.take() {
+                    let _ = open.end(shared, false);
+                }
+                return ControlFlow::Break(());
+            }
+            Some(None) => {} // a turn: it waits
+            Some(Some(Msg::Txn(tid, msg))) if tid == id => {
+                if transaction::handle(shared, msg, &mut open) {
+                    return ControlFlow::Continue(());
+                }
+            }
+            Some(Some(Msg::Txn(tid, msg))) => inbox.early_txn(tid, msg),
+            Some(Some(Msg::CreateDb { name, flags, reply })) => {
+                let created =
+                    open.as_mut().expect("open").guarded(|open| open.create_db(shared, name.as_deref(), flags));
+                let _ = reply.send(created);
+            }
+            Some(Some(Msg::Turn(..))) => unreachable!("turns are kept in the inbox"),
+        }
+    }
 }

@@ -24,65 +24,25 @@
 //! change) or that sent and were sent more than `REPLAY_MAX_BYTES` are not
 //! replayed.
 
-use std::collections::HashSet;
-use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Sender};
 use std::sync::Arc;
 
 use lmdb_master_sys as ffi;
 
+use super::begin::begin;
+use super::msg::{BatchResult, Begin, Msg, Nest, Turn, TxnMsg};
 use crate::batch::{self, DbRef};
-use crate::env::{Busy, Env, Shared};
+use crate::dbi::needs_dbis;
+use crate::env::{Busy, Env, Lease, Shared};
 use crate::error::{Error, Result};
-use crate::group::{grow, grow_ahead};
 use crate::ops::{apply_unit, Outcome, Puts};
-use crate::options::put_flags;
+use crate::options::{put_flags, DbFlags};
 use crate::panic::guard;
 use crate::txn::RawTxn;
-use crate::writer::{create, BatchResult, Done, Inbox, Msg, Turn};
-
-/// Called once when a nested transaction or a transaction ends.
-pub type Ended = Box<dyn FnOnce(Result<()>) + Send>;
-
-/// The turn of an explicit transaction.
-pub(crate) struct Begin {
-    id: u64,
-}
-
-/// A message to an explicit transaction.
-pub(crate) enum TxnMsg {
-    /// A batch of operations (reads and writes) in the transaction.
-    Exec { bytes: Vec<u8>, done: Done, busy: Busy },
-    /// Begin, commit or abort a nested transaction.
-    Nested { action: Nest, done: Ended },
-    /// Commit or abort the transaction.
-    End { commit: bool, done: Ended },
-}
-
-/// What to do with a nested transaction.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Nest {
-    /// Begin one inside the innermost open transaction.
-    Begin,
-    /// Merge the innermost one into its parent.
-    Commit,
-    /// Throw the innermost one away.
-    Abort,
-}
-
-impl TxnMsg {
-    /// Settles the message without running it.
-    fn refuse(self, e: Error) {
-        match self {
-            TxnMsg::Exec { done, .. } => done(Err(e)),
-            TxnMsg::Nested { done, .. } | TxnMsg::End { done, .. } => done(Err(e)),
-        }
-    }
-}
 
 /// What a handle knows of its open transactions, to abort them on close.
-pub(crate) struct TxnLink {
+struct TxnLink {
     id: u64,
     tx: Sender<Msg>,
     ended: AtomicBool,
@@ -90,10 +50,16 @@ pub(crate) struct TxnLink {
 
 impl TxnLink {
     /// Aborts the transaction unless it has ended (close of its handle).
-    pub(crate) fn abort(&self) {
+    fn abort(&self) {
         if !self.ended.swap(true, Ordering::AcqRel) {
             let _ = self.tx.send(Msg::Txn(self.id, TxnMsg::End { commit: false, done: Box::new(|_| {}) }));
         }
+    }
+}
+
+impl Lease for TxnLink {
+    fn end_on_close(&self) {
+        self.abort();
     }
 }
 
@@ -114,7 +80,7 @@ impl Env {
         // The turn holds no `Busy`: a transaction left hanging must not keep
         // `close` waiting (close aborts it instead).
         ticket.take(|_busy| Turn::Begin(Begin { id }))?;
-        self.track(Arc::downgrade(&link));
+        self.track(Arc::downgrade(&link) as std::sync::Weak<dyn Lease>);
         Ok(WriteTxn { env: self.clone(), link })
     }
 }
@@ -166,10 +132,6 @@ impl Drop for WriteTxn {
     }
 }
 
-fn needs_dbis(op: &batch::Op<'_>) -> bool {
-    op.kind == batch::op::DROP && (op.flags & put_flags::DELETE_DB != 0 || op.db.dbi == crate::dbi::MAIN_DBI)
-}
-
 /// Most bytes of batches and their results a transaction keeps to replay.
 const REPLAY_MAX_BYTES: usize = 64 << 20;
 
@@ -211,7 +173,7 @@ fn summary(results: &[Result<Outcome>]) -> Vec<std::result::Result<Outcome, &'st
 struct Full;
 
 /// The state of an open transaction and its nested ones.
-struct Open {
+pub(super) struct Open {
     /// The root first, the innermost nested transaction last.
     stack: Vec<RawTxn>,
     /// Databases created in it, with the depth they were created at.
@@ -228,9 +190,8 @@ struct Open {
 }
 
 impl Open {
-    fn begin(shared: &Shared) -> Result<Open> {
-        grow_ahead(shared);
-        let root = begin_root(shared)?;
+    pub(super) fn begin(shared: &Shared) -> Result<Open> {
+        let (_, root) = begin(shared)?;
         let replay = shared.options.auto_grow.then(Replay::default);
         Ok(Open { stack: vec![root], created: Vec::new(), deleted: Vec::new(), failed: None, full: false, replay })
     }
@@ -254,11 +215,11 @@ impl Open {
         let Some(replay) = self.replay.take() else { return false };
         loop {
             self.unwind();
-            if !matches!(grow(shared), Ok(true)) {
+            if !matches!(shared.grow(), Ok(true)) {
                 return false;
             }
-            match begin_root(shared) {
-                Ok(root) => self.stack.push(root),
+            match begin(shared) {
+                Ok((_, root)) => self.stack.push(root),
                 Err(_) => return false,
             }
             match self.rerun(shared, &replay.steps) {
@@ -302,7 +263,7 @@ impl Open {
 
     /// Runs `work` on the transaction; a panic fails the call and poisons
     /// the transaction (its state is unknown: it can only abort now).
-    fn guarded<T>(&mut self, work: impl FnOnce(&mut Open) -> Result<T>) -> Result<T> {
+    pub(super) fn guarded<T>(&mut self, work: impl FnOnce(&mut Open) -> Result<T>) -> Result<T> {
         let result = guard(|| work(self));
         if let Err(e @ Error::Panic(_)) = &result {
             self.poison(e);
@@ -460,7 +421,7 @@ impl Open {
     }
 
     /// Commits (or aborts) the whole transaction.
-    fn end(mut self, shared: &Shared, commit: bool) -> Result<()> {
+    pub(super) fn end(mut self, shared: &Shared, commit: bool) -> Result<()> {
         let failed = self.failed.take();
         let result = match (commit, failed) {
             (true, None) => loop {
@@ -500,7 +461,7 @@ impl Open {
         }
         if self.full {
             // the next attempt finds room
-            let _ = grow(shared);
+            let _ = shared.grow();
         }
         result
     }
@@ -536,21 +497,19 @@ impl Open {
         }
     }
 
-    /// Creates (or finds) a database inside the transaction.
-    fn create_db(&mut self, shared: &Shared, name: Option<&str>, flags: crate::options::DbFlags) -> Result<DbRef> {
+    /// Creates (or finds) a database inside the transaction (see `dbi.rs`).
+    pub(super) fn create_db(&mut self, shared: &Shared, name: Option<&str>, flags: DbFlags) -> Result<DbRef> {
         if let Some(e) = &self.failed {
             return Err(e.clone());
         }
-        let mut names = shared.dbis.lock();
-        if let Some(&dbi) = names.get(&name.map(str::to_owned)) {
-            return Ok(shared.remember_db(&mut names, name, dbi));
-        }
-        // a replay could not make the same handle again
-        self.replay = None;
-        let _gate = shared.enter()?;
-        let dbi = shared.create_db(self.top(), name, flags)?;
-        self.created.push((dbi, self.stack.len() - 1));
-        Ok(shared.remember_db(&mut names, name, dbi))
+        shared.find_or_create_db(name, flags, |create| {
+            // a replay could not make the same handle again
+            self.replay = None;
+            let _gate = shared.enter()?;
+            let dbi = create(self.top())?;
+            self.created.push((dbi, self.stack.len() - 1));
+            Ok(dbi)
+        })
     }
 }
 
@@ -560,72 +519,9 @@ impl Drop for Open {
     }
 }
 
-/// Serves a message that came while no explicit transaction is open.
-pub(crate) fn serve_outside(shared: &Shared, inbox: &mut Inbox, msg: Msg) -> ControlFlow<()> {
+/// Serves a message of the open transaction; true when it ended it.
+pub(super) fn handle(shared: &Shared, msg: TxnMsg, open: &mut Option<Open>) -> bool {
     match msg {
-        Msg::Stop => return ControlFlow::Break(()),
-        Msg::CreateDb { name, flags, reply } => {
-            let _ = reply.send(guard(|| create(shared, name.as_deref(), flags)));
-        }
-        Msg::Txn(id, msg) => early(inbox, id, msg),
-        Msg::Turn(..) => unreachable!("turns are kept in the inbox"),
-    }
-    ControlFlow::Continue(())
-}
-
-/// A message to a transaction that is not running. If its turn has passed,
-/// it has ended: the message is late (sent as `close` aborted it, say) and is
-/// refused, not kept for ever. If its turn has not come, an abort cancels it
-/// (it will not begin), anything else waits for it.
-fn early(inbox: &mut Inbox, id: u64, msg: TxnMsg) {
-    match msg {
-        msg if inbox.passed(id) => msg.refuse(Error::Closed("transaction")),
-        TxnMsg::End { commit: false, done } => {
-            inbox.cancelled.insert(id);
-            for waiting in inbox.stash.remove(&id).unwrap_or_default() {
-                waiting.refuse(Error::Closed("transaction"));
-            }
-            done(Ok(()));
-        }
-        msg if inbox.cancelled.contains(&id) => msg.refuse(Error::Closed("transaction")),
-        msg => inbox.stash.entry(id).or_default().push(msg),
-    }
-}
-
-/// Begins a root write transaction, adopting a map another process grew.
-fn begin_root(shared: &Shared) -> Result<RawTxn> {
-    loop {
-        let gate = shared.enter()?;
-        // SAFETY: the gate is held; the transaction stays on this thread.
-        match unsafe { RawTxn::begin(shared.raw(), None, 0) } {
-            Ok(txn) => return Ok(txn),
-            Err(Error::Lmdb(ffi::MDB_MAP_RESIZED)) => {
-                drop(gate);
-                shared.adopt_map_size()?;
-            }
-            Err(e) => return Err(e),
-        }
-    }
-}
-
-/// Runs an explicit transaction whose turn has come, until it ends.
-pub(crate) fn serve(shared: &Shared, inbox: &mut Inbox, begin: Begin) -> ControlFlow<()> {
-    let id = begin.id;
-    let waiting = inbox.stash.remove(&id).unwrap_or_default();
-    if inbox.cancelled.remove(&id) {
-        return ControlFlow::Continue(());
-    }
-    let mut open = match Open::begin(shared) {
-        Ok(open) => Some(open),
-        Err(e) => {
-            // fails every message of the transaction (later ones: see `early`)
-            for msg in waiting {
-                msg.refuse(e.clone());
-            }
-            return ControlFlow::Continue(());
-        }
-    };
-    let handle = |msg: TxnMsg, open: &mut Option<Open>| match msg {
         TxnMsg::Exec { bytes, done, busy } => {
             let result = open.as_mut().expect("open").guarded(|open| open.exec(shared, &bytes));
             drop(busy);
@@ -641,34 +537,6 @@ pub(crate) fn serve(shared: &Shared, inbox: &mut Inbox, begin: Begin) -> Control
             let open = open.take().expect("open");
             done(guard(|| open.end(shared, commit)));
             true
-        }
-    };
-    for msg in waiting {
-        if handle(msg, &mut open) {
-            return ControlFlow::Continue(());
-        }
-    }
-    loop {
-        match inbox.other(true) {
-            None | Some(Some(Msg::Stop)) => {
-                if let Some(open) = open.take() {
-                    let _ = open.end(shared, false);
-                }
-                return ControlFlow::Break(());
-            }
-            Some(None) => {} // a turn: it waits
-            Some(Some(Msg::Txn(tid, msg))) if tid == id => {
-                if handle(msg, &mut open) {
-                    return ControlFlow::Continue(());
-                }
-            }
-            Some(Some(Msg::Txn(tid, msg))) => early(inbox, tid, msg),
-            Some(Some(Msg::CreateDb { name, flags, reply })) => {
-                let created =
-                    open.as_mut().expect("open").guarded(|open| open.create_db(shared, name.as_deref(), flags));
-                let _ = reply.send(created);
-            }
-            Some(Some(Msg::Turn(..))) => unreachable!("turns are kept in the inbox"),
         }
     }
 }
@@ -730,9 +598,6 @@ impl Drop for Exclusive {
         }
     }
 }
-
-/// Ids of transactions aborted before their turn (see `early`).
-pub(crate) type Cancelled = HashSet<u64>;
 
 #[cfg(test)]
 mod tests {
