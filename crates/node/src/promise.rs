@@ -45,6 +45,7 @@ pub fn write_promise(env: &Env) -> Result<(Object<'_>, impl FnOnce(BatchResult) 
 /// A promise of nothing but success, and the completion that settles it.
 pub fn void_promise(env: &Env) -> Result<(Object<'_>, impl FnOnce(lmdb_napi_core::Result<()>) + Send + 'static)> {
     let (deferred, promise) = env.create_deferred()?;
-    let done = move |result: lmdb_napi_core::Result<()>| deferred.resolve(move |env| result.map_err(|e| thrown(&env, e)));
+    let done =
+        move |result: lmdb_napi_core::Result<()>| deferred.resolve(move |env| result.map_err(|e| thrown(&env, e)));
     Ok((promise, done))
 }
