@@ -117,6 +117,7 @@ impl Shared {
         let _gate = self.enter()?;
         // SAFETY: the gate is held and so is `Dbis::lock`.
         let txn = unsafe { RawTxn::begin(self.raw(), None, ffi::MDB_RDONLY)? };
+        // SAFETY: `txn` is live, and `Dbis::lock` is held.
         match unsafe { dbi_open(&txn, &cname, flags.bits()) } {
             Ok(dbi) => {
                 // Committing makes the handle visible to every later transaction.

@@ -126,8 +126,8 @@ fn apply(shared: &Shared, puts: &mut Puts<'_>, op: &Op<'_>) -> Result<Outcome> {
     let txn = puts.txn;
     let dbi = op.db.dbi;
     let value = || op.value.ok_or_else(|| Error::Invalid("a put needs a value".into()));
-    // SAFETY (all calls below): `txn` is the writer's live write transaction,
-    // and borrowed values are copied before the next write.
+    // SAFETY: for every call below, `txn` is the writer's live write
+    // transaction, and borrowed values are copied before the next write.
     unsafe {
         match op.kind {
             op::GET => previous(txn, op).map(Outcome::Value),

@@ -175,6 +175,7 @@ impl Range {
         let dbi = self.db.dbi;
         // SAFETY: `t` is live for the cursor's life (this call).
         let mut cursor = unsafe { Cursor::open(t, dbi)? };
+        // SAFETY: `t` is live.
         let dupsort = unsafe { txn::dbi_flags(t, dbi)? } & ffi::MDB_DUPSORT != 0;
         let mut entry = match &self.last {
             None => self.first(t, &mut cursor, dupsort)?,
@@ -290,6 +291,7 @@ impl Range {
     ) -> Result<Option<(&'t [u8], &'t [u8])>> {
         // SAFETY: `t` is live.
         let cmp = |a: &[u8], b: &[u8]| unsafe { txn::cmp(t, self.db.dbi, a, b) };
+        // SAFETY: as above.
         let dcmp = |a: &[u8], b: &[u8]| unsafe { txn::dcmp(t, self.db.dbi, a, b) };
         if dupsort {
             if let Some((_, v)) = c.seek(ffi::MDB_GET_BOTH_RANGE, key, Some(value))? {

@@ -78,6 +78,7 @@ pub(crate) fn read_ops(shared: &Shared, t: &RawTxn, ops: &[Op<'_>]) -> Result<Re
                 Some(stored) if op.kind == op::GET && op.codec != 0 => decompress(stored).map(Some),
                 other => Ok(other.map(Cow::Borrowed)),
             },
+            // SAFETY: as for a get.
             op::CURSOR => unsafe { cursor::run(t, op) }.map(|entry| entry.map(Cow::Owned)),
             kind => Err(Error::Invalid(format!("unknown read operation {kind}"))),
         });

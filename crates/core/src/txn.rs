@@ -192,6 +192,7 @@ impl<'t> Cursor<'t> {
         let mut v = ffi::MDB_val { mv_size: 0, mv_data: ptr::null_mut() };
         // SAFETY: the cursor is live; the slices borrow the transaction's pages.
         match unsafe { ffi::mdb_cursor_get(self.ptr, &mut k, &mut v, op) } {
+            // SAFETY: LMDB filled both vals, pointing into pages `'t` keeps mapped.
             ffi::MDB_SUCCESS => Ok(Some(unsafe { (from_val(&k), from_val(&v)) })),
             ffi::MDB_NOTFOUND => Ok(None),
             rc => Err(Error::Lmdb(rc)),
@@ -211,6 +212,7 @@ impl<'t> Cursor<'t> {
         // SAFETY: the cursor is live; LMDB points the vals at its pages (or
         // leaves the key pointing at `key`, which the caller copies first).
         match unsafe { ffi::mdb_cursor_get(self.ptr, &mut k, &mut v, op) } {
+            // SAFETY: LMDB filled both vals, as said above.
             ffi::MDB_SUCCESS => Ok(Some(unsafe { (from_val(&k), from_val(&v)) })),
             ffi::MDB_NOTFOUND => Ok(None),
             rc => Err(Error::Lmdb(rc)),

@@ -31,6 +31,8 @@ pub(crate) struct RawEnv(NonNull<ffi::MDB_env>);
 // transactions move between threads, and write transactions stay on the
 // writer thread.
 unsafe impl Send for RawEnv {}
+// SAFETY: as for `Send`: LMDB serialises what must be, and the gate keeps
+// the map still while it is used.
 unsafe impl Sync for RawEnv {}
 
 /// One open LMDB environment, shared by every handle on its path.
