@@ -23,11 +23,8 @@ use crate::batch::{op, DbRef, Op};
 use crate::env::{Busy, Env, Shared};
 use crate::error::{Error, Result};
 use crate::options::{put_flags, DbFlags};
-use crate::txn::{Cursor, RawTxn};
+use crate::txn::{Cursor, RawTxn, MAIN_DBI};
 use crate::writer::msg::Msg;
-
-/// LMDB's handle of the main (unnamed) database.
-pub(crate) const MAIN_DBI: u32 = 1;
 
 pub(crate) struct Dbis {
     /// Open handles by name (`None` is the main database).

@@ -6,11 +6,10 @@ use lmdb_master_sys as ffi;
 
 use crate::batch::{op, Op};
 use crate::compression::decompress;
-use crate::dbi::MAIN_DBI;
 use crate::env::Shared;
 use crate::error::{Error, Result};
 use crate::options::put_flags;
-use crate::txn::{self, Cursor, RawTxn};
+use crate::txn::{self, Cursor, RawTxn, MAIN_DBI};
 
 /// What one operation (or one unit of operations) produced.
 #[derive(Debug, Clone, PartialEq, Eq)]

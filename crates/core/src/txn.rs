@@ -10,6 +10,9 @@ use lmdb_master_sys as ffi;
 
 use crate::error::{Error, Result};
 
+/// LMDB's handle of the main (unnamed) database.
+pub(crate) const MAIN_DBI: u32 = 1;
+
 /// A transaction pointer that may move between threads. LMDB allows that for
 /// read transactions under MDB_NOTLS, and for write transactions only when the
 /// caller keeps them on one thread (the writer thread).
