@@ -32,6 +32,8 @@ mod begin;
 mod group;
 mod inbox;
 pub(crate) mod msg;
+mod open;
+mod replay;
 mod transaction;
 
 pub(crate) use begin::transact;
@@ -39,7 +41,7 @@ use group::stream_group;
 use inbox::{Inbox, Next};
 use msg::{Batch, Begin, Msg, Turn};
 pub use msg::{BatchResult, Done, Ended, Nest};
-use transaction::Open;
+use open::Open;
 pub use transaction::{Exclusive, WriteTxn};
 
 /// A group stops draining the queue past this many bytes of operations.

@@ -1,45 +1,27 @@
-//! Explicit write transactions: `env.transaction(fn)` and `transactionSync`.
+//! Explicit write transactions: `env.transaction(fn)` and `transactionSync`,
+//! the handles JavaScript drives them through.
 //!
 //! An explicit transaction takes a turn in the order of writes. When its
 //! turn comes, the writer thread begins it and serves its messages (batches
-//! of operations, reads included, nested transactions, the end) until it
-//! commits or aborts; later turns wait. JavaScript drives it between
+//! of operations, reads included, nested transactions, the end; `handle`)
+//! until it commits or aborts; later turns wait. JavaScript drives it between
 //! messages, so the gate is held per message, not across them: LMDB itself
 //! refuses to resize the map while a write transaction is open.
 //!
 //! `Exclusive` (for `transactionSync`) takes a turn that makes the writer
 //! step aside, and runs the transaction on the calling thread instead.
 //!
-//! A database created inside a transaction that then aborts is closed by
-//! LMDB; its handle is retired here so that no one uses a dead handle.
-//!
-//! The callback cannot be run again, but what it sent can: with `auto_grow`,
-//! a transaction that fills the map is aborted, the map grown, and its
-//! batches (reads too) and nested steps applied again (`regrow`). The
-//! callback saw nothing but what those steps gave; if each gives the same
-//! again, the replay is what the callback would have done in the grown map,
-//! even if another process committed in between (as it may: aborting lets
-//! its writers in). If one gives something else, the transaction fails.
-//! Transactions that create or delete databases (their handles would
-//! change) or that sent and were sent more than `REPLAY_MAX_BYTES` are not
-//! replayed.
+//! What an open transaction is, and how it is replayed, is in `open.rs`.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Sender};
 use std::sync::Arc;
 
-use lmdb_master_sys as ffi;
-
-use super::begin::begin;
 use super::msg::{BatchResult, Begin, Msg, Nest, Turn, TxnMsg};
-use crate::batch::{self, DbRef};
-use crate::dbi::needs_dbis;
-use crate::env::{Busy, Env, Lease, Shared};
+use super::open::Open;
+use crate::env::{Busy, Env, Lease};
 use crate::error::{Error, Result};
-use crate::ops::{apply_unit, Outcome, Puts};
-use crate::options::{put_flags, DbFlags};
 use crate::panic::guard;
-use crate::txn::RawTxn;
 
 /// What a handle knows of its open transactions, to abort them on close.
 struct TxnLink {
@@ -132,395 +114,8 @@ impl Drop for WriteTxn {
     }
 }
 
-/// Most bytes of batches and their results a transaction keeps to replay.
-const REPLAY_MAX_BYTES: usize = 64 << 20;
-
-/// A transaction's steps so far, to apply again in a grown map.
-#[derive(Default)]
-struct Replay {
-    steps: Vec<Step>,
-    bytes: usize,
-}
-
-enum Step {
-    /// A batch, and what each of its units gave (errors by code).
-    Exec(Vec<u8>, Vec<std::result::Result<Outcome, &'static str>>),
-    Nested(Nest),
-}
-
-impl Step {
-    /// About the memory it keeps.
-    fn size(&self) -> usize {
-        match self {
-            Step::Exec(bytes, gave) => {
-                let values = gave.iter().map(|g| match g {
-                    Ok(Outcome::Value(Some(v))) => v.len(),
-                    _ => 0,
-                });
-                bytes.len() + values.sum::<usize>() + std::mem::size_of_val(&gave[..])
-            }
-            Step::Nested(_) => 0,
-        }
-    }
-}
-
-/// What a batch gave, comparable.
-fn summary(results: &[Result<Outcome>]) -> Vec<std::result::Result<Outcome, &'static str>> {
-    results.iter().map(|r| r.as_ref().map_err(|e| e.code()).cloned()).collect()
-}
-
-/// The map filled up in a transaction that can be replayed.
-struct Full;
-
-/// The state of an open transaction and its nested ones.
-pub(super) struct Open {
-    /// The root first, the innermost nested transaction last.
-    stack: Vec<RawTxn>,
-    /// Databases created in it, with the depth they were created at.
-    created: Vec<(u32, usize)>,
-    /// Named databases deleted in it (LMDB closed their handles at once),
-    /// with the depth they were deleted at.
-    deleted: Vec<(u32, String, usize)>,
-    /// A failure that poisoned it: it can only abort now.
-    failed: Option<Error>,
-    /// Whether the map filled up (to grow it once the transaction is over).
-    full: bool,
-    /// `None` when it cannot be replayed (see the module doc).
-    replay: Option<Replay>,
-}
-
-impl Open {
-    pub(super) fn begin(shared: &Shared) -> Result<Open> {
-        let (_, root) = begin(shared)?;
-        let replay = shared.options.auto_grow.then(Replay::default);
-        Ok(Open { stack: vec![root], created: Vec::new(), deleted: Vec::new(), failed: None, full: false, replay })
-    }
-
-    /// Keeps a step for a replay, or gives replaying up when it grows too big.
-    fn record(&mut self, step: Step) {
-        if let Some(replay) = &mut self.replay {
-            replay.bytes += step.size();
-            replay.steps.push(step);
-            if replay.bytes > REPLAY_MAX_BYTES {
-                self.replay = None;
-            }
-        }
-    }
-
-    /// The map filled up: aborts everything, grows the map and applies the
-    /// steps again (growing more while they do not fit). False when it
-    /// cannot (no replay, growing off or capped, a step gave something
-    /// else): the transaction is then over.
-    fn regrow(&mut self, shared: &Shared) -> bool {
-        let Some(replay) = self.replay.take() else { return false };
-        loop {
-            self.unwind();
-            if !matches!(shared.grow(), Ok(true)) {
-                return false;
-            }
-            match begin(shared) {
-                Ok((_, root)) => self.stack.push(root),
-                Err(_) => return false,
-            }
-            match self.rerun(shared, &replay.steps) {
-                Ok(true) => {
-                    self.replay = Some(replay);
-                    self.failed = None; // a step that filled the map again poisoned it
-                    return true;
-                }
-                Ok(false) => continue,
-                Err(Full) => return false,
-            }
-        }
-    }
-
-    /// Applies `steps` again: `Ok(false)` when the map filled up again,
-    /// `Err` when a step went otherwise than the first time.
-    fn rerun(&mut self, shared: &Shared, steps: &[Step]) -> std::result::Result<bool, Full> {
-        for step in steps {
-            match step {
-                Step::Exec(bytes, gave) => {
-                    let ops = batch::parse(bytes).map_err(|_| Full)?;
-                    match self.apply(shared, &ops, true) {
-                        Ok(Ok(results)) if summary(&results) == *gave => {}
-                        Ok(Err(Full)) => return Ok(false),
-                        _ => return Err(Full),
-                    }
-                }
-                Step::Nested(action) => match self.nest(shared, *action) {
-                    Ok(()) => {}
-                    Err(Error::Lmdb(ffi::MDB_MAP_FULL)) => return Ok(false),
-                    Err(_) => return Err(Full),
-                },
-            }
-        }
-        Ok(true)
-    }
-
-    fn top(&self) -> &RawTxn {
-        self.stack.last().expect("an open transaction has a root")
-    }
-
-    /// Runs `work` on the transaction; a panic fails the call and poisons
-    /// the transaction (its state is unknown: it can only abort now).
-    pub(super) fn guarded<T>(&mut self, work: impl FnOnce(&mut Open) -> Result<T>) -> Result<T> {
-        let result = guard(|| work(self));
-        if let Err(e @ Error::Panic(_)) = &result {
-            self.poison(e);
-        }
-        result
-    }
-
-    fn poison(&mut self, e: &Error) {
-        self.full |= matches!(e, Error::Lmdb(ffi::MDB_MAP_FULL));
-        self.failed.get_or_insert_with(|| e.clone());
-    }
-
-    /// Runs a batch: each unit atomically (a multi-operation unit in a
-    /// nested transaction, unless the map is writable, where LMDB has none).
-    fn exec(&mut self, shared: &Shared, bytes: &[u8]) -> BatchResult {
-        if let Some(e) = &self.failed {
-            return Err(e.clone());
-        }
-        // compressed values are compressed here: the transaction holds the writer anyway
-        let compressed;
-        let bytes = if batch::needs_compression(bytes) {
-            compressed = batch::compress_values(bytes)?;
-            &compressed[..]
-        } else {
-            bytes
-        };
-        let ops = batch::parse(bytes)?;
-        if ops.iter().any(needs_dbis) {
-            self.replay = None;
-        }
-        loop {
-            let replayable = self.replay.is_some();
-            match self.apply(shared, &ops, replayable)? {
-                Ok(results) => {
-                    if self.replay.is_some() {
-                        self.record(Step::Exec(bytes.to_vec(), summary(&results)));
-                    }
-                    return Ok(results);
-                }
-                Err(Full) if self.regrow(shared) => {}
-                Err(Full) => {
-                    let full = Error::Lmdb(ffi::MDB_MAP_FULL);
-                    self.poison(&full);
-                    return Err(full);
-                }
-            }
-        }
-    }
-
-    /// Applies `ops` in the innermost transaction. With `replayable`, a
-    /// full map stops it at once (`Full`): the whole transaction is to be
-    /// replayed in a bigger map.
-    fn apply(
-        &mut self,
-        shared: &Shared,
-        ops: &[batch::Op<'_>],
-        replayable: bool,
-    ) -> Result<std::result::Result<Vec<Result<Outcome>>, Full>> {
-        // Drops that need the handle table take it before the gate, in the
-        // order every path takes them (see `group.rs`).
-        let mut names = ops.iter().any(needs_dbis).then(|| shared.dbis.lock());
-        let _gate = shared.enter()?;
-        let mut results = Vec::new();
-        for unit in ops.chunk_by(|a, b| a.unit == b.unit) {
-            let result = if unit.len() > 1 && !shared.options.writemap {
-                // SAFETY: the gate is held and the parent is live on this thread.
-                unsafe { RawTxn::begin(shared.raw(), Some(self.top()), 0) }.and_then(|child| {
-                    let applied = apply_unit(shared, &mut Puts::direct(&child), unit);
-                    match applied {
-                        Ok(outcome) => child.commit().map(|_| outcome),
-                        Err((e, _)) => Err(e), // the child aborts on drop
-                    }
-                })
-            } else {
-                apply_unit(shared, &mut Puts::direct(self.top()), unit).map_err(|(e, wrote)| {
-                    if wrote && !matches!(e, Error::Lmdb(ffi::MDB_MAP_FULL)) {
-                        // partial writes that cannot be undone: the transaction is spoiled
-                        Error::Lmdb(ffi::MDB_BAD_TXN)
-                    } else {
-                        e
-                    }
-                })
-            };
-            match (&result, unit) {
-                (Err(Error::Lmdb(ffi::MDB_MAP_FULL)), _) if replayable => return Ok(Err(Full)),
-                (Err(e), _) if !e.is_local() => self.poison(e),
-                // LMDB closed the deleted database's handle: it is retired at
-                // commit, or opened again if the deletion is undone
-                (Ok(_), [op]) if op.kind == batch::op::DROP && op.flags & put_flags::DELETE_DB != 0 => {
-                    if let Some(names) = names.as_mut() {
-                        let name = names.iter().find(|(_, &d)| d == op.db.dbi).and_then(|(n, _)| n.clone());
-                        if let Some(name) = name {
-                            names.remove(&Some(name.clone()));
-                            self.deleted.push((op.db.dbi, name, self.stack.len() - 1));
-                        }
-                    }
-                }
-                _ => {}
-            }
-            results.push(result);
-        }
-        Ok(Ok(results))
-    }
-
-    fn nested(&mut self, shared: &Shared, action: Nest) -> Result<()> {
-        if let Some(e) = &self.failed {
-            return Err(e.clone());
-        }
-        let result = self.nest(shared, action);
-        if result.is_ok() {
-            self.record(Step::Nested(action));
-        }
-        result
-    }
-
-    fn nest(&mut self, shared: &Shared, action: Nest) -> Result<()> {
-        match action {
-            Nest::Begin if shared.options.writemap => {
-                Err(Error::Invalid("nested transactions need writemap: false (an LMDB limit)".into()))
-            }
-            Nest::Begin => {
-                let _gate = shared.enter()?;
-                // SAFETY: the gate is held and the parent is live on this thread.
-                let child = unsafe { RawTxn::begin(shared.raw(), Some(self.top()), 0)? };
-                self.stack.push(child);
-                Ok(())
-            }
-            _ if self.stack.len() < 2 => Err(Error::Invalid("no nested transaction is open".into())),
-            Nest::Commit => {
-                let depth = self.stack.len() - 1;
-                let result = {
-                    let _gate = shared.enter()?;
-                    self.stack.pop().expect("checked").commit()
-                };
-                match &result {
-                    // what it created and deleted now belongs to the parent
-                    Ok(()) => {
-                        self.created.iter_mut().filter(|(_, d)| *d == depth).for_each(|(_, d)| *d -= 1);
-                        self.deleted.iter_mut().filter(|(.., d)| *d == depth).for_each(|(.., d)| *d -= 1);
-                    }
-                    Err(e) => {
-                        self.undo_handles(shared, depth);
-                        self.poison(e);
-                    }
-                }
-                result
-            }
-            Nest::Abort => {
-                let depth = self.stack.len() - 1;
-                drop(self.stack.pop());
-                self.undo_handles(shared, depth);
-                Ok(())
-            }
-        }
-    }
-
-    /// Commits (or aborts) the whole transaction.
-    pub(super) fn end(mut self, shared: &Shared, commit: bool) -> Result<()> {
-        let failed = self.failed.take();
-        let result = match (commit, failed) {
-            (true, None) => loop {
-                // nested transactions left open join it, innermost first (as
-                // LMDB's own commit of a parent would do)
-                let mut nested = Ok(());
-                while nested.is_ok() && self.stack.len() > 1 {
-                    nested = self.nested(shared, Nest::Commit);
-                }
-                if let Err(e) = nested {
-                    break Err(e);
-                }
-                let committed = {
-                    let _gate = shared.enter();
-                    self.stack.pop().expect("an open transaction has a root").commit()
-                };
-                match committed {
-                    Err(Error::Lmdb(ffi::MDB_MAP_FULL)) if self.regrow(shared) => {}
-                    Err(e) => {
-                        self.full |= matches!(e, Error::Lmdb(ffi::MDB_MAP_FULL));
-                        break Err(e);
-                    }
-                    Ok(()) => break Ok(()),
-                }
-            },
-            (true, Some(e)) => Err(e),
-            (false, _) => Ok(()),
-        };
-        self.unwind();
-        if commit && result.is_ok() {
-            let mut names = shared.dbis.lock();
-            for (dbi, ..) in self.deleted.drain(..) {
-                shared.dbis.retire(&mut names, dbi);
-            }
-        } else {
-            self.undo_handles(shared, 0);
-        }
-        if self.full {
-            // the next attempt finds room
-            let _ = shared.grow();
-        }
-        result
-    }
-
-    /// Aborts what is still open, innermost first: aborting a parent frees
-    /// its children inside LMDB, so a child aborted after it would be freed
-    /// twice.
-    fn unwind(&mut self) {
-        while let Some(txn) = self.stack.pop() {
-            drop(txn);
-        }
-    }
-
-    /// The handle bookkeeping of undone work at `depth` or deeper: databases
-    /// created there are closed by LMDB (retire their handles); databases
-    /// deleted there exist again (open them again, keeping the handle number
-    /// when LMDB gives the same one back).
-    fn undo_handles(&mut self, shared: &Shared, depth: usize) {
-        let mut names = shared.dbis.lock();
-        self.created.retain(|&(dbi, d)| {
-            if d >= depth {
-                shared.dbis.retire(&mut names, dbi);
-            }
-            d < depth
-        });
-        let (undone, kept): (Vec<_>, Vec<_>) = self.deleted.drain(..).partition(|(.., d)| *d >= depth);
-        self.deleted = kept;
-        for (dbi, name, _) in undone {
-            let again = shared.open_existing(&mut names, Some(&name), Default::default());
-            if !matches!(again, Ok(Some(db)) if db.dbi == dbi) {
-                shared.dbis.retire(&mut names, dbi);
-            }
-        }
-    }
-
-    /// Creates (or finds) a database inside the transaction (see `dbi.rs`).
-    pub(super) fn create_db(&mut self, shared: &Shared, name: Option<&str>, flags: DbFlags) -> Result<DbRef> {
-        if let Some(e) = &self.failed {
-            return Err(e.clone());
-        }
-        shared.find_or_create_db(name, flags, |create| {
-            // a replay could not make the same handle again
-            self.replay = None;
-            let _gate = shared.enter()?;
-            let dbi = create(self.top())?;
-            self.created.push((dbi, self.stack.len() - 1));
-            Ok(dbi)
-        })
-    }
-}
-
-impl Drop for Open {
-    fn drop(&mut self) {
-        self.unwind();
-    }
-}
-
 /// Serves a message of the open transaction; true when it ended it.
-pub(super) fn handle(shared: &Shared, msg: TxnMsg, open: &mut Option<Open>) -> bool {
+pub(super) fn handle(shared: &crate::env::Shared, msg: TxnMsg, open: &mut Option<Open>) -> bool {
     match msg {
         TxnMsg::Exec { bytes, done, busy } => {
             let result = open.as_mut().expect("open").guarded(|open| open.exec(shared, &bytes));
@@ -544,7 +139,7 @@ pub(super) fn handle(shared: &Shared, msg: TxnMsg, open: &mut Option<Open>) -> b
 /// A write transaction run on the calling thread while the writer steps
 /// aside (`transactionSync`). Dropped unended, it aborts.
 pub struct Exclusive {
-    open: Option<Open>,
+    pub(super) open: Option<Open>,
     env: Env,
     busy: Option<Busy>,
     /// Dropped once the transaction has ended: the writer goes on.
@@ -596,34 +191,5 @@ impl Drop for Exclusive {
         if self.open.is_some() {
             let _ = self.end(false);
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{Outcome, Step};
-    use crate::*;
-
-    /// A get of `key`, as the binding sends it.
-    fn get(db: DbRef, key: &[u8]) -> Vec<u8> {
-        let mut b = BatchBuilder::new();
-        b.push(op::GET, 0, 0, db, key, None);
-        b.finish()
-    }
-
-    #[test]
-    fn a_replay_goes_on_only_if_every_step_gives_what_it_gave() {
-        let dir = tempfile::tempdir().unwrap();
-        let env = Env::open(dir.path(), &EnvOptions { map_size: 1 << 20, sync: false, ..Default::default() }).unwrap();
-        let db = env.open_db(None, DbFlags::default(), true).unwrap();
-        let shared = env.shared_ref();
-        let mut txn = env.exclusive().unwrap();
-        let open = txn.open.as_mut().unwrap();
-        assert_eq!(open.exec(shared, &get(db, b"k")).unwrap()[0].as_ref().unwrap(), &Outcome::Value(None));
-        assert!(open.regrow(shared), "the same steps replay");
-        // as if the callback had been told of a value the replay does not find
-        open.replay.as_mut().unwrap().steps[0] =
-            Step::Exec(get(db, b"k"), vec![Ok(Outcome::Value(Some(b"v".to_vec())))]);
-        assert!(!open.regrow(shared), "a step that gives something else ends it");
     }
 }
