@@ -12,10 +12,13 @@
 //! - a pause: the writer steps aside while another thread runs a write
 //!   transaction itself (`transactionSync`).
 //!
-//! This file holds the thread, its run loop and the tickets. What it is sent
-//! is in `msg.rs`, its queue in `inbox.rs` (no one else touches it), and
-//! every root write transaction begins in `begin.rs`. Creating a database is
-//! `dbi.rs`'s work: the writer only runs it in the right transaction.
+//! This file holds the thread and its run loop. Turns are taken with a
+//! `Ticket` (`ticket.rs`); what the writer is sent is in `msg.rs`, its queue
+//! in `inbox.rs` (no one else touches it), and every root write transaction
+//! begins in `begin.rs`. An explicit transaction's handles are in
+//! `transaction.rs`, its state while open in `open.rs` and `replay.rs`.
+//! Creating a database is `dbi.rs`'s work: the writer only runs it in the
+//! right transaction.
 
 use std::ops::ControlFlow;
 use std::sync::mpsc;
@@ -24,7 +27,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use crate::env::{Busy, Env, Shared};
+use crate::env::Shared;
 use crate::error::Result;
 use crate::panic::guard;
 
@@ -34,14 +37,16 @@ mod inbox;
 pub(crate) mod msg;
 mod open;
 mod replay;
+mod ticket;
 mod transaction;
 
-pub(crate) use begin::transact;
+use begin::transact;
 use group::stream_group;
 use inbox::{Inbox, Next};
 use msg::{Batch, Begin, Msg, Turn};
 pub use msg::{BatchResult, Done, Ended, Nest};
 use open::Open;
+pub use ticket::Ticket;
 pub use transaction::{Exclusive, WriteTxn};
 
 /// A group stops draining the queue past this many bytes of operations.
@@ -76,82 +81,6 @@ impl Writer {
         let _ = self.tx.send(Msg::Stop);
         if self.thread.thread().id() != std::thread::current().id() {
             let _ = self.thread.join();
-        }
-    }
-}
-
-/// A place in the order of writes, taken on the calling thread.
-pub struct Ticket {
-    seq: u64,
-    tx: Sender<Msg>,
-    busy: Option<Busy>,
-}
-
-impl Ticket {
-    /// Queues the batch (see `batch.rs`) in the ticket's place. `done` is
-    /// called exactly once, with one result per unit after the commit, or
-    /// with the error that kept the batch from running.
-    pub fn submit(self, bytes: Vec<u8>, done: impl FnOnce(BatchResult) + Send + 'static) {
-        self.submit_as(bytes, false, done);
-    }
-
-    /// `submit`, saying whether the batch is a `part` of the writes of one
-    /// tick with more to follow: the writer applies a part at once but waits
-    /// a little for the rest before it commits, so the parts commit, and
-    /// sync, once.
-    pub fn submit_as(mut self, bytes: Vec<u8>, part: bool, done: impl FnOnce(BatchResult) + Send + 'static) {
-        let busy = self.busy.take().expect("a ticket is used once");
-        // A failed send drops the batch, whose Drop settles it as closed.
-        self.send(Turn::Batch(Batch::new(bytes, part, Box::new(done), busy)));
-    }
-
-    /// Uses the ticket for another kind of turn.
-    pub(crate) fn take(mut self, turn: impl FnOnce(Busy) -> Turn) -> Result<()> {
-        let busy = self.busy.take().expect("a ticket is used once");
-        let turn = turn(busy);
-        self.send(turn);
-        Ok(())
-    }
-
-    pub(crate) fn sender(&self) -> &Sender<Msg> {
-        &self.tx
-    }
-
-    /// The ticket's place, unique in its environment.
-    pub(crate) fn sender_seq(&self) -> u64 {
-        self.seq
-    }
-
-    fn send(&self, turn: Turn) {
-        let _ = self.tx.send(Msg::Turn(self.seq, turn));
-    }
-}
-
-impl Drop for Ticket {
-    /// An unused ticket frees its place, so the turns behind it go on.
-    fn drop(&mut self) {
-        if self.busy.is_some() {
-            self.send(Turn::Skip);
-        }
-    }
-}
-
-impl Env {
-    /// Takes the next place in the order of writes; fails when the handle is
-    /// closed or the environment read-only (EACCES).
-    pub fn ticket(&self) -> Result<Ticket> {
-        let busy = self.busy()?;
-        let tx = busy.shared().writer_sender()?;
-        let seq = busy.shared().next_seq();
-        Ok(Ticket { seq, tx, busy: Some(busy) })
-    }
-
-    /// Queues a batch in the next place: `ticket()` then `submit`, with
-    /// `done` told of a failure to get the ticket.
-    pub fn write(&self, bytes: Vec<u8>, done: impl FnOnce(BatchResult) + Send + 'static) {
-        match self.ticket() {
-            Ok(ticket) => ticket.submit(bytes, done),
-            Err(e) => done(Err(e)),
         }
     }
 }
