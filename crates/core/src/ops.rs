@@ -209,7 +209,7 @@ fn lmdb_put_flags(flags: u8, dupsort: bool) -> u32 {
 ///
 /// # Safety
 /// `txn` is a live write transaction; the caller holds the gate and, for the
-/// main database, `Dbis::lock` (see `writer.rs`).
+/// main database, `Dbis::lock` (see `writer/group.rs`).
 unsafe fn drop_db(shared: &Shared, txn: &RawTxn, dbi: u32, delete: bool) -> Result<()> {
     if dbi != MAIN_DBI {
         return Error::check(ffi::mdb_drop(txn.ptr(), dbi, delete as i32));

@@ -19,7 +19,7 @@ pub struct EnvOptions {
     pub map_size: usize,
     /// Grow the map ahead of the writes, and when a write transaction hits
     /// MDB_MAP_FULL all the same, grow it and run the transaction again
-    /// (`group.rs`, `transaction.rs`).
+    /// (`writer/group.rs`, `writer/open.rs`).
     pub auto_grow: bool,
     /// Upper bound for `auto_grow`; `None` means no bound.
     pub max_map_size: Option<usize>,

@@ -27,7 +27,7 @@ impl RawTxn {
     ///
     /// # Safety
     /// `env` must be an open environment that outlives the transaction, and
-    /// the caller must hold the environment's gate (see `env.rs`).
+    /// the caller must hold the environment's gate (see `env/shared.rs`).
     pub(crate) unsafe fn begin(env: *mut ffi::MDB_env, parent: Option<&RawTxn>, flags: u32) -> Result<RawTxn> {
         let mut txn = ptr::null_mut();
         let parent = parent.map_or(ptr::null_mut(), |p| p.0.as_ptr());

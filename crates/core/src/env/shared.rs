@@ -49,7 +49,7 @@ pub(crate) struct Shared {
     pool: Mutex<Pool>,
     pub(crate) dbis: Dbis,
     writer: Mutex<Option<Writer>>,
-    /// The next ticket in the order of writes (see `writer.rs`).
+    /// The next ticket in the order of writes (see `writer/ticket.rs`).
     seq: AtomicU64,
     max_key_size: usize,
     pub(super) page_size: usize,
