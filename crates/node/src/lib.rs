@@ -10,7 +10,7 @@
 //! - `env.rs`: the `NativeEnv` class;
 //! - `sync_reads.rs`: reads on the JS thread, one snapshot per stretch;
 //! - `read_views.rs`: `NativeSnapshot` and `NativeRange`;
-//! - `transaction.rs`: `NativeTxn` and `NativeExclusive`;
+//! - `transaction.rs`: `NativeTxn` (with `NativeWalk`, its ranges) and `NativeExclusive`;
 //! - `promise.rs`: promises settled by the writer thread;
 //! - `codecs.rs`: compression on the calling thread, for coders used directly.
 #![deny(clippy::all, clippy::undocumented_unsafe_blocks)]
@@ -31,4 +31,4 @@ pub use codecs::{compress, decompress};
 pub use env::NativeEnv;
 pub use read_views::{NativeRange, NativeSnapshot};
 pub use sync_reads::sync_get;
-pub use transaction::{NativeExclusive, NativeTxn};
+pub use transaction::{NativeExclusive, NativeTxn, NativeWalk};
