@@ -840,6 +840,7 @@ module.exports.NativeExclusive = nativeBinding.NativeExclusive
 module.exports.NativeRange = nativeBinding.NativeRange
 module.exports.NativeSnapshot = nativeBinding.NativeSnapshot
 module.exports.NativeTxn = nativeBinding.NativeTxn
+module.exports.NativeWalk = nativeBinding.NativeWalk
 module.exports.compress = nativeBinding.compress
 module.exports.decompress = nativeBinding.decompress
 module.exports.syncGet = nativeBinding.syncGet
