@@ -298,3 +298,9 @@ export interface StatJs {
  * in the rest of the slab was not copied (the caller asks `get_sync`).
  */
 export declare function syncGet(reader: number, dbi: number, gen: number, at: number, keyLen: number, codec: number): number
+
+/**
+ * Every wire constant by a dotted name: `op.PUT`, `put.APPEND`,
+ * `move.SEEK_RANGE`, `algorithm.ZSTD`.
+ */
+export declare function wireConstants(): Record<string, number>

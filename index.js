@@ -844,3 +844,4 @@ module.exports.NativeWalk = nativeBinding.NativeWalk
 module.exports.compress = nativeBinding.compress
 module.exports.decompress = nativeBinding.decompress
 module.exports.syncGet = nativeBinding.syncGet
+module.exports.wireConstants = nativeBinding.wireConstants

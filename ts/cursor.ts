@@ -15,8 +15,8 @@ import { checkOptions } from './options.js'
 import type { PutOptions } from './types.js'
 import type { UnitResult } from './write-queue.js'
 
-/** The moves, as `cursor::moves` in the core. */
-const enum Move {
+/** @internal The moves, as `cursor::moves` in the core (held to them by a test). */
+export enum Move {
   First = 0,
   Last = 1,
   Next = 2,

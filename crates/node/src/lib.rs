@@ -12,7 +12,8 @@
 //! - `read_views.rs`: `NativeSnapshot` and `NativeRange`;
 //! - `transaction.rs`: `NativeTxn` (with `NativeWalk`, its ranges) and `NativeExclusive`;
 //! - `promise.rs`: promises settled by the writer thread;
-//! - `codecs.rs`: compression on the calling thread, for coders used directly.
+//! - `codecs.rs`: compression on the calling thread, for coders used directly;
+//! - `wire.rs`: the wire format's numbers, for a test to hold TypeScript's copies to.
 #![deny(clippy::all, clippy::undocumented_unsafe_blocks)]
 
 mod codecs;
@@ -26,9 +27,11 @@ mod sync_reads;
 mod task;
 mod transaction;
 mod types;
+mod wire;
 
 pub use codecs::{compress, decompress};
 pub use env::NativeEnv;
 pub use read_views::{NativeRange, NativeSnapshot};
 pub use sync_reads::sync_get;
 pub use transaction::{NativeExclusive, NativeTxn, NativeWalk};
+pub use wire::wire_constants;
