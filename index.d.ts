@@ -137,11 +137,21 @@ export declare class NativeSnapshot {
 export declare class NativeTxn {
   /** Runs a batch (reads too) in the innermost open transaction. */
   exec(batch: Uint8Array): Promise<Array<boolean | number | Buffer | null | Error>>
+  /**
+   * A range over one database as this transaction sees it (its writes
+   * included), read a chunk at a time by `rangeNext`.
+   */
+  walk(dbi: number, gen: number, options: RangeOptionsJs): NativeWalk
+  /** Up to `max` more entries of `walk`, read in the innermost open transaction. */
+  rangeNext(walk: NativeWalk, max: number): Promise<ChunkJs>
   /** Begins (`'begin'`), commits (`'commit'`) or aborts (`'abort'`) a nested transaction. */
   nested(action: 'begin' | 'commit' | 'abort'): Promise<void>
   /** Commits or aborts the transaction. */
   end(commit: boolean): Promise<void>
 }
+
+/** Where a range of an explicit transaction stands (see `NativeTxn.walk`). */
+export declare class NativeWalk {}
 
 /**
  * One chunk of a range: keys and values end to end in `data`; `lens` holds
@@ -288,3 +298,9 @@ export interface StatJs {
  * in the rest of the slab was not copied (the caller asks `get_sync`).
  */
 export declare function syncGet(reader: number, dbi: number, gen: number, at: number, keyLen: number, codec: number): number
+
+/**
+ * Every wire constant by a dotted name: `op.PUT`, `put.APPEND`,
+ * `move.SEEK_RANGE`, `algorithm.ZSTD`.
+ */
+export declare function wireConstants(): Record<string, number>

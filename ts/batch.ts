@@ -8,8 +8,8 @@
  */
 import type { DbRef } from './native.js'
 
-/** Operation kinds, as `batch::op` in the core. */
-export const enum Op {
+/** Operation kinds, as `batch::op` in the core (held to them by a test). */
+export enum Op {
   Get = 1,
   Has = 2,
   Put = 3,
@@ -20,8 +20,8 @@ export const enum Op {
   Cursor = 8,
 }
 
-/** Operation flags, as `put_flags` in the core. */
-export const enum OpFlag {
+/** Operation flags, as `put_flags` in the core (held to them by a test). */
+export enum OpFlag {
   NoOverwrite = 1,
   Append = 2,
   NoDupData = 4,

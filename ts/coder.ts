@@ -15,8 +15,8 @@ export interface CompressionOptions {
   level?: number
 }
 
-/** The algorithm numbers of `crates/core/src/compression.rs`. */
-const ALGORITHMS = { zlib: 1, zstd: 2, lz4: 3 } as const
+/** @internal The algorithm numbers of `crates/core/src/compression.rs` (held to them by a test). */
+export const ALGORITHMS = { zlib: 1, zstd: 2, lz4: 3 } as const
 const COMPRESSION_OPTIONS: { readonly [K in keyof CompressionOptions]-?: Rule } = {
   algorithm: 'string',
   level: { min: -128, max: 127 },

@@ -15,8 +15,8 @@ import { checkOptions } from './options.js'
 import type { PutOptions } from './types.js'
 import type { UnitResult } from './write-queue.js'
 
-/** The moves, as `cursor::moves` in the core. */
-const enum Move {
+/** @internal The moves, as `cursor::moves` in the core (held to them by a test). */
+export enum Move {
   First = 0,
   Last = 1,
   Next = 2,
@@ -35,18 +35,7 @@ const enum Move {
   Current = 15,
   /** The exact pair on a dupSort database, else the key. */
   SeekDupOrKey = 16,
-  NextMany = 17,
-  PrevMany = 18,
 }
-
-/** @internal Key of `Cursor[stepMany]`, for `txn.range()`. */
-export const stepMany = Symbol('lmdb-napi.stepMany')
-
-/** @internal Key of `Cursor[rawKey]`: the stored bytes of the current key. */
-export const rawKey = Symbol('lmdb-napi.rawKey')
-
-/** @internal Key of `Cursor[seekRangeRaw]`: `seekRange` to encoded key bytes. */
-export const seekRangeRaw = Symbol('lmdb-napi.seekRangeRaw')
 
 /** What one unit of a batch gave: a result, a failure (message or error), or nothing. */
 type Answer = UnitResult | Error | undefined
@@ -253,11 +242,6 @@ class Position<K, V> {
     return !this.on || this.key === undefined ? undefined : this.#key(this.key)
   }
 
-  /** An entry from its stored bytes. */
-  decodeRaw(key: Buffer, value: Buffer): [K, V] {
-    return [this.#key(key), this.enc.decode(value, { coder: this.db.valueCoder, codec: 0, level: 0 })]
-  }
-
   #key(bytes: Buffer): K {
     try {
       return this.db.keyCoder.deserialize(bytes)
@@ -403,42 +387,6 @@ export class Cursor<K, V> {
   close(): void {
     this.#at.closed = true
     this.#at.group?.delete(this.#at as Position<unknown, unknown>)
-  }
-
-  /**
-   * @internal Up to `count` steps in one native call; the entries with
-   * their stored keys. The cursor ends on the last (or, when none is left,
-   * unpositioned past the end).
-   */
-  async [stepMany](count: number, reverse: boolean): Promise<{ raw: Buffer; item: [K, V] }[]> {
-    const arg = Buffer.alloc(4)
-    arg.writeUInt32LE(count)
-    const [answer] = await this.#exec(() => this.#at.move(reverse ? Move.PrevMany : Move.NextMany, arg))
-    const out: { raw: Buffer; item: [K, V] }[] = []
-    const bytes = answer as Buffer
-    let at = 0
-    let last: [Buffer, Buffer] | undefined
-    while (at < bytes.length) {
-      const klen = bytes.readUInt32LE(at)
-      const vlen = bytes.readUInt32LE(at + 4)
-      const key = bytes.subarray(at + 8, at + 8 + klen)
-      const value = bytes.subarray(at + 8 + klen, at + 8 + klen + vlen)
-      at += 8 + klen + vlen
-      last = [key, value]
-      out.push({ raw: key, item: this.#at.decodeRaw(key, value) })
-    }
-    this.#at.land(last ? pack(last[0], last[1]) : null, reverse ? Move.Prev : Move.Next)
-    return out
-  }
-
-  /** @internal `seekRange` to a key already encoded. */
-  [seekRangeRaw](key: Uint8Array): Promise<boolean> {
-    return this.#go(Move.SeekRange, () => pack(key))
-  }
-
-  /** @internal The stored bytes of the current key. */
-  [rawKey](): Buffer | undefined {
-    return this.#at.on ? this.#at.key : undefined
   }
 
   /** Throws unless the cursor belongs to a write transaction. */

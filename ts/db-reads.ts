@@ -7,13 +7,13 @@
 import { Op } from './batch.js'
 import type { Input } from './coders/index.js'
 import type { DbEncoding } from './encoding.js'
-import type { NativeRange, NativeRangeOptions } from './native.js'
+import type { NativeRangeOptions } from './native.js'
 import { iterable } from './options.js'
-import { checkRangeOptions, nativeRange, type RangeIterable, type RangeOptions } from './range.js'
+import { checkRangeOptions, nativeRange, type ChunkSource, type RangeIterable, type RangeOptions } from './range.js'
 import type { ReadAnswer, ReadQueue } from './read-queue.js'
 
-/** Opens a native range with encoded options. */
-export type RangeOpener = (options: NativeRangeOptions) => NativeRange
+/** Opens where a range's chunks come from, given its encoded options. */
+export type RangeOpener = (options: NativeRangeOptions) => ChunkSource
 
 /** What a range yields per entry. */
 export type Shape = 'entries' | 'keys' | 'values'
@@ -57,21 +57,22 @@ export function found([answer]: ReadAnswer[]): boolean {
   return answer !== undefined
 }
 
-export function range<K, V>(enc: DbEncoding<K, V>, options: RangeOptions<K>, open: RangeOpener, shape: 'entries', check?: () => void): RangeIterable<[K, V]>
-export function range<K, V>(enc: DbEncoding<K, V>, options: RangeOptions<K>, open: RangeOpener, shape: 'keys', check?: () => void): RangeIterable<K>
-export function range<K, V>(enc: DbEncoding<K, V>, options: RangeOptions<K>, open: RangeOpener, shape: 'values', check?: () => void): RangeIterable<V>
+export function range<K, V>(enc: DbEncoding<K, V>, options: RangeOptions<K>, open: RangeOpener, shape: 'entries', check?: () => void, readAhead?: boolean): RangeIterable<[K, V]>
+export function range<K, V>(enc: DbEncoding<K, V>, options: RangeOptions<K>, open: RangeOpener, shape: 'keys', check?: () => void, readAhead?: boolean): RangeIterable<K>
+export function range<K, V>(enc: DbEncoding<K, V>, options: RangeOptions<K>, open: RangeOpener, shape: 'values', check?: () => void, readAhead?: boolean): RangeIterable<V>
 export function range<K, V>(
   enc: DbEncoding<K, V>,
   options: RangeOptions<K>,
   open: RangeOpener,
   shape: Shape,
   check = () => enc.open(),
+  readAhead = true,
 ): RangeIterable<unknown> {
   // Options are encoded and coders chosen when an iteration starts, so bad options reject it.
   const start = () => {
     enc.open()
     const wire = enc.wire()
-    return { native: open(rangeOptions(enc, options, wire.codec, shape)), decode: enc.entryDecoder(shape, wire) }
+    return { native: open(rangeOptions(enc, options, wire.codec, shape)), decode: enc.entryDecoder(shape, wire), readAhead }
   }
   return nativeRange(start, check)
 }

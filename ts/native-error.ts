@@ -24,10 +24,10 @@ const byCode = new Map<string, new (message?: string) => errors.LmdbError>(
 byCode.set('EIO', DiskError)
 
 /**
- * What two failures of opening an environment mean here, where LMDB's own
- * text does not say. lmdb-napi compiles LMDB's mdb.master line (0.9.70, lock
- * format 2): a live environment cannot be shared with programs built on LMDB
- * 0.9.x (lock format 1), and lmdb-js's own LMDB writes files of another format.
+ * What some failures mean here, where LMDB's own text does not say. lmdb-napi
+ * compiles LMDB's mdb.master line (0.9.70, lock format 2): a live environment
+ * cannot be shared with programs built on LMDB 0.9.x (lock format 1), and
+ * lmdb-js's own LMDB writes files of another format.
  */
 const HINTS: Record<string, string> = {
   MDB_VERSION_MISMATCH:
@@ -37,6 +37,9 @@ const HINTS: Record<string, string> = {
   MDB_INVALID:
     'If it was made by lmdb-js (npm package `lmdb`), whose LMDB writes files LMDB 0.9 cannot read, ' +
     'copy it into a new environment with `npx lmdb-napi import-lmdb-js SOURCE -e DEST`.',
+  // LMDB turns a write the file system cut short into EIO: on a full disk, that is the
+  // write that used up the last of the room (the ones after it get ENOSPC)
+  EIO: 'LMDB reports a write cut short as EIO; the disk (or a quota) may be full',
 }
 
 /** napi's own codes for an argument it could not convert. */

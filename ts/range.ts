@@ -6,7 +6,7 @@
  */
 import { fromNative } from './native-error.js'
 import type { Input } from './coders/index.js'
-import type { NativeChunk, NativeRange } from './native.js'
+import type { NativeChunk } from './native.js'
 import { checkOptions, COUNT, type Rule } from './options.js'
 import { view } from './view.js'
 
@@ -106,8 +106,24 @@ export class RangeIterable<T> implements AsyncIterable<T> {
   }
 }
 
-/** Starts one iteration: its native range, and how its entries are decoded. */
-export type RangeStart<T> = () => { native: NativeRange; decode: EntryDecoder<T> }
+/**
+ * Where a range's chunks come from: a native range over a snapshot, or a
+ * write transaction's walk.
+ */
+export interface ChunkSource {
+  /** Up to `max` more entries. */
+  next(max: number): Promise<NativeChunk>
+  /** The chunk last asked for, read on this thread if no pool thread has started on it. */
+  steal(max: number): NativeChunk | null
+  close(): void
+}
+
+/**
+ * Starts one iteration: where its chunks come from, how its entries are
+ * decoded, and whether the next chunk may be read while one is handed out
+ * (not in a write transaction: a write between chunks must be seen).
+ */
+export type RangeStart<T> = () => { native: ChunkSource; decode: EntryDecoder<T>; readAhead?: boolean }
 
 /**
  * A range read from native code in chunks. `check` throws `ClosedError`
@@ -120,7 +136,8 @@ export function nativeRange<T>(start: RangeStart<T>, check: () => void): RangeIt
 class RangeIterator<T> implements AsyncIterator<T> {
   readonly #start: RangeStart<T>
   readonly #check: () => void
-  #native: NativeRange | undefined
+  #native: ChunkSource | undefined
+  #readAhead = true
   #decode: EntryDecoder<T> = () => undefined as T
   /** The chunk after the one being handed out, read while that one is. */
   #ahead: Promise<NativeChunk> | undefined
@@ -216,9 +233,10 @@ class RangeIterator<T> implements AsyncIterator<T> {
       } catch (error) {
         throw fromNative(error)
       }
-      const { native, decode } = started
+      const { native, decode, readAhead = true } = started
       this.#native = native
       this.#decode = decode
+      this.#readAhead = readAhead
     }
     const native = this.#native
     const ahead = this.#ahead
@@ -240,7 +258,7 @@ class RangeIterator<T> implements AsyncIterator<T> {
     this.#last = chunk.done
     // Native code reads the next chunk on the libuv pool while this thread
     // decodes this one: the scan costs the slower of the two, not their sum.
-    if (!chunk.done && !this.#finished) {
+    if (!chunk.done && !this.#finished && this.#readAhead) {
       this.#ahead = this.#read()
       // its failure is met when the iteration gets to it, not before
       this.#ahead.catch(() => undefined)
@@ -251,7 +269,7 @@ class RangeIterator<T> implements AsyncIterator<T> {
     const size = this.#size
     this.#aheadSize = size
     this.#size = Math.min(this.#size * 4, MAX_CHUNK)
-    return (this.#native as NativeRange).next(size)
+    return (this.#native as ChunkSource).next(size)
   }
 
   #end(): IteratorResult<T> {

@@ -11,9 +11,10 @@ import type { Database } from './database.js'
 import { dropFlags, encoding, pack, putFlags, type DbEncoding, type Encoded } from './encoding.js'
 import { BadTxnError, ClosedError } from './errors.js'
 import { fromNative } from './native-error.js'
-import { Cursor, CursorSync, rawKey, seekRangeRaw, stepMany, TxnCursors, writes } from './cursor.js'
-import { checkRangeOptions, RangeIterable, type RangeOptions } from './range.js'
-import type { NativeExclusive, NativeTxn } from './native.js'
+import { Cursor, CursorSync, TxnCursors, writes } from './cursor.js'
+import * as reads from './db-reads.js'
+import type { ChunkSource, RangeIterable, RangeOptions } from './range.js'
+import type { NativeExclusive, NativeRangeOptions, NativeTxn } from './native.js'
 import type { PutOptions } from './types.js'
 import { iterable } from './options.js'
 import { count, type UnitResult } from './write-queue.js'
@@ -192,11 +193,25 @@ export class Transaction {
   }
 
   /**
-   * `db.range` as this transaction sees it (its own writes included),
-   * walking a cursor that fetches entries in chunks.
+   * `db.range` as this transaction sees it: its own writes included, up to
+   * the chunk being handed out (each chunk is read when the last one is
+   * used up, so writes made meanwhile are seen from the next one).
    */
   range<K, V>(db: Database<K, V>, options: RangeOptions<K> = {}): RangeIterable<[K, V]> {
-    return new RangeIterable(() => walk(this.cursor(db), db, options))
+    const enc = db[encoding]
+    const walk = (o: NativeRangeOptions): ChunkSource => {
+      this.#usable()
+      const native = this.#native.walk(enc.ref.dbi, enc.ref.gen, o)
+      return {
+        next: (max) => this.#track(async () => {
+          this.#usable()
+          return this.#call(this.#native.rangeNext(native, max))
+        }),
+        steal: () => null,
+        close: () => undefined,
+      }
+    }
+    return reads.range(enc, options, walk, 'entries', () => this.#usable(), false)
   }
 
   /** A cursor over `db` in this transaction (it sees and makes its writes). */
@@ -430,56 +445,5 @@ export class TransactionSync {
     } catch (error) {
       throw fromNative(error)
     }
-  }
-}
-
-/** A range walked with a cursor inside a write transaction, fetched in chunks. */
-async function* walk<K, V>(cursor: Cursor<K, V>, db: Database<K, V>, options: RangeOptions<K>): AsyncGenerator<[K, V]> {
-  checkRangeOptions(options)
-  const encode = db[encoding]
-  const bound = (k: Input<K> | undefined) => (k === undefined ? undefined : Buffer.from(encode.key(k)))
-  const prefix = options.prefix === undefined ? undefined : Buffer.from(encode.prefix(options.prefix))
-  const [gt, gte, lt, lte] = [bound(options.gt), bound(options.gte), bound(options.lt), bound(options.lte)]
-  const reverse = options.reverse === true
-  const inside = (key: Buffer) =>
-    (gt === undefined || Buffer.compare(key, gt) > 0) &&
-    (gte === undefined || Buffer.compare(key, gte) >= 0) &&
-    (lt === undefined || Buffer.compare(key, lt) < 0) &&
-    (lte === undefined || Buffer.compare(key, lte) <= 0) &&
-    (prefix === undefined || key.subarray(0, prefix.length).equals(prefix))
-  // past the far bound (or prefix) in the walking direction: stop
-  const beyond = (key: Buffer) =>
-    reverse
-      ? (gt !== undefined && Buffer.compare(key, gt) <= 0) ||
-        (gte !== undefined && Buffer.compare(key, gte) < 0) ||
-        (prefix !== undefined && Buffer.compare(key.subarray(0, prefix.length), prefix) < 0)
-      : (lt !== undefined && Buffer.compare(key, lt) >= 0) ||
-        (lte !== undefined && Buffer.compare(key, lte) > 0) ||
-        (prefix !== undefined && Buffer.compare(key.subarray(0, prefix.length), prefix) > 0)
-  const start = reverse ? (lte ?? lt) : (gte ?? gt ?? prefix)
-  let found = start === undefined
-    ? await (reverse ? cursor.last() : cursor.first())
-    : await cursor[seekRangeRaw](start)
-  if (reverse && start !== undefined && !found) found = await cursor.last()
-  let batch: { raw: Buffer; item: [K, V] }[] = found ? [{ raw: cursor[rawKey]() as Buffer, item: cursor.item as [K, V] }] : []
-  let skip = options.offset ?? 0
-  let left = options.limit ?? Infinity
-  let size = 16
-  try {
-    while (batch.length > 0 && left > 0) {
-      for (const { raw, item } of batch) {
-        if (beyond(raw) || left <= 0) return
-        if (!inside(raw)) continue
-        if (skip > 0) skip--
-        else {
-          left--
-          yield item
-        }
-      }
-      batch = await cursor[stepMany](size, reverse)
-      size = Math.min(size * 4, 1024)
-    }
-  } finally {
-    cursor.close()
   }
 }

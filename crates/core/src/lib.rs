@@ -44,7 +44,7 @@ pub use error::{code_name, Error, Result};
 pub use ops::Outcome;
 pub use options::{put_flags, DbFlags, EnvFlags, EnvOptions};
 pub use panic::guard;
-pub use range::{Chunk, Range, RangeOptions};
+pub use range::{Chunk, Range, RangeOptions, Walk};
 pub use read::{ReadOutput, FAILED, NOT_FOUND};
 pub use snapshot::Snapshot;
 pub use spare::{copy_of, give_back};

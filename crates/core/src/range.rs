@@ -63,12 +63,21 @@ impl Default for RangeOptions {
     }
 }
 
-/// An iteration in progress.
+/// An iteration over a snapshot of its own or a snapshot's.
 pub struct Range {
     env: Env,
     held: Arc<Held>,
     /// Whether the range owns its transaction (else a snapshot does).
     owned: bool,
+    walk: Walk,
+}
+
+/// Where an iteration stands: its bounds, the last entry handed out and how
+/// many were skipped and handed. It reads through whatever transaction it
+/// is given (a snapshot's, or a write transaction's, seeing its writes),
+/// finding its place again after the last entry each time.
+#[derive(Debug, Clone)]
+pub struct Walk {
     db: DbRef,
     opts: RangeOptions,
     /// The last entry handed out, to continue after.
@@ -110,7 +119,52 @@ impl Snapshot {
 }
 
 impl Range {
-    fn new(env: Env, held: Arc<Held>, owned: bool, db: DbRef, mut opts: RangeOptions) -> Range {
+    fn new(env: Env, held: Arc<Held>, owned: bool, db: DbRef, opts: RangeOptions) -> Range {
+        Range { env, held, owned, walk: Walk::new(db, opts) }
+    }
+
+    /// The environment handle the range reads through.
+    pub fn env(&self) -> &Env {
+        &self.env
+    }
+
+    /// Up to `max` more entries. `busy` is an operation of the range's handle.
+    pub fn next_chunk(&mut self, busy: &Busy, max: usize) -> Result<Chunk> {
+        if self.walk.done {
+            return Ok(Chunk { done: true, ..Default::default() });
+        }
+        let shared = busy.shared();
+        shared.dbis.check(self.walk.db)?;
+        let _gate = shared.enter()?;
+        let held = self.held.clone();
+        let chunk = held.with(|txn| self.walk.fill(txn, max))?;
+        if chunk.done {
+            self.close_with(busy);
+        }
+        Ok(chunk)
+    }
+
+    /// Ends the range now (its own transaction goes back to the pool). Idempotent.
+    pub fn close(&mut self) {
+        if let Ok(busy) = self.env.busy() {
+            self.close_with(&busy);
+        }
+        self.walk.done = true;
+    }
+
+    fn close_with(&mut self, busy: &Busy) {
+        self.walk.done = true;
+        if self.owned {
+            if let Ok(_gate) = busy.shared().enter() {
+                self.held.end(busy);
+            }
+        }
+    }
+}
+
+impl Walk {
+    /// A walk over `db` from its start.
+    pub fn new(db: DbRef, mut opts: RangeOptions) -> Walk {
         // A prefix is a pair of (bytewise) bounds: narrow the given ones to it.
         if let Some(p) = &opts.prefix {
             let below = |b: &Bound<Vec<u8>>| match b {
@@ -130,48 +184,20 @@ impl Range {
                 }
             }
         }
-        Range { env, held, owned, db, opts, last: None, skipped: 0, handed: 0, done: false, entry_bytes: 0 }
+        Walk { db, opts, last: None, skipped: 0, handed: 0, done: false, entry_bytes: 0 }
     }
 
-    /// The environment handle the range reads through.
-    pub fn env(&self) -> &Env {
-        &self.env
+    /// The database it walks.
+    pub fn db(&self) -> DbRef {
+        self.db
     }
 
-    /// Up to `max` more entries. `busy` is an operation of the range's handle.
-    pub fn next_chunk(&mut self, busy: &Busy, max: usize) -> Result<Chunk> {
+    /// Up to `max` more entries read through `t` (any live transaction
+    /// that has the database open).
+    pub(crate) fn fill(&mut self, t: &RawTxn, max: usize) -> Result<Chunk> {
         if self.done {
             return Ok(Chunk { done: true, ..Default::default() });
         }
-        let shared = busy.shared();
-        shared.dbis.check(self.db)?;
-        let _gate = shared.enter()?;
-        let held = self.held.clone();
-        let chunk = held.with(|txn| self.fill(txn, max))?;
-        if chunk.done {
-            self.close_with(busy);
-        }
-        Ok(chunk)
-    }
-
-    /// Ends the range now (its own transaction goes back to the pool). Idempotent.
-    pub fn close(&mut self) {
-        if let Ok(busy) = self.env.busy() {
-            self.close_with(&busy);
-        }
-        self.done = true;
-    }
-
-    fn close_with(&mut self, busy: &Busy) {
-        self.done = true;
-        if self.owned {
-            if let Ok(_gate) = busy.shared().enter() {
-                self.held.end(busy);
-            }
-        }
-    }
-
-    fn fill(&mut self, t: &RawTxn, max: usize) -> Result<Chunk> {
         let dbi = self.db.dbi;
         // SAFETY: `t` is live for the cursor's life (this call).
         let mut cursor = unsafe { Cursor::open(t, dbi)? };
@@ -216,6 +242,7 @@ impl Range {
         if count > 0 {
             self.entry_bytes = chunk.out.data.len().div_ceil(count) * 9 / 8; // and a little room to spare
         }
+        self.done = chunk.done;
         Ok(chunk)
     }
 
@@ -329,7 +356,7 @@ impl Range {
 
 impl Drop for Range {
     fn drop(&mut self) {
-        if !self.done {
+        if !self.walk.done {
             self.close();
         }
     }

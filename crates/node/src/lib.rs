@@ -10,9 +10,10 @@
 //! - `env.rs`: the `NativeEnv` class;
 //! - `sync_reads.rs`: reads on the JS thread, one snapshot per stretch;
 //! - `read_views.rs`: `NativeSnapshot` and `NativeRange`;
-//! - `transaction.rs`: `NativeTxn` and `NativeExclusive`;
+//! - `transaction.rs`: `NativeTxn` (with `NativeWalk`, its ranges) and `NativeExclusive`;
 //! - `promise.rs`: promises settled by the writer thread;
-//! - `codecs.rs`: compression on the calling thread, for coders used directly.
+//! - `codecs.rs`: compression on the calling thread, for coders used directly;
+//! - `wire.rs`: the wire format's numbers, for a test to hold TypeScript's copies to.
 
 mod codecs;
 mod convert;
@@ -25,9 +26,11 @@ mod sync_reads;
 mod task;
 mod transaction;
 mod types;
+mod wire;
 
 pub use codecs::{compress, decompress};
 pub use env::NativeEnv;
 pub use read_views::{NativeRange, NativeSnapshot};
 pub use sync_reads::sync_get;
-pub use transaction::{NativeExclusive, NativeTxn};
+pub use transaction::{NativeExclusive, NativeTxn, NativeWalk};
+pub use wire::wire_constants;

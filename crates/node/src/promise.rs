@@ -7,6 +7,7 @@ use napi::bindgen_prelude::*;
 
 use crate::convert::unit_result;
 use crate::error::{thrown, unpanic};
+use crate::task::ToJs;
 use crate::types::Bytes;
 
 /// A promise of a batch's unit results, and the completion that settles it.
@@ -47,5 +48,17 @@ pub fn void_promise(env: &Env) -> Result<(Object<'_>, impl FnOnce(lmdb_napi_core
     let (deferred, promise) = env.create_deferred()?;
     let done =
         move |result: lmdb_napi_core::Result<()>| deferred.resolve(move |env| result.map_err(|e| thrown(&env, e)));
+    Ok((promise, done))
+}
+
+/// A promise of a value made on the JS thread out of a core result.
+pub fn value_promise<T: ToJs>(env: &Env) -> Result<(Object<'_>, impl FnOnce(lmdb_napi_core::Result<T>) + Send + 'static)> {
+    let (deferred, promise) = env.create_deferred()?;
+    let done = move |result: lmdb_napi_core::Result<T>| {
+        deferred.resolve(move |env| match result {
+            Ok(value) => unpanic(&env, || value.to_js()),
+            Err(e) => Err(thrown(&env, e)),
+        })
+    };
     Ok((promise, done))
 }

@@ -1,15 +1,17 @@
 //! `NativeTxn` (an explicit write transaction run by the writer thread) and
 //! `NativeExclusive` (one run on the JS thread, for `transactionSync`).
 
-use lmdb_napi_core::{Exclusive, Nest, WriteTxn};
+use std::sync::Arc;
+
+use lmdb_napi_core::{Chunk, DbRef, Exclusive, Nest, Walk, WriteTxn};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use parking_lot::Mutex;
 
 use crate::convert::unit_result;
 use crate::error::{thrown, OrThrow};
-use crate::promise::{batch_promise, void_promise};
-use crate::types::UnitResultJs;
+use crate::promise::{batch_promise, value_promise, void_promise};
+use crate::types::{RangeOptionsJs, UnitResultJs};
 
 fn nest(env: &Env, action: String) -> Result<Nest> {
     match action.as_str() {
@@ -45,6 +47,24 @@ impl NativeTxn {
         Ok(promise)
     }
 
+    /// A range over one database as this transaction sees it (its writes
+    /// included), read a chunk at a time by `rangeNext`.
+    #[napi(catch_unwind)]
+    pub fn walk(&self, dbi: u32, gen: u32, options: RangeOptionsJs) -> NativeWalk {
+        NativeWalk { walk: Arc::new(Mutex::new(Walk::new(DbRef { dbi, gen }, options.into()))) }
+    }
+
+    /// Up to `max` more entries of `walk`, read in the innermost open transaction.
+    #[napi(catch_unwind, ts_return_type = "Promise<ChunkJs>")]
+    pub fn range_next<'env>(&self, env: &'env Env, walk: &NativeWalk, max: u32) -> Result<Object<'env>> {
+        let (promise, done) = value_promise::<Chunk>(env)?;
+        match self.txn.env().busy() {
+            Ok(busy) => self.txn.range(busy, walk.walk.clone(), max as usize, done),
+            Err(e) => done(Err(e)),
+        }
+        Ok(promise)
+    }
+
     /// Begins (`'begin'`), commits (`'commit'`) or aborts (`'abort'`) a nested transaction.
     #[napi(catch_unwind, ts_args_type = "action: 'begin' | 'commit' | 'abort'", ts_return_type = "Promise<void>")]
     pub fn nested<'env>(&self, env: &'env Env, action: String) -> Result<Object<'env>> {
@@ -60,6 +80,12 @@ impl NativeTxn {
         self.txn.end(commit, done);
         Ok(promise)
     }
+}
+
+/// Where a range of an explicit transaction stands (see `NativeTxn.walk`).
+#[napi]
+pub struct NativeWalk {
+    walk: Arc<Mutex<Walk>>,
 }
 
 /// A write transaction on the JS thread; the writer waits until it ends.

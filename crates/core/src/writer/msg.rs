@@ -3,12 +3,16 @@
 //! writer, so that whoever sends it something needs nothing else of it.
 
 use std::sync::mpsc::{Receiver, Sender};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
 
 use crate::batch::DbRef;
 use crate::env::Busy;
 use crate::error::{Error, Result};
 use crate::ops::Outcome;
 use crate::options::DbFlags;
+use crate::range::{Chunk, Walk};
 use crate::spare;
 
 /// The results of a batch, one per unit, in unit order.
@@ -99,6 +103,8 @@ pub(crate) struct Begin {
 pub(crate) enum TxnMsg {
     /// A batch of operations (reads and writes) in the transaction.
     Exec { bytes: Vec<u8>, done: Done, busy: Busy },
+    /// The next chunk of a range read in the innermost open transaction.
+    Range { walk: Arc<Mutex<Walk>>, max: usize, done: Box<dyn FnOnce(Result<Chunk>) + Send>, busy: Busy },
     /// Begin, commit or abort a nested transaction.
     Nested { action: Nest, done: Ended },
     /// Commit or abort the transaction.
@@ -121,6 +127,7 @@ impl TxnMsg {
     pub(crate) fn refuse(self, e: Error) {
         match self {
             TxnMsg::Exec { done, .. } => done(Err(e)),
+            TxnMsg::Range { done, .. } => done(Err(e)),
             TxnMsg::Nested { done, .. } | TxnMsg::End { done, .. } => done(Err(e)),
         }
     }

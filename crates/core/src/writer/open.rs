@@ -18,6 +18,8 @@ use crate::error::{Error, Result};
 use crate::ops::{apply_unit, Outcome, Puts};
 use crate::options::{put_flags, DbFlags};
 use crate::panic::guard;
+use crate::range::{Chunk, Walk};
+use crate::read::ReadOutput;
 use crate::txn::RawTxn;
 
 /// The state of an open transaction and its nested ones.
@@ -92,6 +94,14 @@ impl Open {
                     match self.apply(shared, &ops, true) {
                         Ok(Ok(results)) if summary(&results) == *gave => {}
                         Ok(Err(Full)) => return Ok(false),
+                        _ => return Err(Full),
+                    }
+                }
+                Step::Range(walk, max, read) => {
+                    let mut again = (**walk).clone();
+                    let _gate = shared.enter().map_err(|_| Full)?;
+                    match again.fill(self.top(), *max) {
+                        Ok(chunk) if chunk.out.data == read.data && chunk.out.lens == read.lens => {}
                         _ => return Err(Full),
                     }
                 }
@@ -214,6 +224,24 @@ impl Open {
             results.push(result);
         }
         Ok(Ok(results))
+    }
+
+    /// The next chunk of `walk`, in the innermost transaction.
+    pub(super) fn range(&mut self, shared: &Shared, walk: &mut Walk, max: usize) -> Result<Chunk> {
+        if let Some(e) = &self.failed {
+            return Err(e.clone());
+        }
+        shared.dbis.check(walk.db())?;
+        let before = self.replay.as_ref().map(|_| Box::new(walk.clone()));
+        let chunk = {
+            let _gate = shared.enter()?;
+            walk.fill(self.top(), max)?
+        };
+        if let Some(before) = before {
+            let read = ReadOutput { data: chunk.out.data.clone(), lens: chunk.out.lens.clone(), errors: Vec::new() };
+            self.record(Step::Range(before, max, read));
+        }
+        Ok(chunk)
     }
 
     pub(super) fn nested(&mut self, shared: &Shared, action: Nest) -> Result<()> {
@@ -394,5 +422,52 @@ mod tests {
         open.replay.as_mut().unwrap().steps[0] =
             Step::Exec(get(db, b"k"), vec![Ok(Outcome::Value(Some(b"v".to_vec())))]);
         assert!(!open.regrow(shared), "a step that gives something else ends it");
+    }
+
+    /// The keys of a chunk.
+    fn keys(chunk: &Chunk) -> Vec<Vec<u8>> {
+        let mut at = 0;
+        let mut keys = Vec::new();
+        for pair in chunk.out.lens.chunks(2) {
+            let n = pair[0] as usize;
+            keys.push(chunk.out.data[at..at + n].to_vec());
+            at += n + pair[1].max(0) as usize;
+        }
+        keys
+    }
+
+    #[test]
+    fn a_range_in_a_write_transaction_sees_its_writes_in_the_database_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let env = Env::open(dir.path(), &EnvOptions { sync: false, max_dbs: 2, ..Default::default() }).unwrap();
+        let flags = DbFlags { reverse_key: true, ..Default::default() };
+        let db = env.open_db(Some("rev"), flags, true).unwrap();
+        let shared = env.shared_ref();
+        let mut txn = env.exclusive().unwrap();
+        let open = txn.open.as_mut().unwrap();
+        let mut b = BatchBuilder::new();
+        for key in [b"ab", b"ba", b"ca"] {
+            b.push(op::PUT, 0, 0, db, key, Some(b"v"));
+        }
+        open.exec(shared, &b.finish()).unwrap();
+        // reverseKey compares from the last byte: ba < ca < ab
+        let mut all = Walk::new(db, RangeOptions::default());
+        let chunk = open.range(shared, &mut all, 10).unwrap();
+        assert!(chunk.done);
+        assert_eq!(keys(&chunk), [b"ba".to_vec(), b"ca".to_vec(), b"ab".to_vec()]);
+        let from = RangeOptions { start: std::ops::Bound::Included(b"ca".to_vec()), ..Default::default() };
+        let mut walk = Walk::new(db, from);
+        assert_eq!(keys(&open.range(shared, &mut walk, 1).unwrap()), [b"ca".to_vec()]);
+        // a write between chunks is seen by the next one
+        let mut b = BatchBuilder::new();
+        b.push(op::PUT, 0, 0, db, b"zb", Some(b"v"));
+        open.exec(shared, &b.finish()).unwrap();
+        assert_eq!(keys(&open.range(shared, &mut walk, 10).unwrap()), [b"ab".to_vec(), b"zb".to_vec()]);
+        // and its chunks are replayed, checked like any other step
+        assert!(open.regrow(shared), "the same steps replay");
+        if let Some(Step::Range(_, _, read)) = open.replay.as_mut().unwrap().steps.last_mut() {
+            read.data[0] ^= 1; // as if the callback had been told of other bytes
+        }
+        assert!(!open.regrow(shared), "a chunk that reads otherwise ends it");
     }
 }

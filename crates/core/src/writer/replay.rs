@@ -14,6 +14,8 @@
 use super::msg::Nest;
 use crate::error::Result;
 use crate::ops::Outcome;
+use crate::range::Walk;
+use crate::read::ReadOutput;
 
 /// Most bytes of batches and their results a transaction keeps to replay.
 pub(super) const REPLAY_MAX_BYTES: usize = 64 << 20;
@@ -28,6 +30,8 @@ pub(super) struct Replay {
 pub(super) enum Step {
     /// A batch, and what each of its units gave (errors by code).
     Exec(Vec<u8>, Vec<std::result::Result<Outcome, &'static str>>),
+    /// A range's chunk: the walk as it stood, the count asked for, and what it read.
+    Range(Box<Walk>, usize, ReadOutput),
     Nested(Nest),
 }
 
@@ -42,6 +46,7 @@ impl Step {
                 });
                 bytes.len() + values.sum::<usize>() + std::mem::size_of_val(&gave[..])
             }
+            Step::Range(_, _, read) => read.data.len() + 8 * read.lens.len(),
             Step::Nested(_) => 0,
         }
     }

@@ -17,11 +17,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Sender};
 use std::sync::Arc;
 
+use parking_lot::Mutex;
+
 use super::msg::{BatchResult, Begin, Msg, Nest, Turn, TxnMsg};
 use super::open::Open;
 use crate::env::{Busy, Env, Lease};
 use crate::error::{Error, Result};
 use crate::panic::guard;
+use crate::range::{Chunk, Walk};
 
 /// What a handle knows of its open transactions, to abort them on close.
 struct TxnLink {
@@ -83,6 +86,21 @@ impl WriteTxn {
         self.send(TxnMsg::Exec { bytes, done: Box::new(done), busy });
     }
 
+    /// Reads the next chunk (at most `max` entries) of `walk` in the
+    /// innermost open transaction: it sees the transaction's writes.
+    pub fn range(
+        &self,
+        busy: Busy,
+        walk: Arc<Mutex<Walk>>,
+        max: usize,
+        done: impl FnOnce(Result<Chunk>) + Send + 'static,
+    ) {
+        if self.link.ended.load(Ordering::Acquire) {
+            return done(Err(Error::Closed("transaction")));
+        }
+        self.send(TxnMsg::Range { walk, max, done: Box::new(done), busy });
+    }
+
     /// Begins, commits or aborts a nested transaction.
     pub fn nested(&self, action: Nest, done: impl FnOnce(Result<()>) + Send + 'static) {
         // after the end the writer no longer serves it: the message would wait for ever
@@ -119,6 +137,12 @@ pub(super) fn handle(shared: &crate::env::Shared, msg: TxnMsg, open: &mut Option
     match msg {
         TxnMsg::Exec { bytes, done, busy } => {
             let result = open.as_mut().expect("open").guarded(|open| open.exec(shared, &bytes));
+            drop(busy);
+            done(result);
+            false
+        }
+        TxnMsg::Range { walk, max, done, busy } => {
+            let result = open.as_mut().expect("open").guarded(|open| open.range(shared, &mut walk.lock(), max));
             drop(busy);
             done(result);
             false
