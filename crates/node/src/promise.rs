@@ -52,7 +52,9 @@ pub fn void_promise(env: &Env) -> Result<(Object<'_>, impl FnOnce(lmdb_napi_core
 }
 
 /// A promise of a value made on the JS thread out of a core result.
-pub fn value_promise<T: ToJs>(env: &Env) -> Result<(Object<'_>, impl FnOnce(lmdb_napi_core::Result<T>) + Send + 'static)> {
+pub fn value_promise<T: ToJs>(
+    env: &Env,
+) -> Result<(Object<'_>, impl FnOnce(lmdb_napi_core::Result<T>) + Send + 'static)> {
     let (deferred, promise) = env.create_deferred()?;
     let done = move |result: lmdb_napi_core::Result<T>| {
         deferred.resolve(move |env| match result {
