@@ -43,11 +43,6 @@ pub mod moves {
     pub const CURRENT: u8 = 15;
     /// The argument's exact pair on a dupSort database, else its key.
     pub const SEEK_DUP_OR_KEY: u8 = 16;
-    /// Up to the argument's count (u32 LE) of entries after the position
-    /// (from the first when unpositioned), packed one after another.
-    pub const NEXT_MANY: u8 = 17;
-    /// The same, going back (from the last when unpositioned).
-    pub const PREV_MANY: u8 = 18;
 }
 
 fn unpack(packed: &[u8]) -> Result<(&[u8], &[u8])> {
@@ -78,9 +73,6 @@ pub(crate) unsafe fn run<'t>(t: &'t RawTxn, op: &Op<'_>) -> Result<Option<Vec<u8
     let dbi = op.db.dbi;
     let dupsort = txn::dbi_flags(t, dbi)? & ffi::MDB_DUPSORT != 0;
     let mut c = Cursor::open(t, dbi)?;
-    if matches!(op.flags, moves::NEXT_MANY | moves::PREV_MANY) {
-        return many(t, op, dupsort).map(Some);
-    }
     let arg = op.value.map(unpack).transpose()?;
     let at = if op.key.is_empty() { None } else { Some(unpack(op.key)?) };
     // Stand where the JavaScript cursor stood. `exact` is false when that
@@ -166,42 +158,4 @@ pub(crate) unsafe fn run<'t>(t: &'t RawTxn, op: &Op<'_>) -> Result<Option<Vec<u8
         other => return Err(Error::Invalid(format!("unknown cursor move {other}"))),
     };
     Ok(moved.map(pack))
-}
-
-/// `NEXT_MANY`/`PREV_MANY`: the entries stepped over, one after another,
-/// each as `[key length: u32 LE][value length: u32 LE][key][value]` (none:
-/// the walk is at its end).
-///
-/// # Safety
-/// As `run`.
-unsafe fn many(t: &RawTxn, op: &Op<'_>, dupsort: bool) -> Result<Vec<u8>> {
-    let count = op.value.and_then(|v| v.first_chunk::<4>()).map(|c| u32::from_le_bytes(*c)).ok_or_else(bad)?;
-    let forward = op.flags == moves::NEXT_MANY;
-    // the first move is the one `run` makes from the position (past flags
-    // and all); then plain steps from where it landed
-    let one = Op { flags: if forward { moves::NEXT } else { moves::PREV }, value: None, ..*op };
-    let Some(first) = run(t, &one)? else { return Ok(Vec::new()) };
-    let (k, v) = unpack(&first)?;
-    let mut out = Vec::new();
-    let mut push = |(k, v): (&[u8], &[u8])| {
-        out.extend_from_slice(&(k.len() as u32).to_le_bytes());
-        out.extend_from_slice(&(v.len() as u32).to_le_bytes());
-        out.extend_from_slice(k);
-        out.extend_from_slice(v);
-    };
-    push((k, v));
-    let mut c = Cursor::open(t, op.db.dbi)?;
-    if dupsort {
-        c.seek(ffi::MDB_GET_BOTH, k, Some(v))?;
-    } else {
-        c.seek(ffi::MDB_SET_KEY, k, None)?;
-    }
-    let step = if forward { ffi::MDB_NEXT } else { ffi::MDB_PREV };
-    for _ in 1..count {
-        match c.step(step)? {
-            Some(entry) => push(entry),
-            None => break,
-        }
-    }
-    Ok(out)
 }

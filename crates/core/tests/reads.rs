@@ -194,34 +194,3 @@ fn cursor_moves_follow_lmdb_from_a_remembered_position() {
     assert_eq!(m(CURRENT, Some(("a", "2")), None).as_deref(), Some("a3"));
     assert_eq!(m(NEXT, Some(("b", "1")), None), None);
 }
-
-#[test]
-fn cursor_many_hands_out_a_run_of_entries_from_the_position() {
-    let (_dir, env, db) = main_db();
-    let mut b = BatchBuilder::new();
-    for k in ["a", "b", "c", "d"] {
-        b.push(op::PUT, 0, 0, db, k.as_bytes(), Some(b"v"));
-    }
-    write(&env, b.finish()).unwrap();
-    let run = |m: u8, at: Option<(&str, &str)>, count: u32| -> Vec<String> {
-        let at = at.map(|(k, v)| packed(k, v)).unwrap_or_default();
-        let mut b = BatchBuilder::new();
-        let arg = count.to_le_bytes();
-        b.push_op(&Op { kind: op::CURSOR, flags: m, codec: 0, level: 0, unit: 0, db, key: &at, value: Some(&arg) });
-        let out = env.busy().unwrap().read_batch(&b.finish()).unwrap();
-        let mut data = &out.data[..];
-        let mut keys = Vec::new();
-        while !data.is_empty() {
-            let klen = u32::from_le_bytes(data[..4].try_into().unwrap()) as usize;
-            let vlen = u32::from_le_bytes(data[4..8].try_into().unwrap()) as usize;
-            keys.push(String::from_utf8(data[8..8 + klen].to_vec()).unwrap());
-            data = &data[8 + klen + vlen..];
-        }
-        keys
-    };
-    assert_eq!(run(moves::NEXT_MANY, None, 3), ["a", "b", "c"]);
-    assert_eq!(run(moves::NEXT_MANY, Some(("b", "v")), 10), ["c", "d"]);
-    assert_eq!(run(moves::PREV_MANY, Some(("c", "v")), 10), ["b", "a"]);
-    assert_eq!(run(moves::PREV_MANY, None, 2), ["d", "c"]);
-    assert!(run(moves::NEXT_MANY, Some(("d", "v")), 5).is_empty());
-}
