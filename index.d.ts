@@ -50,9 +50,12 @@ export declare class NativeEnv {
   readerCheck(): number
   /** Resizes the map once no transaction uses it. Off the JS thread. */
   setMapSize(bytes: number): Promise<void>
-  /** Hot backup into the existing directory `dest`. Off the JS thread. */
+  /**
+   * Hot backup into the existing directory `dest`, on a thread of its
+   * own: a plain copy waits for LMDB's writer lock (see `on_own_thread`).
+   */
   copy(dest: string, compact: boolean): Promise<void>
-  /** Hot backup of the data file to an open file descriptor. Off the JS thread. */
+  /** Hot backup of the data file to an open file descriptor, on a thread of its own. */
   copyToFd(fd: number, compact: boolean): Promise<void>
   /** Flushes to disk. Off the JS thread. */
   sync(force: boolean): Promise<void>

@@ -1,5 +1,7 @@
+import { spawnSync } from 'node:child_process'
 import { closeSync, existsSync, mkdirSync, openSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { open, errors, Environment } from 'lmdb-napi'
 import { b, tempDir } from './helpers.js'
@@ -159,6 +161,17 @@ describe('Environment members', () => {
       expect(await copy.openDb('data', { create: false }).count()).toBe(100)
     }
     await expect(env.copy(join(plain, 'no-such-dir'))).rejects.toBeInstanceOf(errors.LmdbError)
+  })
+
+  it('plain copies waiting for an open transaction hold up no read, nor the exit of the process or a worker', () => {
+    const fixture = fileURLToPath(new URL('./fixtures/copy-during-txn.mjs', import.meta.url))
+    for (const [mode, said] of [['main', 'read v'], ['worker', 'worker read v, terminated']]) {
+      // before, the four copies sat on libuv's four threads: the read and the exit waited for ever
+      const child = spawnSync(process.execPath, [fixture, tempDir(), mode], { encoding: 'utf8', timeout: 30_000 })
+      expect(child.signal, `${mode}: ${child.stderr}`).toBeNull()
+      expect(child.stdout.trim(), mode).toBe(said)
+      expect(child.status, mode).toBe(0)
+    }
   })
 
   it('copies the data file to a file descriptor', async () => {

@@ -10,7 +10,7 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use crate::error::OrThrow;
-use crate::promise::write_promise;
+use crate::promise::{on_own_thread, write_promise};
 use crate::read_views::{NativeRange, NativeSnapshot};
 use crate::sync_reads::SyncReads;
 use crate::task::Job;
@@ -155,18 +155,19 @@ impl NativeEnv {
         Ok(Job::new(move || busy.set_map_size(bytes as usize)))
     }
 
-    /// Hot backup into the existing directory `dest`. Off the JS thread.
+    /// Hot backup into the existing directory `dest`, on a thread of its
+    /// own: a plain copy waits for LMDB's writer lock (see `on_own_thread`).
     #[napi(catch_unwind, ts_return_type = "Promise<void>")]
-    pub fn copy(&self, env: &Env, dest: String, compact: bool) -> Result<AsyncTask<Job<()>>> {
+    pub fn copy<'env>(&self, env: &'env Env, dest: String, compact: bool) -> Result<Object<'env>> {
         let busy = self.busy(env)?;
-        Ok(Job::new(move || busy.copy(dest, compact)))
+        on_own_thread(env, "lmdb-napi copy", move || busy.copy(dest, compact))
     }
 
-    /// Hot backup of the data file to an open file descriptor. Off the JS thread.
+    /// Hot backup of the data file to an open file descriptor, on a thread of its own.
     #[napi(catch_unwind, ts_return_type = "Promise<void>")]
-    pub fn copy_to_fd(&self, env: &Env, fd: i32, compact: bool) -> Result<AsyncTask<Job<()>>> {
+    pub fn copy_to_fd<'env>(&self, env: &'env Env, fd: i32, compact: bool) -> Result<Object<'env>> {
         let busy = self.busy(env)?;
-        Ok(Job::new(move || busy.copy_to_fd(fd, compact)))
+        on_own_thread(env, "lmdb-napi copy", move || busy.copy_to_fd(fd, compact))
     }
 
     /// Flushes to disk. Off the JS thread.

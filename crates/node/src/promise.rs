@@ -64,3 +64,20 @@ pub fn value_promise<T: ToJs>(
     };
     Ok((promise, done))
 }
+
+/// Runs `work` on a thread of its own, not the libuv pool, and settles the
+/// promise with its result. For work that may wait long on a lock: a plain
+/// copy waits for LMDB's writer lock while a write transaction is open, and
+/// a pool thread stuck there would hold up every other task of the process
+/// (four such copies stop all reads), and Node's exit, which waits for the
+/// pool's threads.
+pub fn on_own_thread<'env, T: ToJs>(
+    env: &'env Env,
+    name: &str,
+    work: impl FnOnce() -> lmdb_napi_core::Result<T> + Send + 'static,
+) -> Result<Object<'env>> {
+    let (promise, done) = value_promise::<T>(env)?;
+    let spawned = std::thread::Builder::new().name(name.to_owned()).spawn(move || done(lmdb_napi_core::guard(work)));
+    spawned.map_err(|e| thrown(env, lmdb_napi_core::Error::Io(e)))?;
+    Ok(promise)
+}
