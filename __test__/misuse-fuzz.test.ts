@@ -10,7 +10,8 @@ import { rounds, tempDir } from './helpers.js'
 // of 5–40 steps (fixtures/misuse-steps.mjs) — wrong types, odd numbers and
 // sizes, handles used after close, drop, commit or end, transactions nested
 // and mixed wrongly, close() amid calls and iterations, worker threads
-// terminated mid-work — run in a child process (fixtures/misuse-sequence.mjs).
+// terminated mid-work — run in a child process (fixtures/misuse-sequence.mjs),
+// which closes everything at the end, or exits with everything in flight.
 // A sequence fails on a signal, a hang, or an error that is not one of the
 // library's typed errors, a TypeError or a RangeError; the failure is then
 // shrunk to its shortest sequence and printed with its seed and a command
@@ -18,10 +19,11 @@ import { rounds, tempDir } from './helpers.js'
 
 const CHILD = fileURLToPath(new URL('./fixtures/misuse-sequence.mjs', import.meta.url))
 const SEQUENCES = rounds(1000, 20_000)
-// Starting Node and the addon costs ~0.3 s a process here, a sequence ~50 ms:
-// 1,000 processes would take minutes on two cores, so a child runs a batch
-// of sequences in turn (each in its own folder), and a failing one is
-// replayed alone before it is shrunk.
+// A sequence in a process of its own takes ~0.5 s here (mostly starting Node
+// and the addon), one more in a running process ~50 ms: 1,000 processes would
+// take over 4 minutes on two cores, so a child runs a batch of sequences in
+// turn (each in its own folder), and a failing one is replayed alone before
+// it is shrunk.
 const BATCH = 25
 /** Sequences that end in process.exit() with everything in flight, one process each. */
 const EXITS = rounds(40, 1_000)
