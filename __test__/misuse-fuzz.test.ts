@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process'
+import { rmSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { expect, it } from 'vitest'
@@ -9,7 +10,8 @@ import { rounds, tempDir } from './helpers.js'
 // of 5–40 steps (fixtures/misuse-steps.mjs) — wrong types, odd numbers and
 // sizes, handles used after close, drop, commit or end, transactions nested
 // and mixed wrongly, close() amid calls and iterations, worker threads
-// terminated mid-work — run in a child process (fixtures/misuse-sequence.mjs).
+// terminated mid-work — run in a child process (fixtures/misuse-sequence.mjs),
+// which closes everything at the end, or exits with everything in flight.
 // A sequence fails on a signal, a hang, or an error that is not one of the
 // library's typed errors, a TypeError or a RangeError; the failure is then
 // shrunk to its shortest sequence and printed with its seed and a command
@@ -17,16 +19,23 @@ import { rounds, tempDir } from './helpers.js'
 
 const CHILD = fileURLToPath(new URL('./fixtures/misuse-sequence.mjs', import.meta.url))
 const SEQUENCES = rounds(1000, 20_000)
-// Starting Node and the addon costs ~0.3 s a process here, a sequence ~50 ms:
-// 1,000 processes would take minutes on two cores, so a child runs a batch
-// of sequences in turn (each in its own folder), and a failing one is
-// replayed alone before it is shrunk.
+// A sequence in a process of its own takes ~0.5 s here (mostly starting Node
+// and the addon), one more in a running process ~50 ms: 1,000 processes would
+// take over 4 minutes on two cores, so a child runs a batch of sequences in
+// turn (each in its own folder), and a failing one is replayed alone before
+// it is shrunk.
 const BATCH = 25
+/** Sequences that end in process.exit() with everything in flight, one process each. */
+const EXITS = rounds(40, 1_000)
 const PARALLEL = Math.max(2, availableParallelism())
 /** Seeds start here: the same sequences on every CI run; `npm run stress` or MISUSE_SEED explores others. */
 const FIRST_SEED = Number(process.env.MISUSE_SEED ?? (process.env.LMDB_NAPI_STRESS ? Date.now() % 2 ** 31 : 1))
-/** A sequence settles in well under a second; this is for a loaded machine. */
-const SEQUENCE_TIMEOUT_MS = 10_000
+/**
+ * A sequence settles in well under a second. The child reports what has not
+ * settled 10 s after its close; this kills it should it not even do that
+ * (its thread blocked in a native call).
+ */
+const SEQUENCE_TIMEOUT_MS = 20_000
 /** Time the shrinking may spend before it reports the smallest sequence so far. */
 const SHRINK_BUDGET_MS = 180_000
 
@@ -66,6 +75,7 @@ function runChild(args: string[], timeoutMs: number): Promise<Outcome> {
           return { text: line }
         }
       })
+      for (const line of lines) if (line.dir) rmSync(line.dir, { recursive: true, force: true })
       const started = lines.filter((l) => 'start' in l).at(-1)
       const outcome: Outcome = { seed: started?.start, steps: started?.steps }
       const reported = lines.find((l) => l.failure)?.failure
@@ -85,10 +95,11 @@ function signature(f: Failure): string {
   return f.kind === 'hang' || f.kind === 'timeout' ? 'hang' : `${f.kind}|${f.error?.name}|${message}`
 }
 
-const runSteps = (steps: Step[]) => runChild([JSON.stringify(steps)], SEQUENCE_TIMEOUT_MS)
+/** The child's flags: [] to close everything at the end, ['--exit'] to exit with everything in flight. */
+type Mode = string[]
 
 /** Delta debugging: drops chunks of steps, then single steps, while the failure stays the same. */
-async function shrink(steps: Step[], failure: Failure): Promise<{ steps: Step[]; failure: Failure }> {
+async function shrink(steps: Step[], failure: Failure, mode: Mode): Promise<{ steps: Step[]; failure: Failure }> {
   const wanted = signature(failure)
   const deadline = Date.now() + SHRINK_BUDGET_MS
   let best = steps
@@ -99,7 +110,7 @@ async function shrink(steps: Step[], failure: Failure): Promise<{ steps: Step[];
       removed = false
       for (let at = 0; at < best.length && Date.now() < deadline; ) {
         const candidate = [...best.slice(0, at), ...best.slice(at + chunk)]
-        const outcome = candidate.length ? await runSteps(candidate) : {}
+        const outcome = candidate.length ? await runChild([...mode, JSON.stringify(candidate)], SEQUENCE_TIMEOUT_MS) : {}
         if (outcome.failure && signature(outcome.failure) === wanted) {
           best = candidate
           bestFailure = outcome.failure
@@ -113,51 +124,72 @@ async function shrink(steps: Step[], failure: Failure): Promise<{ steps: Step[];
   return { steps: best, failure: bestFailure }
 }
 
-async function explain(outcome: Outcome, batch: string): Promise<string> {
+/** The failure's report: replayed alone, shrunk, with its seed and the commands that replay it. */
+async function explain(outcome: Outcome, mode: Mode, batch: string): Promise<string> {
   const seed = outcome.seed
-  // replayed alone: a failure that needs the batch's earlier sequences is reported as such
-  const alone = typeof seed === 'number' ? await runChild(['--seed', String(seed)], SEQUENCE_TIMEOUT_MS) : outcome
+  const replay = ['node __test__/fixtures/misuse-sequence.mjs', ...mode].join(' ')
+  // a failure that needs the batch's earlier sequences in the same process is reported as such
+  const alone = typeof seed === 'number' ? await runChild([...mode, '--seed', String(seed)], SEQUENCE_TIMEOUT_MS) : outcome
   if (!alone.failure || !alone.steps) {
     return [
       `misuse sequence of seed ${seed} failed only after seeds ${batch} ran before it in one process:`,
       JSON.stringify(outcome.failure, null, 2),
-      `replay: node __test__/fixtures/misuse-sequence.mjs --seeds ${batch}`,
+      `replay: ${replay} --seeds ${batch}`,
     ].join('\n')
   }
-  const { steps, failure } = await shrink(alone.steps, alone.failure)
+  const { steps, failure } = await shrink(alone.steps, alone.failure, mode)
   return [
     `misuse sequence of seed ${seed} failed (${alone.steps.length} steps, shrunk to ${steps.length}):`,
     JSON.stringify(failure, null, 2),
     'shortest sequence:',
     JSON.stringify(steps),
-    `replay: node __test__/fixtures/misuse-sequence.mjs '${JSON.stringify(steps).replace(/'/g, "'\\''")}'`,
-    `or by seed: node __test__/fixtures/misuse-sequence.mjs --seed ${seed}`,
+    `replay: ${replay} '${JSON.stringify(steps).replace(/'/g, "'\\''")}'`,
+    `or by seed: ${replay} --seed ${seed}`,
   ].join('\n')
+}
+
+/** Runs the children (PARALLEL at a time) until one fails; its report, or '' when none did. */
+async function fuzz(runs: string[][], mode: Mode, timeoutMs: number): Promise<string> {
+  let failed: { outcome: Outcome; run: string[] } | undefined
+  const next = async (): Promise<void> => {
+    while (!failed && runs.length) {
+      const run = runs.shift()!
+      const outcome = await runChild([...mode, ...run], timeoutMs)
+      if (outcome.failure && !failed) failed = { outcome, run }
+    }
+  }
+  await Promise.all(Array.from({ length: PARALLEL }, next))
+  return failed ? explain(failed.outcome, mode, failed.run[1]) : ''
 }
 
 it(
   `${SEQUENCES} misuse sequences end in typed errors only: no signal, no hang (seeds from ${FIRST_SEED})`,
   async () => {
     const started = Date.now()
-    const batches: string[] = []
+    const runs: string[][] = []
     for (let from = FIRST_SEED; from < FIRST_SEED + SEQUENCES; from += BATCH) {
-      batches.push(`${from}-${Math.min(from + BATCH, FIRST_SEED + SEQUENCES) - 1}`)
+      runs.push(['--seeds', `${from}-${Math.min(from + BATCH, FIRST_SEED + SEQUENCES) - 1}`])
     }
-    let failed: { outcome: Outcome; batch: string } | undefined
-    const next = async (): Promise<void> => {
-      while (!failed && batches.length) {
-        const batch = batches.shift()!
-        const outcome = await runChild(['--seeds', batch], SEQUENCE_TIMEOUT_MS + BATCH * 2_000)
-        if (outcome.failure && !failed) failed = { outcome, batch }
-      }
-    }
-    await Promise.all(Array.from({ length: PARALLEL }, next))
-    const report = failed ? await explain(failed.outcome, failed.batch) : ''
+    const report = await fuzz(runs, [], SEQUENCE_TIMEOUT_MS + BATCH * 2_000)
     console.log(`misuse fuzz: ${SEQUENCES} sequences from seed ${FIRST_SEED} in ${Date.now() - started} ms`)
     expect(report).toBe('')
   },
-  // ~30 s measured for the CI count on two busy cores; the shrinking of a failure has its own budget
-  3 * 30_000 * (SEQUENCES / 1000) + SHRINK_BUDGET_MS + 60_000,
+  // ~45 s measured for the CI count on two busy cores; the shrinking of a failure has its own budget
+  3 * 45_000 * (SEQUENCES / 1000) + SHRINK_BUDGET_MS + 60_000,
+)
+
+it(
+  `${EXITS} processes that exit amid misuse sequences, closing nothing, exit cleanly`,
+  async () => {
+    const started = Date.now()
+    // other seeds than the first test's, one process each: the exit ends it
+    const first = FIRST_SEED + SEQUENCES
+    const runs = Array.from({ length: EXITS }, (_, i) => ['--seed', String(first + i)])
+    const report = await fuzz(runs, ['--exit'], SEQUENCE_TIMEOUT_MS)
+    console.log(`misuse fuzz: ${EXITS} exits from seed ${first} in ${Date.now() - started} ms`)
+    expect(report).toBe('')
+  },
+  3 * 15_000 * (EXITS / 40) + SHRINK_BUDGET_MS + 60_000,
 )
 
 // Found by the fuzzer (seed 242): end('x') reached the binding and failed
