@@ -70,3 +70,13 @@ it('a database of one environment used through another is refused, not a crash',
   }
   expect(await ofA.get(Buffer.from('k'))).toEqual(Buffer.from('v'))
 })
+
+it('something that is not a database, given as one, is a TypeError naming it', async () => {
+  await using env = open(tempDir())
+  const notDb = { name: 'x' } as unknown as typeof env.defaultDb
+  await expect(env.transaction((txn) => txn.get(notDb, Buffer.from('k')))).rejects.toThrow(/expected a Database of lmdb-napi, not an object/)
+  expect(() => env.transactionSync((txn) => txn.get(notDb, Buffer.from('k')))).toThrow(TypeError)
+  using snapshot = env.snapshot()
+  await expect(snapshot.get(notDb, Buffer.from('k'))).rejects.toThrow(TypeError)
+  await expect(env.batch([{ type: 'put', db: null as unknown as typeof notDb, key: Buffer.from('k'), value: Buffer.from('v') }])).rejects.toThrow(/not null/)
+})

@@ -8,7 +8,7 @@
 import type { Input } from './coders/index.js'
 import { BatchBuilder, Op } from './batch.js'
 import type { Database } from './database.js'
-import { encoding, pack as packOp, putFlags, type DbEncoding } from './encoding.js'
+import { encodingOf, pack as packOp, putFlags, type DbEncoding } from './encoding.js'
 import { ClosedError, CoderError } from './errors.js'
 import { fromNative } from './native-error.js'
 import { checkOptions } from './options.js'
@@ -116,7 +116,7 @@ class Position<K, V> {
 
   constructor(db: Database<K, V>, group?: TxnCursors) {
     this.db = db
-    this.enc = db[encoding]
+    this.enc = encodingOf(db)
     this.group = group
   }
 

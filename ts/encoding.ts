@@ -15,7 +15,7 @@ import type { Environment } from './environment.js'
 import { BadValsizeError, ClosedError, CoderError, ReadonlyError } from './errors.js'
 import { fromNative } from './native-error.js'
 import type { DbRef, NativeEnv } from './native.js'
-import { checkOptions, type Rule } from './options.js'
+import { checkOptions, describe, type Rule } from './options.js'
 import { pair, type EntryDecoder } from './range.js'
 import type { ReadAnswer, ReadQueue } from './read-queue.js'
 import type { SyncReads } from './sync-reads.js'
@@ -68,6 +68,13 @@ export function pack(builder: BatchBuilder, unit: number, op: Encoded): void {
 }
 
 const EMPTY = new Uint8Array(0)
+
+/** The encoding of `db`; a TypeError when `db` is not a database of this library. */
+export function encodingOf<K, V>(db: Database<K, V>): DbEncoding<K, V> {
+  const enc = (db as Partial<Database<K, V>> | null | undefined)?.[encoding]
+  if (!(enc instanceof DbEncoding)) throw new TypeError(`expected a Database of lmdb-napi, not ${describe(db)}`)
+  return enc
+}
 
 export class DbEncoding<K, V> {
   readonly ref: DbRef

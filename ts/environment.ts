@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises'
 import type { Coder } from './coder.js'
 import { resolveCoder, type CoderName, type CoderNameFor, type CoderType, type IdentityCoder } from './coders/index.js'
 import { Database } from './database.js'
-import { encoding, pack, type EnvLink } from './encoding.js'
+import { encodingOf, pack, type EnvLink } from './encoding.js'
 import { BadTxnError, ClosedError, InvalidParameterError, ReadonlyError } from './errors.js'
 import { fromNative } from './native-error.js'
 import { NativeEnv } from './native.js'
@@ -379,7 +379,7 @@ export class Environment {
     this.#writable()
     const encoded = Array.from(iterable(ops), (op) => {
       if (op === null || typeof op !== 'object') throw new TypeError('a batch operation is an object')
-      const enc = op.db[encoding]
+      const enc = encodingOf(op.db)
       if (op.type === 'put') return enc.put(op.key as never, op.value, 0)
       if (op.type === 'delete') return enc.delete(op.key as never)
       throw new TypeError(`unknown batch operation type '${(op as { type: unknown }).type}'`)

@@ -55,8 +55,8 @@ export function checkValue(where: string, name: string, value: unknown, rule: Ru
   }
 }
 
-function describe(value: unknown): string {
-  if (value === null) return 'null'
+export function describe(value: unknown): string {
+  if (value === null || value === undefined) return String(value)
   if (Array.isArray(value)) return 'an array'
   if (typeof value === 'string') return `the string '${value.length > 20 ? `${value.slice(0, 20)}…` : value}'`
   if (typeof value === 'object') return 'an object'

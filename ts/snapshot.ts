@@ -2,7 +2,7 @@ import type { Input } from './coders/index.js'
 import { answer } from './awake.js'
 import type { Database } from './database.js'
 import * as reads from './db-reads.js'
-import { encoding } from './encoding.js'
+import { encodingOf } from './encoding.js'
 import { ClosedError } from './errors.js'
 import { fromNative } from './native-error.js'
 import type { NativeSnapshot } from './native.js'
@@ -46,22 +46,22 @@ export class Snapshot {
   get<K, V>(db: Database<K, V>, key: Input<K>): Promise<V | undefined>
   get<K, V, D>(db: Database<K, V>, key: Input<K>, defaultValue: D): Promise<V | D>
   get<K, V>(db: Database<K, V>, key: Input<K>, defaultValue?: unknown): Promise<unknown> {
-    return this.#via(() => reads.get(db[encoding], this.#reads, key, defaultValue))
+    return this.#via(() => reads.get(encodingOf(db), this.#reads, key, defaultValue))
   }
 
   /** `db.getMany` in this snapshot. */
   getMany<K, V>(db: Database<K, V>, keys: Iterable<Input<K>>): Promise<(V | undefined)[]> {
-    return this.#via(() => reads.getMany(db[encoding], this.#reads, keys))
+    return this.#via(() => reads.getMany(encodingOf(db), this.#reads, keys))
   }
 
   /** `db.has` in this snapshot. */
   has<K, V>(db: Database<K, V>, key: Input<K>): Promise<boolean> {
-    return this.#via(() => reads.has(db[encoding], this.#reads, key))
+    return this.#via(() => reads.has(encodingOf(db), this.#reads, key))
   }
 
   /** `db.range` in this snapshot. Closing the snapshot ends its ranges too. */
   range<K, V>(db: Database<K, V>, options: RangeOptions<K> = {}): RangeIterable<[K, V]> {
-    const enc = db[encoding]
+    const enc = encodingOf(db)
     return reads.range(enc, options, (o) => this.#native.range(enc.ref.dbi, enc.ref.gen, o), 'entries', () => this.#check())
   }
 

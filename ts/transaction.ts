@@ -8,7 +8,7 @@ import { answer } from './awake.js'
 import type { Input } from './coders/index.js'
 import { BatchBuilder, Op } from './batch.js'
 import type { Database } from './database.js'
-import { dropFlags, encoding, pack, putFlags, type DbEncoding, type Encoded } from './encoding.js'
+import { dropFlags, encodingOf, pack, putFlags, type DbEncoding, type Encoded } from './encoding.js'
 import { BadTxnError, ClosedError } from './errors.js'
 import { fromNative } from './native-error.js'
 import { Cursor, CursorSync, TxnCursors, writes } from './cursor.js'
@@ -40,7 +40,7 @@ function checkCommit(commit: unknown): void {
 /** The members' steps, shared by the async and the sync transaction. */
 const steps = {
   get<K, V>(db: Database<K, V>, key: Input<K>, defaultValue: unknown): Step<unknown> {
-    const enc = db[encoding]
+    const enc = encodingOf(db)
     const wire = enc.wire()
     const k = enc.key(key)
     return {
@@ -52,7 +52,7 @@ const steps = {
     }
   },
   getMany<K, V>(db: Database<K, V>, keys: Iterable<Input<K>>): Step<(V | undefined)[]> {
-    const enc = db[encoding]
+    const enc = encodingOf(db)
     const wire = enc.wire()
     const encoded = Array.from(iterable(keys), (k) => enc.key(k))
     return {
@@ -65,16 +65,16 @@ const steps = {
     }
   },
   has<K, V>(db: Database<K, V>, key: Input<K>): Step<boolean> {
-    const enc = db[encoding]
+    const enc = encodingOf(db)
     const k = enc.key(key)
     return { build: (b) => b.push(Op.Has, 0, 0, enc.ref, k), read: ([r]) => unwrap(r) as boolean }
   },
   put<K, V>(db: Database<K, V>, key: Input<K>, value: Input<V>, options?: PutOptions): Step<boolean> {
-    const op = db[encoding].put(key, value, putFlags(options))
+    const op = encodingOf(db).put(key, value, putFlags(options))
     return { build: (b) => pack(b, 0, op), read: ([r]) => unwrap(r) as boolean }
   },
   putMany<K, V>(db: Database<K, V>, entries: Iterable<[Input<K>, Input<V>]>, options?: PutOptions): Step<number> {
-    const enc = db[encoding]
+    const enc = encodingOf(db)
     enc.writable()
     const flags = putFlags(options)
     const encoded = Array.from(iterable(entries), ([k, v]) => enc.put(k, v, flags))
@@ -84,11 +84,11 @@ const steps = {
     }
   },
   delete<K, V>(db: Database<K, V>, key: Input<K>, value?: Input<V>): Step<boolean> {
-    const op = db[encoding].delete(key, value)
+    const op = encodingOf(db).delete(key, value)
     return { build: (b) => pack(b, 0, op), read: ([r]) => unwrap(r) as boolean }
   },
   deleteMany<K, V>(db: Database<K, V>, keys: Iterable<Input<K>>): Step<number> {
-    const enc = db[encoding]
+    const enc = encodingOf(db)
     enc.writable()
     const encoded = Array.from(iterable(keys), (k) => enc.delete(k))
     return {
@@ -97,13 +97,15 @@ const steps = {
     }
   },
   replace<K, V>(db: Database<K, V>, key: Input<K>, value: Input<V>): Step<V | undefined> {
-    return answering(db[encoding], db[encoding].replace(key, value))
+    const enc = encodingOf(db)
+    return answering(enc, enc.replace(key, value))
   },
   pop<K, V>(db: Database<K, V>, key: Input<K>): Step<V | undefined> {
-    return answering(db[encoding], db[encoding].pop(key))
+    const enc = encodingOf(db)
+    return answering(enc, enc.pop(key))
   },
   drop<K, V>(db: Database<K, V>, options?: { delete?: boolean }): Step<void> {
-    const op = db[encoding].drop(dropFlags(options))
+    const op = encodingOf(db).drop(dropFlags(options))
     return { build: (b) => pack(b, 0, op), read: ([r]) => void unwrap(r) }
   },
 }
@@ -198,7 +200,7 @@ export class Transaction {
    * used up, so writes made meanwhile are seen from the next one).
    */
   range<K, V>(db: Database<K, V>, options: RangeOptions<K> = {}): RangeIterable<[K, V]> {
-    const enc = db[encoding]
+    const enc = encodingOf(db)
     const walk = (o: NativeRangeOptions): ChunkSource => {
       this.#usable()
       const native = this.#native.walk(enc.ref.dbi, enc.ref.gen, o)

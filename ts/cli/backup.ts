@@ -2,7 +2,7 @@
 import { createReadStream, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Database } from '../database.js'
-import { encoding } from '../encoding.js'
+import { encodingOf } from '../encoding.js'
 import type { Environment } from '../environment.js'
 import { DATA_END, header, line, parse, type DumpSection } from './dump-format.js'
 import { CliError, openEnv, UsageError, type Options } from './context.js'
@@ -29,7 +29,7 @@ export async function dump(options: Options): Promise<void> {
     const skip = (key: Buffer) => name === null && named.has(key.toString('utf8'))
     if (name === null && options.all && (await db.count()) <= named.size) continue
     const bar = progress(`dump ${name ?? '(main)'}`, await db.count(), 'entries', options.quiet)
-    await out.write(header(name, db[encoding].flags(), options.print, { mapSize: info.mapSize, maxReaders: info.maxReaders, pageSize: env.stat().psize }))
+    await out.write(header(name, encodingOf(db).flags(), options.print, { mapSize: info.mapSize, maxReaders: info.maxReaders, pageSize: env.stat().psize }))
     let done = 0
     for await (const [key, value] of db.range()) {
       bar.update(++done)
