@@ -2,6 +2,7 @@ import { Op } from './batch.js'
 import type { Coder } from './coder.js'
 import type { Input } from './coders/index.js'
 import * as reads from './db-reads.js'
+import type { AbortOptions } from './abort.js'
 import { DbEncoding, dropFlags, encoding, pack, putFlags, type Encoded, type EnvLink } from './encoding.js'
 import { fromNative } from './native-error.js'
 import type { Environment } from './environment.js'
@@ -55,9 +56,12 @@ export class Database<K = Buffer, V = Buffer> {
     return reads.get(this.#enc, this.#enc.link.reads, key, defaultValue)
   }
 
-  /** The values of `keys` in input order (`undefined` where absent), read in one snapshot. */
-  getMany(keys: Iterable<Input<K>>): Promise<(V | undefined)[]> {
-    return reads.getMany(this.#enc, this.#enc.link.reads, keys)
+  /**
+   * The values of `keys` in input order (`undefined` where absent), read in
+   * one snapshot. `signal` aborts it (see {@link AbortOptions}).
+   */
+  getMany(keys: Iterable<Input<K>>, options?: AbortOptions): Promise<(V | undefined)[]> {
+    return reads.getMany(this.#enc, this.#enc.link.reads, keys, options)
   }
 
   /** Whether `key` is present. */

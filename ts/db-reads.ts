@@ -8,6 +8,7 @@ import { Op } from './batch.js'
 import type { Input } from './coders/index.js'
 import type { DbEncoding } from './encoding.js'
 import type { NativeRangeOptions } from './native.js'
+import { checkAbortOptions, type AbortOptions } from './abort.js'
 import { iterable } from './options.js'
 import { checkRangeOptions, nativeRange, type ChunkSource, type RangeIterable, type RangeOptions } from './range.js'
 import type { ReadAnswer, ReadQueue } from './read-queue.js'
@@ -34,7 +35,14 @@ export function get<K, V>(enc: DbEncoding<K, V>, reads: ReadQueue, key: Input<K>
   }
 }
 
-export async function getMany<K, V>(enc: DbEncoding<K, V>, reads: ReadQueue, keys: Iterable<Input<K>>): Promise<(V | undefined)[]> {
+export async function getMany<K, V>(
+  enc: DbEncoding<K, V>,
+  reads: ReadQueue,
+  keys: Iterable<Input<K>>,
+  options?: AbortOptions,
+): Promise<(V | undefined)[]> {
+  const signal = checkAbortOptions('getMany()', options)
+  signal?.throwIfAborted()
   const wire = enc.wire()
   // a copy: the keys are those of the call, whatever happens to the array after it
   const list: Input<K>[] = Array.isArray(keys) ? keys.slice() : Array.from(iterable(keys))
@@ -44,8 +52,11 @@ export async function getMany<K, V>(enc: DbEncoding<K, V>, reads: ReadQueue, key
     (key) => enc.key(key),
     wire.codec,
     (answer) => (answer === undefined ? undefined : enc.decode(answer, wire)),
+    signal,
   )
 }
+
+
 
 export async function has<K, V>(enc: DbEncoding<K, V>, reads: ReadQueue, key: Input<K>): Promise<boolean> {
   return found(await reads.read(Op.Has, enc.ref, [enc.key(key)]))
@@ -74,7 +85,7 @@ export function range<K, V>(
     const wire = enc.wire()
     return { native: open(rangeOptions(enc, options, wire.codec, shape)), decode: enc.entryDecoder(shape, wire), readAhead }
   }
-  return nativeRange(start, check)
+  return nativeRange(start, check, options?.signal instanceof AbortSignal ? options.signal : undefined)
 }
 
 function rangeOptions<K, V>(enc: DbEncoding<K, V>, options: RangeOptions<K>, codec: number, shape: Shape): NativeRangeOptions {

@@ -17,6 +17,7 @@ import { SyncReads } from './sync-reads.js'
 import { Transaction, TransactionSync } from './transaction.js'
 import type { CopyOptions, DbOptions, EnvFlags, EnvInfo, EnvOptions, EnvStat } from './types.js'
 import { WriteQueue } from './write-queue.js'
+import { abortable, checkAbortOptions, checkSignal, type AbortOptions } from './abort.js'
 
 /** One operation of `env.batch()`. */
 export type BatchOp =
@@ -231,7 +232,9 @@ export class Environment {
     this.#open()
     if (typeof dest !== 'string') throw new TypeError('copy() needs a destination path')
     checkOptions('copy()', options, COPY_OPTIONS)
-    await callAsync(() => this.#native.copy(dest, options.compact ?? false))
+    const signal = checkSignal('copy()', options.signal)
+    signal?.throwIfAborted()
+    await abortable(callAsync(() => this.#native.copy(dest, options.compact ?? false)), signal)
   }
 
   /** A consistent hot backup of the data file to an open file descriptor. */
@@ -239,8 +242,10 @@ export class Environment {
     this.#open()
     if (!Number.isInteger(fd) || fd < 0) throw new TypeError('copyToFd() needs a file descriptor')
     checkOptions('copyToFd()', options, COPY_OPTIONS)
-    if (process.platform === 'win32') return this.#copyToFdThroughFile(fd, options)
-    await callAsync(() => this.#native.copyToFd(fd, options.compact ?? false))
+    const signal = checkSignal('copyToFd()', options.signal)
+    signal?.throwIfAborted()
+    if (process.platform === 'win32') return abortable(this.#copyToFdThroughFile(fd, options), signal)
+    await abortable(callAsync(() => this.#native.copyToFd(fd, options.compact ?? false)), signal)
   }
 
   /**
@@ -294,6 +299,9 @@ export class Environment {
    * first; the process's other writes wait while it runs. A callback that
    * never settles keeps them waiting until `close()`, which aborts it.
    *
+   * With `signal`, aborting rejects with the signal's reason and aborts the
+   * transaction: nothing of it is written, and the writes behind it go on.
+   *
    * @example
    * await env.transaction(async (txn) => {
    *   const balance = (await txn.get(accounts, 'ada')) ?? 0
@@ -301,8 +309,10 @@ export class Environment {
    *   await txn.put(ledger, Date.now(), { from: 'ada', amount: 10 })
    * })
    */
-  async transaction<T>(fn: (txn: Transaction) => Promise<T> | T): Promise<T> {
+  async transaction<T>(fn: (txn: Transaction) => Promise<T> | T, options?: AbortOptions): Promise<T> {
+    const signal = checkAbortOptions('transaction()', options)
     this.#writable()
+    signal?.throwIfAborted()
     this.#link.writes.flush() // writes issued before it go first
     const txn = new Transaction(call(() => this.#native.beginWrite()))
     const path = this.path
@@ -313,8 +323,8 @@ export class Environment {
     try {
       let result: T
       try {
-        // close() aborts a transaction whose callback never settles
-        result = await Promise.race([fn(txn), whenClosed])
+        // close() aborts a transaction whose callback never settles, and so does the signal
+        result = await abortable(Promise.race([fn(txn), whenClosed]), signal, () => txn.abandon())
       } catch (error) {
         await txn.end(false).catch(() => {})
         throw error
@@ -400,15 +410,20 @@ export class Environment {
   }
 
   /**
-   * Runs `fn` with a snapshot that is closed when `fn` settles.
+   * Runs `fn` with a snapshot that is closed when `fn` settles. With
+   * `signal`, aborting rejects with the signal's reason and closes the
+   * snapshot at once (its reader slot goes back; reads through it reject).
    *
    * @example
    * const [a, b] = await env.read((snap) => Promise.all([snap.get(db, 'a'), snap.get(db, 'b')]))
    */
-  async read<T>(fn: (snapshot: Snapshot) => Promise<T> | T): Promise<T> {
+  async read<T>(fn: (snapshot: Snapshot) => Promise<T> | T, options?: AbortOptions): Promise<T> {
+    const signal = checkAbortOptions('read()', options)
+    signal?.throwIfAborted()
     const snapshot = this.snapshot()
     try {
-      return await fn(snapshot)
+      // an abort closes the snapshot at once: its reader slot goes back, later reads of `fn` reject
+      return await abortable(Promise.resolve(fn(snapshot)), signal, () => snapshot.close())
     } finally {
       snapshot.close()
     }
@@ -434,7 +449,7 @@ const DB_OPTIONS: { readonly [K in keyof DbOptions]-?: Rule } = {
   integerKey: 'boolean', integerDup: 'boolean', reverseKey: 'boolean', reverseDup: 'boolean',
 }
 
-const COPY_OPTIONS: { readonly [K in keyof CopyOptions]-?: Rule } = { compact: 'boolean' }
+const COPY_OPTIONS: { readonly [K in keyof CopyOptions]-?: Rule } = { compact: 'boolean', signal: 'any' }
 
 /** Runs a sync native call, turning its failure into the public error. */
 function call<T>(fn: () => T): T {

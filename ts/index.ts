@@ -11,6 +11,7 @@ export { Snapshot } from './snapshot.js'
 export { Cursor, CursorSync } from './cursor.js'
 export { RangeIterable } from './range.js'
 export type { RangeOptions } from './range.js'
+export type { AbortOptions } from './abort.js'
 export { Coder, CompressedCoder, TextCoder } from './coder.js'
 export type { CompressionOptions } from './coder.js'
 export {

@@ -47,7 +47,8 @@ const NAPI_ARGUMENT = /^(InvalidArg|\w+Expected)$/
 
 /** A native failure (thrown, a rejection, or a failed unit's answer) as the public error. */
 export function fromNative(failure: unknown): Error {
-  if (!(failure instanceof Error)) return new LmdbError(String(failure))
+  // not the binding's (an abort's reason, say): passed on as it is
+  if (!(failure instanceof Error)) return failure as Error
   const { code, errno } = failure as Error & { code?: unknown; errno?: unknown }
   const message = failure.message
   if (typeof errno !== 'number') {

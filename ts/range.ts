@@ -7,6 +7,7 @@
 import { fromNative } from './native-error.js'
 import type { Input } from './coders/index.js'
 import type { NativeChunk } from './native.js'
+import { abortable, checkSignal } from './abort.js'
 import { checkOptions, COUNT, type Rule } from './options.js'
 import { view } from './view.js'
 
@@ -28,15 +29,24 @@ export interface RangeOptions<K> {
   limit?: number
   /** Skip this many entries first. */
   offset?: number
+  /**
+   * Ends the iteration when aborted: the call waiting for entries rejects
+   * with the signal's reason, no further chunk is read, and the snapshot's
+   * read transaction goes back at once.
+   */
+  signal?: AbortSignal
 }
 
 const RANGE_OPTIONS: { readonly [K in keyof RangeOptions<unknown>]-?: Rule } = {
   gt: 'any', gte: 'any', lt: 'any', lte: 'any', prefix: 'any', reverse: 'boolean', limit: COUNT, offset: COUNT,
+  signal: 'any',
 }
 
 /** Checks range options (the bounds are checked by the key coder). */
 export function checkRangeOptions<K>(options: RangeOptions<K>): RangeOptions<K> {
-  return checkOptions('range()', options, RANGE_OPTIONS)
+  checkOptions('range()', options, RANGE_OPTIONS)
+  checkSignal('range()', options.signal)
+  return options
 }
 
 const FIRST_CHUNK = 64
@@ -129,8 +139,8 @@ export type RangeStart<T> = () => { native: ChunkSource; decode: EntryDecoder<T>
  * A range read from native code in chunks. `check` throws `ClosedError`
  * once what the range reads through is closed.
  */
-export function nativeRange<T>(start: RangeStart<T>, check: () => void): RangeIterable<T> {
-  return new RangeIterable(() => new RangeIterator(start, check))
+export function nativeRange<T>(start: RangeStart<T>, check: () => void, signal?: AbortSignal): RangeIterable<T> {
+  return new RangeIterable(() => new RangeIterator(start, check, signal))
 }
 
 class RangeIterator<T> implements AsyncIterator<T> {
@@ -152,10 +162,20 @@ class RangeIterator<T> implements AsyncIterator<T> {
   #aheadSize = 0
   #last = false
   #finished = false
+  readonly #signal: AbortSignal | undefined
+  /** Ends the iteration as soon as the signal aborts (see `RangeOptions.signal`). */
+  readonly #aborted = () => this.#close()
 
-  constructor(start: RangeStart<T>, check: () => void) {
+  constructor(start: RangeStart<T>, check: () => void, signal?: AbortSignal) {
     this.#start = start
-    this.#check = check
+    this.#signal = signal
+    this.#check = signal
+      ? () => {
+          signal.throwIfAborted()
+          check()
+        }
+      : check
+    signal?.addEventListener('abort', this.#aborted, { once: true })
   }
 
   next(): Promise<IteratorResult<T>> {
@@ -174,7 +194,10 @@ class RangeIterator<T> implements AsyncIterator<T> {
   }
 
   async #nextChunk(): Promise<IteratorResult<T>> {
-    if (this.#finished) return { value: undefined, done: true }
+    if (this.#finished) {
+      this.#signal?.throwIfAborted() // an aborted iteration rejects, it does not just end
+      return { value: undefined, done: true }
+    }
     try {
       this.#check()
       while (this.#at >= this.#lens.length) {
@@ -211,6 +234,7 @@ class RangeIterator<T> implements AsyncIterator<T> {
           this.#check() // `each` may have closed what the range reads through
           each(this.#take())
         }
+        this.#signal?.throwIfAborted() // `each` may have aborted it
         if (this.#last || this.#finished) break
         this.#check()
         await this.#fetch()
@@ -247,7 +271,7 @@ class RangeIterator<T> implements AsyncIterator<T> {
       // here at once (at most STOLEN_CHUNK entries) rather than waited for:
       // on a machine whose cores are busy, or with the pool busy with other
       // work, a pool thread may not run for many milliseconds.
-      chunk = (ahead && native.steal(Math.min(this.#aheadSize, STOLEN_CHUNK))) ?? (await (ahead ?? this.#read()))
+      chunk = (ahead && native.steal(Math.min(this.#aheadSize, STOLEN_CHUNK))) ?? (await abortable(ahead ?? this.#read(), this.#signal))
     } catch (error) {
       throw fromNative(error)
     }
@@ -278,6 +302,7 @@ class RangeIterator<T> implements AsyncIterator<T> {
   }
 
   #close(): void {
+    this.#signal?.removeEventListener('abort', this.#aborted)
     this.#finished = true
     this.#ahead = undefined // read ahead and not wanted; its failure is already handled
     this.#lens = new Float64Array(0)

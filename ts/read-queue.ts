@@ -5,6 +5,7 @@
  */
 import * as awake from './awake.js'
 import { BatchBuilder, Op } from './batch.js'
+import { abortable } from './abort.js'
 import { fromNative } from './native-error.js'
 import type { DbRef, ReadResult } from './native.js'
 import { view } from './view.js'
@@ -158,8 +159,9 @@ export class ReadQueue {
     encode: (key: K) => Uint8Array,
     codec: number,
     decode: (answer: ReadAnswer) => T,
+    signal?: AbortSignal,
   ): Promise<T[]> {
-    if (keys.length <= PIECE) return (await this.read(Op.Get, db, keys.map(encode), codec)).map(decode)
+    if (keys.length <= PIECE) return (await abortable(this.read(Op.Get, db, keys.map(encode), codec), signal)).map(decode)
     const out = new Array<T>(keys.length)
     const builder = new BatchBuilder()
     const pieces = Math.ceil(keys.length / PIECE)
@@ -178,7 +180,8 @@ export class ReadQueue {
       while (reading.length < Math.min(sources.length, pieces)) send(pack(reading.length))
       for (let piece = 0; piece < pieces; piece++) {
         const next = reading.length < pieces ? pack(reading.length) : undefined
-        const result = await reading[piece]
+        // an abort rejects at once; pieces not yet sent are not sent
+        const result = await abortable(reading[piece], signal)
         if (next) send(next) // before this piece is decoded: its source is free again
         const answers = unpack(result)
         const from = piece * PIECE
@@ -187,7 +190,7 @@ export class ReadQueue {
       return out
     } catch (error) {
       for (const read of reading) read.catch(() => undefined) // not wanted any more; a failure is this one's
-      throw fromNative(error)
+      throw signal?.aborted && error === signal.reason ? error : fromNative(error)
     } finally {
       for (const source of sources) source.close() // reads in flight keep their snapshot until they finish
     }

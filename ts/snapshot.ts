@@ -2,6 +2,7 @@ import type { Input } from './coders/index.js'
 import { answer } from './awake.js'
 import type { Database } from './database.js'
 import * as reads from './db-reads.js'
+import type { AbortOptions } from './abort.js'
 import { encodingOf } from './encoding.js'
 import { ClosedError } from './errors.js'
 import { fromNative } from './native-error.js'
@@ -50,8 +51,8 @@ export class Snapshot {
   }
 
   /** `db.getMany` in this snapshot. */
-  getMany<K, V>(db: Database<K, V>, keys: Iterable<Input<K>>): Promise<(V | undefined)[]> {
-    return this.#via(() => reads.getMany(encodingOf(db), this.#reads, keys))
+  getMany<K, V>(db: Database<K, V>, keys: Iterable<Input<K>>, options?: AbortOptions): Promise<(V | undefined)[]> {
+    return this.#via(() => reads.getMany(encodingOf(db), this.#reads, keys, options))
   }
 
   /** `db.has` in this snapshot. */

@@ -93,4 +93,9 @@ export interface PutOptions {
 export interface CopyOptions {
   /** Omit free pages and renumber, making a smaller copy (slower). */
   compact?: boolean
+  /**
+   * Aborting rejects the call at once with the signal's reason; a copy
+   * already under way finishes in the background (LMDB cannot stop one).
+   */
+  signal?: AbortSignal
 }
