@@ -3,11 +3,12 @@ import { IdentityCoder } from './identity.js'
 import { JSONCoder } from './json.js'
 import { MsgPackCoder } from './msgpack.js'
 import { StringCoder } from './string.js'
+import { TupleCoder, type Tuple, type TupleElement } from './tuple.js'
 import { UInt16Coder, UInt32Coder, UInt64Coder } from './uint.js'
 import { V8Coder } from './v8.js'
 
 /** Shorthand names of the built-in coders, accepted wherever a coder is. */
-export type CoderName = 'binary' | 'string' | 'json' | 'msgpack' | 'v8' | 'uint16' | 'uint32' | 'uint64'
+export type CoderName = 'binary' | 'string' | 'json' | 'msgpack' | 'v8' | 'uint16' | 'uint32' | 'uint64' | 'tuple'
 
 /** The value type of a coder or coder name. */
 export type CoderType<C> = C extends 'binary'
@@ -18,7 +19,9 @@ export type CoderType<C> = C extends 'binary'
       ? number
       : C extends 'uint64'
         ? bigint
-        : C extends 'json' | 'msgpack' | 'v8'
+        : C extends 'tuple'
+          ? Tuple
+          : C extends 'json' | 'msgpack' | 'v8'
           ? unknown
           : C extends { deserialize(bytes: Buffer): infer T }
             ? T
@@ -36,6 +39,7 @@ export type CoderNameFor<T> =
   | (T extends string ? 'string' : never)
   | (T extends number ? 'uint16' | 'uint32' : never)
   | (T extends bigint ? 'uint64' : never)
+  | (T extends Tuple ? 'tuple' : never)
   | 'json'
   | 'msgpack'
   | 'v8'
@@ -49,6 +53,7 @@ const byName: Record<CoderName, () => Coder<any>> = {
   uint16: () => new UInt16Coder(),
   uint32: () => new UInt32Coder(),
   uint64: () => new UInt64Coder(),
+  tuple: () => new TupleCoder(),
 }
 
 /** The coder a name stands for (a coder is returned as is). */
@@ -65,4 +70,5 @@ export function resolveCoder<T>(coder: Coder<T> | CoderName | undefined): Coder<
   return coder
 }
 
-export { IdentityCoder, JSONCoder, MsgPackCoder, StringCoder, UInt16Coder, UInt32Coder, UInt64Coder, V8Coder }
+export { IdentityCoder, JSONCoder, MsgPackCoder, StringCoder, TupleCoder, UInt16Coder, UInt32Coder, UInt64Coder, V8Coder }
+export type { Tuple, TupleElement }
