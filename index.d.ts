@@ -32,6 +32,11 @@ export declare class NativeEnv {
   stat(): StatJs
   /** Statistics of one database. Off the JS thread. */
   dbStat(dbi: number, gen: number): Promise<StatJs>
+  /**
+   * How many entries a range over one database holds, counted in one
+   * snapshot without reading them out. Off the JS thread.
+   */
+  countRange(dbi: number, gen: number, options: RangeOptionsJs): Promise<number>
   /** The flags a database was created with. */
   dbFlags(dbi: number, gen: number): DbFlagsJs
   /** `mdb_env_info`. */

@@ -222,9 +222,19 @@ export class Database<K = Buffer, V = Buffer> {
     await this.#unit(this.#enc.drop(dropFlags(options)))
   }
 
-  /** Number of entries (key/value pairs, duplicates included). */
-  async count(): Promise<number> {
-    return (await this.stat()).entries
+  /**
+   * Number of entries (key/value pairs, duplicates included). With range
+   * options (bounds, `prefix`, `reverse`, `limit`, `offset`), how many
+   * `range(options)` would give, counted natively without reading them out.
+   */
+  async count(options?: RangeOptions<K>): Promise<number> {
+    if (options === undefined) return (await this.stat()).entries
+    const { dbi, gen } = this.#enc.ref
+    try {
+      return await reads.count(this.#enc, options, (o) => this.#enc.link.native.countRange(dbi, gen, o))
+    } catch (error) {
+      throw fromNative(error)
+    }
   }
 
   /** `mdb_stat` of this database. */

@@ -8,7 +8,7 @@ import { Op } from './batch.js'
 import type { Input } from './coders/index.js'
 import type { DbEncoding } from './encoding.js'
 import type { NativeRangeOptions } from './native.js'
-import { checkAbortOptions, type AbortOptions } from './abort.js'
+import { abortable, checkAbortOptions, type AbortOptions } from './abort.js'
 import { iterable } from './options.js'
 import { checkRangeOptions, nativeRange, type ChunkSource, type RangeIterable, type RangeOptions } from './range.js'
 import type { ReadAnswer, ReadQueue } from './read-queue.js'
@@ -86,6 +86,17 @@ export function range<K, V>(
     return { native: open(rangeOptions(enc, options, wire.codec, shape)), decode: enc.entryDecoder(shape, wire), readAhead }
   }
   return nativeRange(start, check, options?.signal instanceof AbortSignal ? options.signal : undefined)
+}
+
+/** How many entries `range(options)` would give, counted natively (`countIn`) without reading them out. */
+export async function count<K, V>(
+  enc: DbEncoding<K, V>,
+  options: RangeOptions<K>,
+  countIn: (options: NativeRangeOptions) => Promise<number>,
+): Promise<number> {
+  enc.open()
+  const signal = options.signal instanceof AbortSignal ? options.signal : undefined
+  return abortable(countIn(rangeOptions(enc, options, 0, 'keys')), signal)
 }
 
 function rangeOptions<K, V>(enc: DbEncoding<K, V>, options: RangeOptions<K>, codec: number, shape: Shape): NativeRangeOptions {

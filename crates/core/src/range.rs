@@ -110,6 +110,16 @@ impl Env {
     }
 }
 
+impl Busy {
+    /// How many entries a range over `db` would hand out (bounds, offset
+    /// and limit honoured), counted in one snapshot without copying any.
+    pub fn count_range(&self, db: DbRef, opts: RangeOptions) -> Result<u64> {
+        let shared = self.shared();
+        shared.dbis.check(db)?;
+        shared.read(|t| Walk::new(db, opts).count(t))
+    }
+}
+
 impl Snapshot {
     /// A range over `db` in this snapshot.
     pub fn range(&self, db: DbRef, opts: RangeOptions) -> Result<Range> {
@@ -202,7 +212,9 @@ impl Walk {
         // SAFETY: `t` is live for the cursor's life (this call).
         let mut cursor = unsafe { Cursor::open(t, dbi)? };
         // SAFETY: `t` is live.
-        let dupsort = unsafe { txn::dbi_flags(t, dbi)? } & ffi::MDB_DUPSORT != 0;
+        let flags = unsafe { txn::dbi_flags(t, dbi)? };
+        let (dupsort, bytewise) =
+            (flags & ffi::MDB_DUPSORT != 0, flags & (ffi::MDB_REVERSEKEY | ffi::MDB_INTEGERKEY) == 0);
         let mut entry = match &self.last {
             None => self.first(t, &mut cursor, dupsort)?,
             Some((k, v)) => self.resume(t, &mut cursor, k, v, dupsort)?,
@@ -219,7 +231,7 @@ impl Walk {
                 chunk.done = true;
                 break;
             };
-            if !self.within(t, key) || self.opts.limit.is_some_and(|l| self.handed >= l) {
+            if !self.within(t, key, bytewise) || self.opts.limit.is_some_and(|l| self.handed >= l) {
                 chunk.done = true;
                 break;
             }
@@ -246,6 +258,41 @@ impl Walk {
         Ok(chunk)
     }
 
+    /// How many more entries the walk would hand out, counted in `t`
+    /// without copying any; the walk is done after it.
+    pub(crate) fn count(&mut self, t: &RawTxn) -> Result<u64> {
+        if self.done {
+            return Ok(0);
+        }
+        let dbi = self.db.dbi;
+        // SAFETY: `t` is live for the cursor's life (this call).
+        let mut cursor = unsafe { Cursor::open(t, dbi)? };
+        // SAFETY: `t` is live.
+        let flags = unsafe { txn::dbi_flags(t, dbi)? };
+        let (dupsort, bytewise) =
+            (flags & ffi::MDB_DUPSORT != 0, flags & (ffi::MDB_REVERSEKEY | ffi::MDB_INTEGERKEY) == 0);
+        let mut entry = match &self.last {
+            None => self.first(t, &mut cursor, dupsort)?,
+            Some((k, v)) => self.resume(t, &mut cursor, k, v, dupsort)?,
+        };
+        let step = if self.opts.reverse { ffi::MDB_PREV } else { ffi::MDB_NEXT };
+        let mut counted = 0;
+        while let Some((key, _)) = entry {
+            if !self.within(t, key, bytewise) || self.opts.limit.is_some_and(|l| self.handed >= l) {
+                break;
+            }
+            if self.skipped < self.opts.offset {
+                self.skipped += 1;
+            } else {
+                self.handed += 1;
+                counted += 1;
+            }
+            entry = cursor.step(step)?;
+        }
+        self.done = true;
+        Ok(counted)
+    }
+
     fn push(&self, out: &mut ReadOutput, key: &[u8], value: &[u8]) -> Result<()> {
         if self.opts.keys {
             out.data.extend_from_slice(key);
@@ -264,9 +311,18 @@ impl Walk {
     }
 
     /// Whether `key` is inside the bound still ahead (prefixes are bounds by now).
-    fn within(&self, t: &RawTxn, key: &[u8]) -> bool {
-        // SAFETY: `t` is live.
-        let cmp = |bound: &[u8]| unsafe { txn::cmp(t, self.db.dbi, key, bound) };
+    /// `bytewise`: the database keeps LMDB's default order (no `reverseKey`
+    /// or `integerKey`), which is the order of byte slices: compared here,
+    /// with no call into LMDB per entry.
+    fn within(&self, t: &RawTxn, key: &[u8], bytewise: bool) -> bool {
+        let cmp = |bound: &[u8]| {
+            if bytewise {
+                key.cmp(bound) as i32
+            } else {
+                // SAFETY: `t` is live.
+                unsafe { txn::cmp(t, self.db.dbi, key, bound) }
+            }
+        };
         let bound = if self.opts.reverse { &self.opts.start } else { &self.opts.end };
         match (bound, self.opts.reverse) {
             (Bound::Unbounded, _) => true,

@@ -13,6 +13,34 @@ fn keys_of(entries: &[(Vec<u8>, Vec<u8>)]) -> Vec<String> {
 }
 
 #[test]
+fn a_count_of_a_range_is_how_many_entries_the_range_hands_out() {
+    use std::ops::Bound::*;
+    let (_dir, env, db) = main_db();
+    let mut b = BatchBuilder::new();
+    for i in 0..500u32 {
+        let key = format!("k{i:04}");
+        b.push(op::PUT, 0, 0, db, key.as_bytes(), Some(b"v"));
+    }
+    write(&env, b.finish()).unwrap();
+    let o = RangeOptions::default;
+    let cases = [
+        o(),
+        RangeOptions { reverse: true, ..o() },
+        RangeOptions { start: Excluded(b"k0100".to_vec()), end: Included(b"k0300".to_vec()), ..o() },
+        RangeOptions { start: Included(b"k0100".to_vec()), end: Excluded(b"k0300".to_vec()), reverse: true, ..o() },
+        RangeOptions { prefix: Some(b"k02".to_vec()), ..o() },
+        RangeOptions { offset: 10, limit: Some(25), ..o() },
+        RangeOptions { offset: 490, limit: Some(25), reverse: true, ..o() },
+        RangeOptions { start: Included(b"z".to_vec()), ..o() },
+    ];
+    for opts in cases {
+        let handed = collect(&env, env.range(db, opts.clone()).unwrap(), 64).len() as u64;
+        assert_eq!(env.busy().unwrap().count_range(db, opts.clone()).unwrap(), handed, "{opts:?}");
+    }
+    assert_eq!(env.busy().unwrap().count_range(db, o()).unwrap(), 500);
+}
+
+#[test]
 fn ranges_honour_bounds_prefix_direction_offset_and_limit_across_chunks() {
     use std::ops::Bound::*;
     let (_dir, env, db) = main_db();

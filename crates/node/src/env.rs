@@ -100,6 +100,15 @@ impl NativeEnv {
         Ok(Job::new(move || busy.db_stat(DbRef { dbi, gen })))
     }
 
+    /// How many entries a range over one database holds, counted in one
+    /// snapshot without reading them out. Off the JS thread.
+    #[napi(catch_unwind, ts_return_type = "Promise<number>")]
+    pub fn count_range(&self, env: &Env, dbi: u32, gen: u32, options: RangeOptionsJs) -> Result<AsyncTask<Job<f64>>> {
+        let busy = self.busy(env)?;
+        let options = options.into();
+        Ok(Job::new(move || busy.count_range(DbRef { dbi, gen }, options).map(|n| n as f64)))
+    }
+
     /// The flags a database was created with.
     #[napi(catch_unwind)]
     pub fn db_flags(&self, env: &Env, dbi: u32, gen: u32) -> Result<DbFlagsJs> {
