@@ -116,6 +116,8 @@ export declare class NativeRange {
    * milliseconds to run while JavaScript, already running, waits for it.
    */
   steal(max: number): ChunkJs | null
+  /** Up to `max` more entries, read on the JS thread (a sync range). */
+  nextSync(max: number): ChunkJs
   /** Ends the iteration and its read transaction now. Idempotent. */
   close(): void
 }

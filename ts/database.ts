@@ -8,7 +8,7 @@ import { fromNative } from './native-error.js'
 import type { Environment } from './environment.js'
 import type { DbRef, NativeRange, NativeRangeOptions } from './native.js'
 import { isAsyncIterable, iterable } from './options.js'
-import type { RangeIterable, RangeOptions } from './range.js'
+import type { RangeIterable, RangeIterableSync, RangeOptions } from './range.js'
 import type { DbStat, PutOptions } from './types.js'
 import { count, type Build, type UnitResult } from './write-queue.js'
 
@@ -114,6 +114,28 @@ export class Database<K = Buffer, V = Buffer> {
   /** The values of `range(options)`. */
   values(options: RangeOptions<K> = {}): RangeIterable<V> {
     return reads.range(this.#enc, options, this.#opener, 'values')
+  }
+
+  /**
+   * `range(options)` for synchronous code: `for…of`, `toArray()`,
+   * `forEach()`. It reads one snapshot, a chunk at a time, on this thread;
+   * `break` gives the snapshot back at once.
+   *
+   * @example
+   * for (const [key, value] of db.rangeSync({ prefix: 'user:' })) console.log(key, value)
+   */
+  rangeSync(options: RangeOptions<K> = {}): RangeIterableSync<[K, V]> {
+    return reads.rangeSync(this.#enc, options, this.#opener, 'entries')
+  }
+
+  /** `keys(options)` for synchronous code. */
+  keysSync(options: RangeOptions<K> = {}): RangeIterableSync<K> {
+    return reads.rangeSync(this.#enc, options, this.#opener, 'keys')
+  }
+
+  /** `values(options)` for synchronous code. */
+  valuesSync(options: RangeOptions<K> = {}): RangeIterableSync<V> {
+    return reads.rangeSync(this.#enc, options, this.#opener, 'values')
   }
 
   /** Every value of `key`, in order (dupSort databases; otherwise its one value). */

@@ -10,7 +10,7 @@ import type { DbEncoding } from './encoding.js'
 import type { NativeRangeOptions } from './native.js'
 import { abortable, checkAbortOptions, type AbortOptions } from './abort.js'
 import { iterable } from './options.js'
-import { checkRangeOptions, nativeRange, type ChunkSource, type RangeIterable, type RangeOptions } from './range.js'
+import { checkRangeOptions, nativeRange, nativeRangeSync, type ChunkSource, type RangeIterable, type RangeIterableSync, type RangeOptions } from './range.js'
 import type { ReadAnswer, ReadQueue } from './read-queue.js'
 
 /** Opens where a range's chunks come from, given its encoded options. */
@@ -79,14 +79,27 @@ export function range<K, V>(
   check = () => enc.open(),
   readAhead = true,
 ): RangeIterable<unknown> {
-  // Options are encoded and coders chosen when an iteration starts, so bad options reject it.
-  const start = () => {
+  return nativeRange(starter(enc, options, open, shape, readAhead), check, signalOf(options))
+}
+
+/** `range`, read synchronously (`db.rangeSync`). */
+export function rangeSync<K, V>(enc: DbEncoding<K, V>, options: RangeOptions<K>, open: RangeOpener, shape: 'entries'): RangeIterableSync<[K, V]>
+export function rangeSync<K, V>(enc: DbEncoding<K, V>, options: RangeOptions<K>, open: RangeOpener, shape: 'keys'): RangeIterableSync<K>
+export function rangeSync<K, V>(enc: DbEncoding<K, V>, options: RangeOptions<K>, open: RangeOpener, shape: 'values'): RangeIterableSync<V>
+export function rangeSync<K, V>(enc: DbEncoding<K, V>, options: RangeOptions<K>, open: RangeOpener, shape: Shape): RangeIterableSync<unknown> {
+  return nativeRangeSync(starter(enc, options, open, shape, false), () => enc.open(), signalOf(options))
+}
+
+/** How an iteration starts: options are encoded and coders chosen then, so bad options fail it, not the call. */
+function starter<K, V>(enc: DbEncoding<K, V>, options: RangeOptions<K>, open: RangeOpener, shape: Shape, readAhead: boolean) {
+  return () => {
     enc.open()
     const wire = enc.wire()
     return { native: open(rangeOptions(enc, options, wire.codec, shape)), decode: enc.entryDecoder(shape, wire), readAhead }
   }
-  return nativeRange(start, check, options?.signal instanceof AbortSignal ? options.signal : undefined)
 }
+
+const signalOf = (options: RangeOptions<unknown> | undefined) => (options?.signal instanceof AbortSignal ? options.signal : undefined)
 
 /** How many entries `range(options)` would give, counted natively (`countIn`) without reading them out. */
 export async function count<K, V>(
@@ -95,8 +108,7 @@ export async function count<K, V>(
   countIn: (options: NativeRangeOptions) => Promise<number>,
 ): Promise<number> {
   enc.open()
-  const signal = options.signal instanceof AbortSignal ? options.signal : undefined
-  return abortable(countIn(rangeOptions(enc, options, 0, 'keys')), signal)
+  return abortable(countIn(rangeOptions(enc, options, 0, 'keys')), signalOf(options))
 }
 
 function rangeOptions<K, V>(enc: DbEncoding<K, V>, options: RangeOptions<K>, codec: number, shape: Shape): NativeRangeOptions {

@@ -125,7 +125,46 @@ export interface ChunkSource {
   next(max: number): Promise<NativeChunk>
   /** The chunk last asked for, read on this thread if no pool thread has started on it. */
   steal(max: number): NativeChunk | null
+  /** Up to `max` more entries, read on this thread (a snapshot's ranges only). */
+  nextSync?(max: number): NativeChunk
   close(): void
+}
+
+/**
+ * A range for synchronous code: `for…of`, `toArray()`, `forEach()`, with
+ * the options and results of its async form. Each iteration reads a
+ * snapshot of its own, a chunk at a time, on this thread (blocking it for
+ * each chunk's read); `break` gives the snapshot back at once, and one
+ * left unfinished gives it back when collected.
+ */
+export class RangeIterableSync<T> implements Iterable<T> {
+  readonly #iterate: () => RangeIterator<T>
+
+  /** @internal Use `db.rangeSync()`, `db.keysSync()` or `db.valuesSync()`. */
+  constructor(iterate: () => RangeIterator<T>) {
+    this.#iterate = iterate
+  }
+
+  [Symbol.iterator](): IterableIterator<T> {
+    const iterator = this.#iterate()
+    return {
+      next: () => iterator.nextSync(),
+      return: () => iterator.endSync(),
+      [Symbol.iterator]() {
+        return this
+      },
+    }
+  }
+
+  /** Every entry, in order. */
+  toArray(): T[] {
+    return [...this]
+  }
+
+  /** Calls `each` with every entry, in order. */
+  forEach(each: (entry: T) => void): void {
+    for (const entry of this) each(entry)
+  }
 }
 
 /**
@@ -141,6 +180,11 @@ export type RangeStart<T> = () => { native: ChunkSource; decode: EntryDecoder<T>
  */
 export function nativeRange<T>(start: RangeStart<T>, check: () => void, signal?: AbortSignal): RangeIterable<T> {
   return new RangeIterable(() => new RangeIterator(start, check, signal))
+}
+
+/** The same range read synchronously. */
+export function nativeRangeSync<T>(start: RangeStart<T>, check: () => void, signal?: AbortSignal): RangeIterableSync<T> {
+  return new RangeIterableSync(() => new RangeIterator(start, check, signal))
 }
 
 class RangeIterator<T> implements AsyncIterator<T> {
@@ -249,7 +293,8 @@ class RangeIterator<T> implements AsyncIterator<T> {
     return this.#end()
   }
 
-  async #fetch(): Promise<void> {
+  /** Starts the iteration at its first fetch: its native range and decoder. */
+  #started(): ChunkSource {
     if (this.#native === undefined) {
       let started
       try {
@@ -262,7 +307,51 @@ class RangeIterator<T> implements AsyncIterator<T> {
       this.#decode = decode
       this.#readAhead = readAhead
     }
-    const native = this.#native
+    return this.#native
+  }
+
+  /** Makes `chunk` the one being handed out. */
+  #land(chunk: NativeChunk): void {
+    this.#buffer = chunk.data.buffer as ArrayBuffer
+    this.#lens = chunk.lens
+    this.#at = 0
+    this.#offset = chunk.data.byteOffset
+    this.#last = chunk.done
+  }
+
+  /** The next entry, its chunks read on this thread (`RangeIterableSync`). */
+  nextSync(): IteratorResult<T> {
+    if (this.#finished) return { value: undefined, done: true }
+    try {
+      this.#check()
+      while (this.#at >= this.#lens.length) {
+        if (this.#last) return this.#end()
+        const native = this.#started()
+        if (native.nextSync === undefined) throw new TypeError('this range cannot be read synchronously')
+        const size = this.#size
+        this.#size = Math.min(size * 4, MAX_CHUNK)
+        let chunk
+        try {
+          chunk = native.nextSync(size)
+        } catch (error) {
+          throw fromNative(error)
+        }
+        this.#land(chunk)
+      }
+      return new Yielded(this.#take())
+    } catch (error) {
+      this.#close()
+      throw error
+    }
+  }
+
+  /** Ends a synchronous iteration (`break` lands here): the read transaction goes at once. */
+  endSync(): IteratorResult<T> {
+    return this.#end()
+  }
+
+  async #fetch(): Promise<void> {
+    const native = this.#started()
     const ahead = this.#ahead
     this.#ahead = undefined
     let chunk
@@ -275,11 +364,7 @@ class RangeIterator<T> implements AsyncIterator<T> {
     } catch (error) {
       throw fromNative(error)
     }
-    this.#buffer = chunk.data.buffer as ArrayBuffer
-    this.#lens = chunk.lens
-    this.#at = 0
-    this.#offset = chunk.data.byteOffset
-    this.#last = chunk.done
+    this.#land(chunk)
     // Native code reads the next chunk on the libuv pool while this thread
     // decodes this one: the scan costs the slower of the two, not their sum.
     if (!chunk.done && !this.#finished && this.#readAhead) {

@@ -147,6 +147,14 @@ impl NativeRange {
         range.next_chunk(&busy, max as usize).or_throw(env)?.to_js().map(Some)
     }
 
+    /// Up to `max` more entries, read on the JS thread (a sync range).
+    #[napi(catch_unwind)]
+    pub fn next_sync(&self, env: &Env, max: u32) -> Result<ChunkJs> {
+        let mut range = self.range.lock();
+        let busy = range.env().busy().or_throw(env)?;
+        range.next_chunk(&busy, max as usize).or_throw(env)?.to_js()
+    }
+
     /// Ends the iteration and its read transaction now. Idempotent.
     #[napi(catch_unwind)]
     pub fn close(&self) {
