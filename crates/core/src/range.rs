@@ -90,6 +90,15 @@ pub struct Walk {
     entry_bytes: usize,
 }
 
+/// Where a walk stands in one transaction (see `Walk::place`).
+struct Place<'t> {
+    cursor: Cursor<'t>,
+    entry: Option<(&'t [u8], &'t [u8])>,
+    dupsort: bool,
+    /// The keys keep LMDB's default order (see `Walk::within`).
+    bytewise: bool,
+}
+
 /// One chunk: keys and values end to end in `data`; `lens` holds, per
 /// entry, the key's length then the value's (-1 for what was not asked for).
 #[derive(Debug, Default)]
@@ -208,18 +217,7 @@ impl Walk {
         if self.done {
             return Ok(Chunk { done: true, ..Default::default() });
         }
-        let dbi = self.db.dbi;
-        // SAFETY: `t` is live for the cursor's life (this call).
-        let mut cursor = unsafe { Cursor::open(t, dbi)? };
-        // SAFETY: `t` is live.
-        let flags = unsafe { txn::dbi_flags(t, dbi)? };
-        let (dupsort, bytewise) =
-            (flags & ffi::MDB_DUPSORT != 0, flags & (ffi::MDB_REVERSEKEY | ffi::MDB_INTEGERKEY) == 0);
-        let mut entry = match &self.last {
-            None => self.first(t, &mut cursor, dupsort)?,
-            Some((k, v)) => self.resume(t, &mut cursor, k, v, dupsort)?,
-        };
-        let step = if self.opts.reverse { ffi::MDB_PREV } else { ffi::MDB_NEXT };
+        let Place { mut cursor, mut entry, dupsort, bytewise } = self.place(t)?;
         let mut chunk = Chunk::default();
         chunk.out.lens.reserve(2 * max);
         chunk.out.data = spare::take((self.entry_bytes * max).min(CHUNK_BYTES));
@@ -231,22 +229,19 @@ impl Walk {
                 chunk.done = true;
                 break;
             };
-            if !self.within(t, key, bytewise) || self.opts.limit.is_some_and(|l| self.handed >= l) {
+            if self.ended(t, key, bytewise) {
                 chunk.done = true;
                 break;
             }
             if count == max || chunk.out.data.len() >= CHUNK_BYTES {
                 break;
             }
-            if self.skipped < self.opts.offset {
-                self.skipped += 1;
-            } else {
+            if self.hands_out() {
                 self.push(&mut chunk.out, key, value)?;
-                self.handed += 1;
                 count += 1;
             }
             last = Some((key, value));
-            entry = cursor.step(step)?;
+            entry = cursor.step(self.step())?;
         }
         if let Some((key, value)) = last {
             self.last = Some((key.to_vec(), if dupsort { value.to_vec() } else { Vec::new() }));
@@ -264,33 +259,58 @@ impl Walk {
         if self.done {
             return Ok(0);
         }
-        let dbi = self.db.dbi;
-        // SAFETY: `t` is live for the cursor's life (this call).
-        let mut cursor = unsafe { Cursor::open(t, dbi)? };
-        // SAFETY: `t` is live.
-        let flags = unsafe { txn::dbi_flags(t, dbi)? };
-        let (dupsort, bytewise) =
-            (flags & ffi::MDB_DUPSORT != 0, flags & (ffi::MDB_REVERSEKEY | ffi::MDB_INTEGERKEY) == 0);
-        let mut entry = match &self.last {
-            None => self.first(t, &mut cursor, dupsort)?,
-            Some((k, v)) => self.resume(t, &mut cursor, k, v, dupsort)?,
-        };
-        let step = if self.opts.reverse { ffi::MDB_PREV } else { ffi::MDB_NEXT };
+        let Place { mut cursor, mut entry, bytewise, .. } = self.place(t)?;
         let mut counted = 0;
         while let Some((key, _)) = entry {
-            if !self.within(t, key, bytewise) || self.opts.limit.is_some_and(|l| self.handed >= l) {
+            if self.ended(t, key, bytewise) {
                 break;
             }
-            if self.skipped < self.opts.offset {
-                self.skipped += 1;
-            } else {
-                self.handed += 1;
-                counted += 1;
-            }
-            entry = cursor.step(step)?;
+            counted += self.hands_out() as u64;
+            entry = cursor.step(self.step())?;
         }
         self.done = true;
         Ok(counted)
+    }
+
+    /// Where the walk goes on in `t`: a cursor on the next entry to consider.
+    fn place<'t>(&self, t: &'t RawTxn) -> Result<Place<'t>> {
+        let dbi = self.db.dbi;
+        // SAFETY: `t` is live for the cursor's life (the caller's call).
+        let mut cursor = unsafe { Cursor::open(t, dbi)? };
+        // SAFETY: `t` is live.
+        let flags = unsafe { txn::dbi_flags(t, dbi)? };
+        let dupsort = flags & ffi::MDB_DUPSORT != 0;
+        let entry = match &self.last {
+            None => self.first(t, &mut cursor, dupsort)?,
+            Some((k, v)) => self.resume(t, &mut cursor, k, v, dupsort)?,
+        };
+        let bytewise = flags & (ffi::MDB_REVERSEKEY | ffi::MDB_INTEGERKEY) == 0;
+        Ok(Place { cursor, entry, dupsort, bytewise })
+    }
+
+    /// The cursor move to the next entry in the walk's direction.
+    fn step(&self) -> u32 {
+        if self.opts.reverse {
+            ffi::MDB_PREV
+        } else {
+            ffi::MDB_NEXT
+        }
+    }
+
+    /// Whether `key` is past the walk's far bound, or its limit is reached.
+    fn ended(&self, t: &RawTxn, key: &[u8], bytewise: bool) -> bool {
+        !self.within(t, key, bytewise) || self.opts.limit.is_some_and(|l| self.handed >= l)
+    }
+
+    /// Counts one entry in: skipped while the offset lasts, else handed out (true).
+    fn hands_out(&mut self) -> bool {
+        if self.skipped < self.opts.offset {
+            self.skipped += 1;
+            false
+        } else {
+            self.handed += 1;
+            true
+        }
     }
 
     fn push(&self, out: &mut ReadOutput, key: &[u8], value: &[u8]) -> Result<()> {
