@@ -1,24 +1,9 @@
-import { endianness } from 'node:os'
 import { describe, expect, it } from 'vitest'
-import { open, errors, Coder, JSONCoder, StringCoder, UInt32Coder } from 'lmdb-napi'
+import { open, errors, JSONCoder, StringCoder, UInt32Coder } from 'lmdb-napi'
 import type { Cursor, CursorSync, Environment } from 'lmdb-napi'
-import { tempDir } from './helpers.js'
+import { NativeUInt32Coder, tempDir } from './helpers.js'
 
 type Doc = { n: number; tag?: string }
-
-
-/** 4-byte unsigned integers in the machine's byte order, as LMDB's integerDup/integerKey want them. */
-class NativeUInt32Coder extends Coder<number> {
-  serialize(value: number): Uint8Array {
-    const out = Buffer.alloc(4)
-    if (endianness() === 'LE') out.writeUInt32LE(value)
-    else out.writeUInt32BE(value)
-    return out
-  }
-  deserialize(bytes: Buffer): number {
-    return endianness() === 'LE' ? bytes.readUInt32LE(0) : bytes.readUInt32BE(0)
-  }
-}
 
 const DOCS: [number, Doc][] = [
   [1, { n: 1 }],

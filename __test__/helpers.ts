@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { endianness, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach } from 'vitest'
-import type { Environment } from 'lmdb-napi'
+import { Coder, type Environment } from 'lmdb-napi'
 
 const made: string[] = []
 
@@ -49,4 +49,17 @@ export async function failure(fn: () => unknown): Promise<unknown> {
  */
 export function rounds(ci: number, stress: number): number {
   return process.env.LMDB_NAPI_STRESS ? stress : ci
+}
+
+/** 4-byte unsigned integers in the machine's byte order, as LMDB's integerKey and integerDup want them. */
+export class NativeUInt32Coder extends Coder<number> {
+  serialize(value: number): Uint8Array {
+    const out = Buffer.alloc(4)
+    if (endianness() === 'LE') out.writeUInt32LE(value)
+    else out.writeUInt32BE(value)
+    return out
+  }
+  deserialize(bytes: Buffer): number {
+    return endianness() === 'LE' ? bytes.readUInt32LE(0) : bytes.readUInt32BE(0)
+  }
 }

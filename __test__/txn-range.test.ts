@@ -1,20 +1,6 @@
-import { endianness } from 'node:os'
 import { describe, expect, it } from 'vitest'
-import { open, Coder, type Database, type RangeOptions } from 'lmdb-napi'
-import { tempDir } from './helpers.js'
-
-/** 4-byte unsigned integers in the machine's byte order, as LMDB's integerKey wants them. */
-class NativeUInt32Coder extends Coder<number> {
-  serialize(value: number): Uint8Array {
-    const out = Buffer.alloc(4)
-    if (endianness() === 'LE') out.writeUInt32LE(value)
-    else out.writeUInt32BE(value)
-    return out
-  }
-  deserialize(bytes: Buffer): number {
-    return endianness() === 'LE' ? bytes.readUInt32LE(0) : bytes.readUInt32BE(0)
-  }
-}
+import { open, type Database, type RangeOptions } from 'lmdb-napi'
+import { NativeUInt32Coder, tempDir } from './helpers.js'
 
 /** txn.range and db.range agree on every case (before the transaction writes anything). */
 async function agree<K, V>(db: Database<K, V>, cases: RangeOptions<K>[]): Promise<void> {
