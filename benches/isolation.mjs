@@ -5,12 +5,13 @@
 // (libuv's default of 4, and 64). Loads: 8 `getMany` calls of 4,096 keys kept
 // in flight, and 100,000 `get` calls issued at once (again and again).
 //
-//   node benches/isolation.mjs [--markdown]      (npm run bench runs it too)
+//   node benches/isolation.mjs [--write]    (npm run bench runs it with --write)
 // Prints a Markdown table: median and p99 in ms, and the slowdown of each
-// probe's median under load over its idle median.
+// probe's median under load over its idle median; --write also puts it in
+// its section of RESULTS.md.
 import { execFileSync } from 'node:child_process'
 import { pbkdf2, randomBytes } from 'node:crypto'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -54,16 +55,17 @@ const probes = {
   readFile: (file) => readFile(file),
 }
 
-/** `SAMPLES` latencies of `probe`, one after the other, in ms: median and p99. */
+/** Up to `SAMPLES` latencies of `probe` (at least 10, at most 5 s of them), one after the other, in ms: median and p99. */
 async function measure(probe) {
   const times = []
-  for (let i = 0; i < SAMPLES; i++) {
+  const until = performance.now() + 5000
+  for (let i = 0; i < SAMPLES && (i < 10 || performance.now() < until); i++) {
     const start = process.hrtime.bigint()
     await probe()
     times.push(Number(process.hrtime.bigint() - start) / 1e6)
   }
   times.sort((a, b) => a - b)
-  return { median: times[times.length >> 1], p99: times[Math.min(times.length - 1, Math.floor(times.length * 0.99))] }
+  return { median: times[times.length >> 1], p99: times[Math.min(times.length - 1, Math.floor(times.length * 0.99))], n: times.length }
 }
 
 async function child(lib) {
@@ -106,11 +108,11 @@ if (process.argv[2] === '--child') {
       process.stderr.write(`isolation: ${lib}, UV_THREADPOOL_SIZE=${pool}... `)
       const out = execFileSync(process.execPath, [new URL(import.meta.url).pathname, '--child', lib], { cwd: here, env, encoding: 'utf8' })
       results[`${lib}|${pool}`] = JSON.parse(out.trim().split('\n').at(-1))
-      process.stderr.write('done\n')
+      process.stderr.write(`${JSON.stringify(results[`${lib}|${pool}`])}\n`)
     }
   }
   const f = (x) => x.toFixed(2)
-  rows.push(`Probes, ${SAMPLES} each, one after the other: \`crypto.pbkdf2\` (1,000 iterations, sha256) and \`fs.promises.readFile\` of a 512-byte file; ${N.toLocaleString('en-US')} entries (16-byte keys, 100-byte values). Median / p99 in ms, and the slowdown (median under load ÷ median idle).`)
+  rows.push(`Probes, ${SAMPLES} each (fewer when they took over 5 s, at least 10), one after the other: \`crypto.pbkdf2\` (1,000 iterations, sha256) and \`fs.promises.readFile\` of a 512-byte file; ${N.toLocaleString('en-US')} entries (16-byte keys, 100-byte values). Median / p99 in ms, and the slowdown (median under load ÷ median idle).`)
   rows.push('')
   rows.push('| library | UV_THREADPOOL_SIZE | load | pbkdf2 median / p99 | slowdown | readFile median / p99 | slowdown |')
   rows.push('|---|---|---|---:|---:|---:|---:|')
@@ -133,5 +135,17 @@ if (process.argv[2] === '--child') {
   for (const load of ['8 getMany of 4,096 keys', '100,000 gets at once']) {
     rows.push(`lmdb-napi, ${load}: pbkdf2 slowdown with the default pool ÷ with 64 threads = ${(slow('default', load) / slow('64', load)).toFixed(2)} (target ≤ 1.5).`)
   }
-  console.log(rows.join('\n'))
+  const table = rows.join('\n')
+  console.log(table)
+  if (process.argv.includes('--write')) {
+    const file = `${here}RESULTS.md`
+    const BEGIN = '<!-- isolation: written by benches/isolation.mjs -->'
+    const END = '<!-- end isolation -->'
+    const text = readFileSync(file, 'utf8')
+    const section = `${BEGIN}\nCommand: \`node benches/isolation.mjs --write\` (part of \`npm run bench\`), Node ${process.version}.\n\n${table}\n${END}`
+    writeFileSync(file, text.includes(BEGIN)
+      ? text.slice(0, text.indexOf(BEGIN)) + section + text.slice(text.indexOf(END) + END.length)
+      : `${text.trimEnd()}\n\n## Isolation from libuv's pool (latest \`npm run bench\`)\n\n${section}\n`)
+    console.log(`\nwrote ${file}`)
+  }
 }

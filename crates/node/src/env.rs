@@ -152,7 +152,8 @@ impl NativeEnv {
     #[napi(catch_unwind, ts_return_type = "Promise<void>")]
     pub fn set_map_size<'env>(&self, env: &'env Env, bytes: f64) -> Result<Object<'env>> {
         let busy = self.busy(env)?;
-        spawn(env, move || busy.set_map_size(bytes as usize))
+        // On a thread of its own: it waits for the transactions in use to end.
+        on_own_thread(env, "lmdb-napi resize", move || busy.set_map_size(bytes as usize))
     }
 
     /// Hot backup into the existing directory `dest`, on a thread of its
@@ -213,7 +214,10 @@ impl NativeEnv {
     #[napi(catch_unwind, ts_return_type = "Promise<void>")]
     pub fn close<'env>(&self, env: &'env Env) -> Result<Object<'env>> {
         let core = self.env.clone();
-        spawn(env, move || {
+        // On a thread of its own: it waits for the calls in progress, whose
+        // work may be queued on the pool behind it (with every pool thread
+        // taken by such closes, none would run).
+        on_own_thread(env, "lmdb-napi close", move || {
             core.close();
             Ok(())
         })
