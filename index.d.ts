@@ -285,7 +285,7 @@ export interface ReadResultJs {
 }
 
 /**
- * Asks for `n` threads in the pool (1 to 1024, checked by the caller);
+ * Asks for `n` threads in the pool (1 to 1024, also checked by the caller);
  * returns the size in effect: `n` when accepted (before the pool started,
  * or after when it has `n` threads), the pool's size when refused.
  */

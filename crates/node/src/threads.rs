@@ -125,11 +125,14 @@ fn serve(pool: &'static Pool) {
     }
 }
 
-/// Asks for `n` threads in the pool (1 to 1024, checked by the caller);
+/// Asks for `n` threads in the pool (1 to 1024, also checked by the caller);
 /// returns the size in effect: `n` when accepted (before the pool started,
 /// or after when it has `n` threads), the pool's size when refused.
 #[napi_derive::napi]
 pub fn request_thread_pool_size(n: u32) -> u32 {
+    if n == 0 || n as usize > MAX_THREADS {
+        return size() as u32; // refused: a pool of no threads would never answer
+    }
     match request(n as usize) {
         Ok(()) => n,
         Err(size) => size as u32,
