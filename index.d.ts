@@ -291,6 +291,13 @@ export interface ReadResultJs {
   errors: Array<ReadErrorJs>
 }
 
+/**
+ * Asks for `n` threads in the pool (1 to 1024, also checked by the caller);
+ * returns the size in effect: `n` when accepted (before the pool started,
+ * or after when it has `n` threads), the pool's size when refused.
+ */
+export declare function requestThreadPoolSize(n: number): number
+
 /** `mdb_stat` of the environment's main database or of one database (the public `EnvStat`, `DbStat`). */
 export interface StatJs {
   psize: number
@@ -308,6 +315,18 @@ export interface StatJs {
  * in the rest of the slab was not copied (the caller asks `get_sync`).
  */
 export declare function syncGet(reader: number, dbi: number, gen: number, at: number, keyLen: number, codec: number): number
+
+/** The pool's size and whether it has started. */
+export declare function threadPool(): ThreadPoolJs
+
+/**
+ * The size of the pool (the size it will start with, if it has not yet),
+ * and whether it has started.
+ */
+export interface ThreadPoolJs {
+  size: number
+  started: boolean
+}
 
 /**
  * Every wire constant by a dotted name: `op.PUT`, `put.APPEND`,

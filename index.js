@@ -843,5 +843,7 @@ module.exports.NativeTxn = nativeBinding.NativeTxn
 module.exports.NativeWalk = nativeBinding.NativeWalk
 module.exports.compress = nativeBinding.compress
 module.exports.decompress = nativeBinding.decompress
+module.exports.requestThreadPoolSize = nativeBinding.requestThreadPoolSize
 module.exports.syncGet = nativeBinding.syncGet
+module.exports.threadPool = nativeBinding.threadPool
 module.exports.wireConstants = nativeBinding.wireConstants

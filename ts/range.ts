@@ -365,7 +365,7 @@ class RangeIterator<T> implements AsyncIterator<T> {
       throw fromNative(error)
     }
     this.#land(chunk)
-    // Native code reads the next chunk on the libuv pool while this thread
+    // Native code reads the next chunk on its thread pool while this thread
     // decodes this one: the scan costs the slower of the two, not their sum.
     if (!chunk.done && !this.#finished && this.#readAhead) {
       this.#ahead = this.#read()

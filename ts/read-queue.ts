@@ -1,6 +1,6 @@
 /**
  * Gathers the reads issued in one tick into one native task: one trip to
- * the libuv pool and one read transaction serve them all, and the values
+ * the thread pool and one read transaction serve them all, and the values
  * come back end to end in one buffer.
  */
 import * as awake from './awake.js'

@@ -1,11 +1,12 @@
 //! `NativeEnv`: one JavaScript `Environment`'s handle on the core.
 //!
-//! Reads and maintenance calls run on the libuv pool (`Job`), each holding
-//! the `Busy` mark taken when it was called; writes are
+//! Reads and maintenance calls run on the addon's pool (`task::spawn`,
+//! `threads.rs`), never libuv's, each holding the `Busy` mark taken when it
+//! was called; writes are
 //! queued to the environment's writer thread and settle a promise when their
 //! group commits, so no pool thread waits for a commit.
 
-use lmdb_napi_core::{compress_values, needs_compression, Busy, DbRef, Env as CoreEnv, ReadOutput, Stat};
+use lmdb_napi_core::{compress_values, needs_compression, Busy, DbRef, Env as CoreEnv};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
@@ -13,7 +14,7 @@ use crate::error::OrThrow;
 use crate::promise::{on_own_thread, write_promise};
 use crate::read_views::{NativeRange, NativeSnapshot};
 use crate::sync_reads::SyncReads;
-use crate::task::Job;
+use crate::task::{spawn, spawn_plain};
 use crate::transaction::{NativeExclusive, NativeTxn};
 use crate::types::*;
 
@@ -44,16 +45,16 @@ impl NativeEnv {
 
     /// Names of the named databases. Off the JS thread.
     #[napi(catch_unwind, ts_return_type = "Promise<string[]>")]
-    pub fn databases(&self, env: &Env) -> Result<AsyncTask<Job<Vec<String>>>> {
+    pub fn databases<'env>(&self, env: &'env Env) -> Result<Object<'env>> {
         let busy = self.busy(env)?;
-        Ok(Job::new(move || busy.databases()))
+        spawn(env, move || busy.databases())
     }
 
     /// Runs a read batch in one snapshot. Off the JS thread.
     #[napi(catch_unwind, ts_return_type = "Promise<ReadResultJs>")]
-    pub fn read(&self, env: &Env, batch: &[u8]) -> Result<AsyncTask<Job<ReadOutput>>> {
+    pub fn read<'env>(&self, env: &'env Env, batch: &[u8]) -> Result<Object<'env>> {
         let (busy, batch) = (self.busy(env)?, batch.to_vec());
-        Ok(Job::new(move || busy.read_batch(&batch)))
+        spawn(env, move || busy.read_batch(&batch))
     }
 
     /// Queues a write batch; resolves with one result per unit after the
@@ -71,16 +72,15 @@ impl NativeEnv {
         };
         let bytes = lmdb_napi_core::copy_of(batch);
         if needs_compression(&bytes) {
-            // Compress on the libuv pool; the ticket keeps the batch's place.
-            env.spawn(Job::new_task(move || {
-                let prepared = compress_values(&bytes);
+            // Compress on the pool; the ticket keeps the batch's place.
+            spawn_plain(env, move || {
+                let prepared = lmdb_napi_core::guard(|| compress_values(&bytes));
                 lmdb_napi_core::give_back(bytes);
                 match prepared {
                     Ok(prepared) => ticket.submit_as(prepared, part, done),
                     Err(e) => done(Err(e)),
                 }
-                Ok(())
-            }))?;
+            })?;
         } else {
             ticket.submit_as(bytes, part, done);
         }
@@ -95,18 +95,24 @@ impl NativeEnv {
 
     /// Statistics of one database. Off the JS thread.
     #[napi(catch_unwind, ts_return_type = "Promise<StatJs>")]
-    pub fn db_stat(&self, env: &Env, dbi: u32, gen: u32) -> Result<AsyncTask<Job<Stat>>> {
+    pub fn db_stat<'env>(&self, env: &'env Env, dbi: u32, gen: u32) -> Result<Object<'env>> {
         let busy = self.busy(env)?;
-        Ok(Job::new(move || busy.db_stat(DbRef { dbi, gen })))
+        spawn(env, move || busy.db_stat(DbRef { dbi, gen }))
     }
 
     /// How many entries a range over one database holds, counted in one
     /// snapshot without reading them out. Off the JS thread.
     #[napi(catch_unwind, ts_return_type = "Promise<number>")]
-    pub fn count_range(&self, env: &Env, dbi: u32, gen: u32, options: RangeOptionsJs) -> Result<AsyncTask<Job<f64>>> {
+    pub fn count_range<'env>(
+        &self,
+        env: &'env Env,
+        dbi: u32,
+        gen: u32,
+        options: RangeOptionsJs,
+    ) -> Result<Object<'env>> {
         let busy = self.busy(env)?;
         let options = options.into();
-        Ok(Job::new(move || busy.count_range(DbRef { dbi, gen }, options).map(|n| n as f64)))
+        spawn(env, move || busy.count_range(DbRef { dbi, gen }, options).map(|n| n as f64))
     }
 
     /// The flags a database was created with.
@@ -159,9 +165,10 @@ impl NativeEnv {
 
     /// Resizes the map once no transaction uses it. Off the JS thread.
     #[napi(catch_unwind, ts_return_type = "Promise<void>")]
-    pub fn set_map_size(&self, env: &Env, bytes: f64) -> Result<AsyncTask<Job<()>>> {
+    pub fn set_map_size<'env>(&self, env: &'env Env, bytes: f64) -> Result<Object<'env>> {
         let busy = self.busy(env)?;
-        Ok(Job::new(move || busy.set_map_size(bytes as usize)))
+        // On a thread of its own: it waits for the transactions in use to end.
+        on_own_thread(env, "lmdb-napi resize", move || busy.set_map_size(bytes as usize))
     }
 
     /// Hot backup into the existing directory `dest`, on a thread of its
@@ -181,9 +188,9 @@ impl NativeEnv {
 
     /// Flushes to disk. Off the JS thread.
     #[napi(catch_unwind, ts_return_type = "Promise<void>")]
-    pub fn sync(&self, env: &Env, force: bool) -> Result<AsyncTask<Job<()>>> {
+    pub fn sync<'env>(&self, env: &'env Env, force: bool) -> Result<Object<'env>> {
         let busy = self.busy(env)?;
-        Ok(Job::new(move || busy.sync(force)))
+        spawn(env, move || busy.sync(force))
     }
 
     /// Begins an explicit write transaction in the next place in the order of
@@ -220,10 +227,13 @@ impl NativeEnv {
 
     /// Closes this handle after its work in progress. Off the JS thread.
     #[napi(catch_unwind, ts_return_type = "Promise<void>")]
-    pub fn close(&self) -> AsyncTask<Job<()>> {
-        let env = self.env.clone();
-        Job::new(move || {
-            env.close();
+    pub fn close<'env>(&self, env: &'env Env) -> Result<Object<'env>> {
+        let core = self.env.clone();
+        // On a thread of its own: it waits for the calls in progress, whose
+        // work may be queued on the pool behind it (with every pool thread
+        // taken by such closes, none would run).
+        on_own_thread(env, "lmdb-napi close", move || {
+            core.close();
             Ok(())
         })
     }

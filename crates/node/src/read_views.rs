@@ -5,13 +5,13 @@ use std::ops::Bound;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use lmdb_napi_core::{Chunk, DbRef, Error, Range, RangeOptions, ReadOutput, Snapshot};
+use lmdb_napi_core::{Chunk, DbRef, Error, Range, RangeOptions, Snapshot};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use parking_lot::Mutex;
 
 use crate::error::{thrown, OrThrow};
-use crate::task::{Job, ToJs};
+use crate::task::{spawn, ToJs};
 use crate::types::{Bytes, Lengths};
 use crate::types::{ChunkJs, RangeOptionsJs, ReadResultJs};
 
@@ -49,11 +49,11 @@ impl NativeSnapshot {
 impl NativeSnapshot {
     /// Runs a read batch in the snapshot. Off the JS thread.
     #[napi(catch_unwind, ts_return_type = "Promise<ReadResultJs>")]
-    pub fn read(&self, env: &Env, batch: &[u8]) -> Result<AsyncTask<Job<ReadOutput>>> {
+    pub fn read<'env>(&self, env: &'env Env, batch: &[u8]) -> Result<Object<'env>> {
         let snapshot = self.get(env)?;
         let busy = snapshot.env().busy().or_throw(env)?;
         let batch = batch.to_vec();
-        Ok(Job::new(move || snapshot.read_batch(&busy, &batch)))
+        spawn(env, move || snapshot.read_batch(&busy, &batch))
     }
 
     /// Runs a read batch in the snapshot on the JS thread.
@@ -94,7 +94,7 @@ impl NativeSnapshot {
 pub struct NativeRange {
     range: Arc<Mutex<Range>>,
     /// The claim of the chunk asked for last, while no thread has taken it:
-    /// the task on the libuv pool, or `steal` on the JS thread, whichever
+    /// the task on the addon's pool, or `steal` on the JS thread, whichever
     /// sets it first reads that chunk.
     pending: Mutex<Option<Arc<AtomicBool>>>,
 }
@@ -117,17 +117,17 @@ impl NativeRange {
 impl NativeRange {
     /// Up to `max` more entries. Off the JS thread.
     #[napi(catch_unwind, ts_return_type = "Promise<ChunkJs>")]
-    pub fn next(&self, env: &Env, max: u32) -> Result<AsyncTask<Job<Chunk>>> {
+    pub fn next<'env>(&self, env: &'env Env, max: u32) -> Result<Object<'env>> {
         let busy = self.range.lock().env().busy().or_throw(env)?;
         let range = self.range.clone();
         let claim = Arc::new(AtomicBool::new(false));
         *self.pending.lock() = Some(claim.clone());
-        Ok(Job::new(move || {
+        spawn(env, move || {
             if claim.swap(true, Ordering::AcqRel) {
                 return Ok(Chunk::default()); // stolen: JavaScript no longer waits for this one
             }
             range.lock().next_chunk(&busy, max as usize)
-        }))
+        })
     }
 
     /// The chunk `next` last asked for, read on the JS thread if no pool

@@ -1,9 +1,12 @@
-//! One task type for every async call: a closure run on the libuv pool,
-//! whose plain-Rust result becomes a JavaScript value back on the JS thread.
+//! One way for every async call to do its blocking work: a closure run on
+//! the addon's pool (`threads.rs`), whose plain-Rust result becomes a
+//! JavaScript value back on the JS thread.
 
 use napi::bindgen_prelude::*;
 
-use crate::error::{thrown, unpanic};
+use crate::error::thrown;
+use crate::promise::value_promise;
+use crate::threads;
 
 /// A result that can become a JavaScript value (on the JS thread).
 pub trait ToJs: Send + 'static {
@@ -13,48 +16,22 @@ pub trait ToJs: Send + 'static {
     fn to_js(self) -> Result<Self::Js>;
 }
 
-/// Work for the libuv pool: it owns its inputs, so nothing borrowed from
-/// JavaScript crosses threads.
-pub struct Job<T: ToJs> {
-    work: Option<Box<dyn FnOnce() -> lmdb_napi_core::Result<T> + Send>>,
-    /// Why `compute` failed: made into a JavaScript error by `reject`, back
-    /// on the JS thread.
-    failure: Option<lmdb_napi_core::Error>,
+/// Runs `work` on the pool and returns the promise of its result. `work`
+/// owns its inputs, so nothing borrowed from JavaScript crosses threads; a
+/// panic in it rejects the promise.
+pub fn spawn<'env, T: ToJs>(
+    env: &'env Env,
+    work: impl FnOnce() -> lmdb_napi_core::Result<T> + Send + 'static,
+) -> Result<Object<'env>> {
+    let (promise, done) = value_promise::<T>(env)?;
+    threads::run(move || done(lmdb_napi_core::guard(work))).map_err(|e| thrown(env, lmdb_napi_core::Error::Io(e)))?;
+    Ok(promise)
 }
 
-impl<T: ToJs> Job<T> {
-    /// Wraps `work` for `AsyncTask` (a method that returns a promise).
-    pub fn new(work: impl FnOnce() -> lmdb_napi_core::Result<T> + Send + 'static) -> AsyncTask<Self> {
-        AsyncTask::new(Self::new_task(work))
-    }
-
-    /// Wraps `work` for `Env::spawn` (work whose promise nobody awaits).
-    pub fn new_task(work: impl FnOnce() -> lmdb_napi_core::Result<T> + Send + 'static) -> Self {
-        Job { work: Some(Box::new(work)), failure: None }
-    }
-}
-
-impl<T: ToJs> Task for Job<T> {
-    type Output = T;
-    type JsValue = T::Js;
-
-    /// Runs on a libuv thread, where a panic would abort the process: it
-    /// rejects the promise instead.
-    fn compute(&mut self) -> Result<T> {
-        let work = self.work.take();
-        lmdb_napi_core::guard(|| work.map_or(Err(lmdb_napi_core::Error::Closed("task")), |work| work())).map_err(|e| {
-            self.failure = Some(e);
-            Error::from_status(Status::GenericFailure)
-        })
-    }
-
-    fn resolve(&mut self, env: Env, output: T) -> Result<T::Js> {
-        unpanic(&env, || output.to_js())
-    }
-
-    fn reject(&mut self, env: Env, err: Error) -> Result<T::Js> {
-        Err(self.failure.take().map_or(err, |e| thrown(&env, e)))
-    }
+/// Runs `work` on the pool with nothing to settle (it settles its own
+/// promise, as compression before a write does).
+pub fn spawn_plain(env: &Env, work: impl FnOnce() + Send + 'static) -> Result<()> {
+    threads::run(work).map_err(|e| thrown(env, lmdb_napi_core::Error::Io(e)))
 }
 
 macro_rules! plain_to_js {
