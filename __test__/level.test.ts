@@ -120,8 +120,8 @@ describe('where the entries are', () => {
   })
 })
 
-describe('snapshots', () => {
-  it('a read sees the database as it was when called, though a write issued after it commits first', async () => {
+describe('what a read sees', () => {
+  it('a read does not see a write issued after it, though the pool is slow to read', async () => {
     const dir = tempDir()
     const db = new LmdbLevel(dir, { env: { sync: false } })
     await db.put('k', 'v0')
@@ -138,6 +138,40 @@ describe('snapshots', () => {
       expect(await reads).toEqual([`v${round}`, [`v${round}`, undefined], false, [false]])
       await Promise.all([...busy, db.del('new')])
     }
+    await db.close()
+  })
+
+  it('writes made to wait for earlier reads keep the order they were issued in, and close() waits for them', async () => {
+    const dir = tempDir()
+    const db = new LmdbLevel(dir, { env: { sync: false } })
+    await db.put('k', '0')
+    let last = 0
+    for (let round = 0; round < 50; round++) {
+      const calls: Promise<unknown>[] = []
+      for (let step = 0; step < 20; step++) {
+        // reads, puts and batches mixed at random, some after an await
+        const pick = (round * 31 + step * 17) % 5
+        if (pick === 0) calls.push(db.get('k'))
+        else if (pick === 1) calls.push(db.put('k', String(++last)))
+        else if (pick === 2) calls.push(db.batch([{ type: 'put', key: 'k', value: String(++last) }]))
+        else if (pick === 3) calls.push(db.getMany(['k']))
+        else await calls.at(-1)
+      }
+      await Promise.all(calls)
+      expect(await db.get('k')).toBe(String(last))
+    }
+    // a write issued once the reads are over, while one made to wait for them still waits
+    const read = db.get('k')
+    const first = db.put('k', 'first')
+    await read
+    await Promise.all([first, db.put('k', 'second')])
+    expect(await db.get('k')).toBe('second')
+
+    void db.get('k')
+    void db.put('after', 'close')
+    await db.close()
+    await db.open()
+    expect(await db.get('after')).toBe('close')
     await db.close()
   })
 

@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { AbstractLevel, type AbstractDatabaseOptions } from 'abstract-level'
-import { Environment, errors, open, type Database, type EnvOptions, type Snapshot } from '../index.js'
+import { Environment, errors, open, type BatchOp, type Database, type EnvOptions, type Snapshot } from '../index.js'
 import { LevelIterator, LevelKeyIterator, LevelValueIterator, RangeReader } from './iterators.js'
 import { LevelKeyCoder, rangeOf, type LevelRange } from './keys.js'
 import { LmdbLevelSnapshot } from './snapshot.js'
-import { TickSnapshots } from './tick-snapshot.js'
+import { ReadFence } from './read-fence.js'
 
 /** Options of {@link LmdbLevel}: abstract-level's, and where in LMDB the data goes. */
 export interface LmdbLevelOptions<K, V> extends AbstractDatabaseOptions<K, V> {
@@ -70,7 +70,7 @@ export class LmdbLevel<KDefault = string, VDefault = string> extends AbstractLev
   readonly location: string | Environment
   readonly #name: string | undefined
   readonly #envOptions: EnvOptions
-  readonly #ticks = new TickSnapshots()
+  readonly #fence = new ReadFence()
   #env: Environment | undefined
   #db: Database | undefined
 
@@ -123,6 +123,8 @@ export class LmdbLevel<KDefault = string, VDefault = string> extends AbstractLev
 
   /** @internal */
   async _close(): Promise<void> {
+    // the writes made to wait for reads are the database's work in progress too
+    await this.#fence.idle()
     const env = this.#env
     this.#env = this.#db = undefined
     // an environment given to the constructor stays open: it is its owner's
@@ -132,7 +134,7 @@ export class LmdbLevel<KDefault = string, VDefault = string> extends AbstractLev
   /** @internal */
   _get(key: Buffer, options: ReadOptions): Promise<Buffer | undefined> {
     const db = this.#opened()
-    return this.#read(options, (snapshot) => snapshot.get(db, key))
+    return this.#read(options, (snapshot) => snapshot.get(db, key), () => db.get(key))
   }
 
   /** @internal */
@@ -145,39 +147,45 @@ export class LmdbLevel<KDefault = string, VDefault = string> extends AbstractLev
   /** @internal */
   _getMany(keys: Buffer[], options: ReadOptions): Promise<(Buffer | undefined)[]> {
     const db = this.#opened()
-    return this.#read(options, (snapshot) => snapshot.getMany(db, keys))
+    return this.#read(options, (snapshot) => snapshot.getMany(db, keys), () => db.getMany(keys))
   }
 
   /** @internal */
   _has(key: Buffer, options: ReadOptions): Promise<boolean> {
     const db = this.#opened()
-    return this.#read(options, (snapshot) => snapshot.has(db, key))
+    return this.#read(options, (snapshot) => snapshot.has(db, key), () => db.has(key))
   }
 
   /** @internal */
   _hasMany(keys: Buffer[], options: ReadOptions): Promise<boolean[]> {
     const db = this.#opened()
-    return this.#read(options, (snapshot) => Promise.all(keys.map((key) => snapshot.has(db, key))))
+    return this.#read(
+      options,
+      (snapshot) => Promise.all(keys.map((key) => snapshot.has(db, key))),
+      () => Promise.all(keys.map((key) => db.has(key))),
+    )
   }
 
   /** @internal */
   async _put(key: Buffer, value: Buffer): Promise<void> {
-    await this.#opened().put(key, value)
+    const db = this.#opened()
+    await this.#fence.write(() => db.put(key, value))
   }
 
   /** @internal */
   async _del(key: Buffer): Promise<void> {
-    await this.#opened().delete(key)
+    const db = this.#opened()
+    await this.#fence.write(() => db.delete(key))
   }
 
   /** @internal All of them in one write transaction. */
   async _batch(operations: BatchOperation[]): Promise<void> {
     const db = this.#opened()
-    await this.#env!.batch(
-      operations.map((op) =>
-        op.type === 'put' ? { type: 'put', db, key: op.key, value: op.value } : { type: 'delete', db, key: op.key },
-      ),
+    const env = this.#env!
+    const ops = operations.map((op): BatchOp =>
+      op.type === 'put' ? { type: 'put', db, key: op.key, value: op.value } : { type: 'delete', db, key: op.key },
     )
+    await this.#fence.write(() => env.batch(ops))
   }
 
   /**
@@ -193,11 +201,12 @@ export class LmdbLevel<KDefault = string, VDefault = string> extends AbstractLev
       for await (const key of snapshot.keys(db, rangeOf(options))) {
         keys.push(key)
         if (keys.length === CLEAR_CHUNK) {
-          await db.deleteMany(keys)
+          const chunk = keys
+          await this.#fence.write(() => db.deleteMany(chunk))
           keys = []
         }
       }
-      if (keys.length > 0) await db.deleteMany(keys)
+      if (keys.length > 0) await this.#fence.write(() => db.deleteMany(keys))
     } finally {
       if (given === undefined) snapshot.close()
     }
@@ -231,11 +240,10 @@ export class LmdbLevel<KDefault = string, VDefault = string> extends AbstractLev
     return new RangeReader(db, snapshot, given === undefined, shape, options, options.signal ?? undefined)
   }
 
-  /** A read in the snapshot given, else in the snapshot of this stretch of code. */
-  #read<R>(options: ReadOptions, read: (snapshot: Snapshot) => Promise<R>): Promise<R> {
+  /** A read in the snapshot given, else a read of the database that no later write of this one can overtake. */
+  #read<R>(options: ReadOptions, inSnapshot: (snapshot: Snapshot) => Promise<R>, read: () => Promise<R>): Promise<R> {
     const { snapshot } = options
-    if (snapshot instanceof LmdbLevelSnapshot) return read(snapshot.snapshot)
-    return this.#ticks.read(this.#envOpened(), read)
+    return snapshot instanceof LmdbLevelSnapshot ? inSnapshot(snapshot.snapshot) : this.#fence.read(read)
   }
 
   #opened(): Database {
