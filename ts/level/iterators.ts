@@ -49,8 +49,14 @@ export class RangeReader<S extends Shape> {
     return items
   }
 
-  all(): Promise<Item<S>[]> {
-    return this.nextv(Infinity)
+  async all(): Promise<Item<S>[]> {
+    if (this.#iterator !== undefined) return this.nextv(Infinity)
+    // from the start of the range: no promise per entry
+    try {
+      return await this.#open().toArray()
+    } catch (error) {
+      throw this.#signal?.aborted === true ? aborted(error) : error
+    }
   }
 
   /** Reads on from `target` (down from it in reverse), at most `limit` more entries (-1: no limit). */
