@@ -6,7 +6,7 @@ import { createRequire } from 'node:module'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { open } from 'lmdb-napi'
+import { errors, open } from 'lmdb-napi'
 import * as esm from 'lmdb-napi/level'
 import { LmdbLevel } from 'lmdb-napi/level'
 import { b, failure, tempDir } from './helpers.js'
@@ -100,6 +100,26 @@ describe('where the entries are', () => {
     await new LmdbLevel(env, { name: 'made' }).open()
     const again = new LmdbLevel(env, { name: 'made', errorIfExists: true })
     expect(((await failure(() => again.open())) as Error & { cause: Error }).cause.message).toMatch(/'made' exists/)
+  })
+
+  it('a closed environment: opening fails with its ClosedError, and calls after it close reject', async () => {
+    const closed = open(tempDir())
+    await closed.close()
+    const error = (await failure(() => new LmdbLevel(closed).open())) as Error & { cause: Error }
+    expect(error).toMatchObject({ code: 'LEVEL_DATABASE_NOT_OPEN' })
+    expect(error.cause).toBeInstanceOf(errors.ClosedError)
+
+    const env = open(tempDir())
+    const db = new LmdbLevel(env, { name: 'level' })
+    await db.put('a', '1')
+    await env.close()
+    expect(await failure(() => db.get('a'))).toBeInstanceOf(errors.ClosedError)
+    expect(await failure(() => db.put('a', '2'))).toBeInstanceOf(errors.ClosedError)
+    // an iterator is made (no throw), and its first read rejects
+    const iterator = db.keys()
+    expect(await failure(() => iterator.next())).toBeInstanceOf(errors.ClosedError)
+    await iterator.close()
+    await db.close()
   })
 
   it('refuses a location that is neither a path nor an environment, and a bad name', () => {

@@ -14,7 +14,8 @@ type Item<S extends Shape> = S extends 'entries' ? [Buffer, Buffer] : Buffer
 /** What the three iterators share: a range in a snapshot, restarted by `seek`. */
 export class RangeReader<S extends Shape> {
   readonly #db: Database
-  readonly #snapshot: Snapshot
+  /** Its snapshot, or why none could be taken (thrown by the first read). */
+  readonly #snapshot: Snapshot | Error
   readonly #owned: boolean
   readonly #shape: S
   readonly #range: LevelRange
@@ -24,7 +25,7 @@ export class RangeReader<S extends Shape> {
   #iterator: AsyncIterator<Item<S>> | undefined
 
   /** `owned`: the snapshot is the reader's own, closed with it. */
-  constructor(db: Database, snapshot: Snapshot, owned: boolean, shape: S, range: LevelRange, signal?: AbortSignal) {
+  constructor(db: Database, snapshot: Snapshot | Error, owned: boolean, shape: S, range: LevelRange, signal?: AbortSignal) {
     this.#db = db
     this.#snapshot = snapshot
     this.#owned = owned
@@ -68,7 +69,7 @@ export class RangeReader<S extends Shape> {
 
   async close(): Promise<void> {
     this.#end()
-    if (this.#owned) this.#snapshot.close()
+    if (this.#owned && !(this.#snapshot instanceof Error)) this.#snapshot.close()
   }
 
   async #step(): Promise<IteratorResult<Item<S>>> {
@@ -85,6 +86,7 @@ export class RangeReader<S extends Shape> {
     const options = rangeOf(this.#left, this.#limit)
     if (this.#signal !== undefined) options.signal = this.#signal
     const snapshot = this.#snapshot
+    if (snapshot instanceof Error) throw snapshot
     if (this.#shape === 'keys') return snapshot.keys(this.#db, options) as RangeIterable<Item<S>>
     if (this.#shape === 'values') return snapshot.values(this.#db, options) as RangeIterable<Item<S>>
     return snapshot.range(this.#db, options) as RangeIterable<Item<S>>

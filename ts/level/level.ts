@@ -236,7 +236,13 @@ export class LmdbLevel<KDefault = string, VDefault = string> extends AbstractLev
     const db = this.#opened()
     const given = options.snapshot instanceof LmdbLevelSnapshot ? options.snapshot.snapshot : undefined
     // without one given, a snapshot of its own, taken now: later writes do not show in it
-    const snapshot = given ?? this.#env!.snapshot()
+    let snapshot: Snapshot | Error
+    try {
+      snapshot = given ?? this.#env!.snapshot()
+    } catch (error) {
+      // (the environment was closed under it): the iterator's first read rejects
+      snapshot = error as Error
+    }
     return new RangeReader(db, snapshot, given === undefined, shape, options, options.signal ?? undefined)
   }
 
