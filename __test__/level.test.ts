@@ -122,10 +122,12 @@ describe('where the entries are', () => {
     await db.close()
   })
 
-  it('refuses a location that is neither a path nor an environment, and a bad name', () => {
+  it('refuses a location that is neither a path nor an environment, a bad name, and open() options with an environment', async () => {
     expect(() => new LmdbLevel(42 as unknown as string)).toThrow(TypeError)
     expect(() => new LmdbLevel('')).toThrow(TypeError)
     expect(() => new LmdbLevel(tempDir(), { name: 7 as unknown as string })).toThrow(TypeError)
+    await using env = open(tempDir())
+    expect(() => new LmdbLevel(env, { env: { mapSize: 1 << 20 } })).toThrow(/for a path/)
   })
 
   it('a key longer than LMDB takes is refused, and nothing of its batch is written', async () => {

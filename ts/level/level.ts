@@ -11,7 +11,7 @@ import { ReadFence } from './read-fence.js'
 export interface LmdbLevelOptions<K, V> extends AbstractDatabaseOptions<K, V> {
   /** The named LMDB database to keep the entries in. @default the environment's main database */
   name?: string | undefined
-  /** Options of `open()` for the environment at the location (not used when an `Environment` is given). */
+  /** Options of `open()` for the environment at the path (refused with an `Environment`, which is open already). */
   env?: EnvOptions | undefined
 }
 
@@ -82,6 +82,9 @@ export class LmdbLevel<KDefault = string, VDefault = string> extends AbstractLev
     const { name, env: envOptions = {}, ...rest } = options
     if (name !== undefined && (typeof name !== 'string' || name === '')) throw new TypeError('LmdbLevel: name must be a non-empty string')
     if (envOptions === null || typeof envOptions !== 'object') throw new TypeError('LmdbLevel: env must be an object of open() options')
+    if (location instanceof Environment && options.env !== undefined) {
+      throw new TypeError('LmdbLevel: env (options of open()) is for a path; the Environment given is open already')
+    }
     super(MANIFEST, rest)
     this.location = location
     this.#name = name
