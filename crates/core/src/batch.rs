@@ -241,7 +241,17 @@ mod tests {
         let long = vec![b'x'; 1000];
         let mut b = Builder::new();
         let expect = Some(Expect::Value(b"old"));
-        b.push_op(&Op { kind: op::PUT, flags: 0, codec: 2, level: 3, unit: 0, db: DB, key: b"z", value: Some(&long), expect });
+        b.push_op(&Op {
+            kind: op::PUT,
+            flags: 0,
+            codec: 2,
+            level: 3,
+            unit: 0,
+            db: DB,
+            key: b"z",
+            value: Some(&long),
+            expect,
+        });
         b.push(op::PUT, 0, 1, DB, b"plain", Some(&long));
         let bytes = b.finish();
         assert!(needs_compression(&bytes));
@@ -257,14 +267,27 @@ mod tests {
     #[test]
     fn a_conditional_write_carries_its_expectation_after_its_value() {
         let mut b = Builder::new();
-        let put = Op { kind: op::PUT, flags: 0, codec: 0, level: 0, unit: 0, db: DB, key: b"k", value: Some(b"new"), expect: Some(Expect::Value(b"old")) };
+        let put = Op {
+            kind: op::PUT,
+            flags: 0,
+            codec: 0,
+            level: 0,
+            unit: 0,
+            db: DB,
+            key: b"k",
+            value: Some(b"new"),
+            expect: Some(Expect::Value(b"old")),
+        };
         b.push_op(&put);
         b.push_op(&Op { kind: op::DELETE, value: None, expect: Some(Expect::Absent), ..put });
         // a cursor move whose number has the flag's bit carries nothing more
         b.push(op::CURSOR, put_flags::IF_VALUE, 1, DB, b"c", None);
         let bytes = b.finish();
         let ops = parse(&bytes).unwrap();
-        assert_eq!((ops[0].flags, ops[0].value, ops[0].expect), (put_flags::IF_VALUE, Some(&b"new"[..]), Some(Expect::Value(b"old"))));
+        assert_eq!(
+            (ops[0].flags, ops[0].value, ops[0].expect),
+            (put_flags::IF_VALUE, Some(&b"new"[..]), Some(Expect::Value(b"old")))
+        );
         assert_eq!((ops[1].value, ops[1].expect), (None, Some(Expect::Absent)));
         assert_eq!((ops[2].kind, ops[2].key, ops[2].expect), (op::CURSOR, &b"c"[..], None));
         for cut in [HEADER + 4, HEADER + 6, HEADER + 8, HEADER + 10] {

@@ -52,7 +52,8 @@ fn a_conditional_write_happens_only_when_the_stored_value_is_the_expected_one() 
     assert_eq!(get(&env, db, b"k"), None);
     // an empty value is a value, not an absence
     write(&env, put(db, b"empty", b"")).unwrap();
-    let empty = [cond(db, 0, b"empty", Some(b"e"), Expect::Absent), cond(db, 1, b"empty", Some(b"e"), Expect::Value(b""))];
+    let empty =
+        [cond(db, 0, b"empty", Some(b"e"), Expect::Absent), cond(db, 1, b"empty", Some(b"e"), Expect::Value(b""))];
     assert_eq!(outcomes(write(&env, batch(&empty))), [done(false), done(true)]);
 }
 
@@ -106,7 +107,8 @@ fn a_compressed_value_is_compared_as_it_was_before_compression() {
     let (_dir, env, db) = main_db();
     let value = b"compressible ".repeat(500);
     let zstd = |op: Op<'_>| compress_values(&batch(&[Op { codec: algorithm::ZSTD, ..op }])).unwrap();
-    let first = Op { kind: op::PUT, flags: 0, codec: 0, level: 0, unit: 0, db, key: b"k", value: Some(&value), expect: None };
+    let first =
+        Op { kind: op::PUT, flags: 0, codec: 0, level: 0, unit: 0, db, key: b"k", value: Some(&value), expect: None };
     write(&env, zstd(first)).unwrap();
     assert_eq!(get(&env, db, b"k").unwrap()[0], algorithm::ZSTD, "stored compressed");
     let swap = zstd(cond(db, 0, b"k", Some(b"short"), Expect::Value(&value)));

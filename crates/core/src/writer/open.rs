@@ -434,7 +434,8 @@ mod tests {
         let open = txn.open.as_mut().unwrap();
         let put = |value: &[u8], expect: Option<Expect<'_>>| {
             let mut b = BatchBuilder::new();
-            let op = Op { kind: op::PUT, flags: 0, codec: 0, level: 0, unit: 0, db, key: b"k", value: Some(value), expect };
+            let op =
+                Op { kind: op::PUT, flags: 0, codec: 0, level: 0, unit: 0, db, key: b"k", value: Some(value), expect };
             b.push_op(&op);
             b.finish()
         };
