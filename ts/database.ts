@@ -291,4 +291,3 @@ export class Database<K = Buffer, V = Buffer> {
     return this.#enc.link.writes.unit((b, unit) => pack(b, unit, op))
   }
 }
-

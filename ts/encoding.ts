@@ -173,14 +173,14 @@ export class DbEncoding<K, V> {
    * Which one is decided by the database, so that a value never passes for
    * options or the other way round.
    */
-  deleteWith(key: Input<K>, second: unknown, where = 'delete()'): Encoded {
+  deleteWith(key: Input<K>, second: unknown): Encoded {
     if (second === undefined) return this.delete(key)
     if (this.dupSort()) return this.delete(key, second as Input<V>)
     const proto: unknown = second !== null && typeof second === 'object' ? Object.getPrototypeOf(second) : undefined
     if (proto !== Object.prototype && proto !== null) {
-      throw new TypeError(`${where}: a value to delete is for dupSort databases only; this one takes options ({ ifValue }), not ${describe(second)}`)
+      throw new TypeError(`delete(): a value to delete is for dupSort databases only; this one takes options ({ ifValue }), not ${describe(second)}`)
     }
-    return this.delete(key, undefined, this.expected(checkCondition(where, second as IfValueOptions<Input<V>>)))
+    return this.delete(key, undefined, this.expected(checkCondition('delete()', second as IfValueOptions<Input<V>>)))
   }
 
   /**
