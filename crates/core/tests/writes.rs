@@ -433,7 +433,17 @@ fn batches_commit_in_ticket_order_whatever_order_they_arrive_in() {
 fn compressed_values_are_stored_smaller_and_read_back_whole() {
     let (_dir, env, db) = main_db();
     let value = b"compressible ".repeat(500);
-    let op = |kind, value| Op { kind, flags: 0, codec: algorithm::ZSTD, level: 0, unit: 0, db, key: b"k", value };
+    let op = |kind, value| Op {
+        kind,
+        flags: 0,
+        codec: algorithm::ZSTD,
+        level: 0,
+        unit: 0,
+        db,
+        key: b"k",
+        value,
+        expect: None,
+    };
     let mut b = BatchBuilder::new();
     b.push_op(&op(op::PUT, Some(&value)));
     write(&env, compress_values(&b.finish()).unwrap()).unwrap()[0].as_ref().unwrap();
