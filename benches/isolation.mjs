@@ -6,6 +6,7 @@
 // in flight, and 100,000 `get` calls issued at once (again and again).
 //
 //   node benches/isolation.mjs [--write]    (npm run bench runs it with --write)
+//   ISOLATION_LIBS=lmdb-napi node benches/isolation.mjs   (one library only)
 // Prints a Markdown table: median and p99 in ms, and the slowdown of each
 // probe's median under load over its idle median; --write also puts it in
 // its section of RESULTS.md.
@@ -18,7 +19,8 @@ import { join } from 'node:path'
 
 const N = 100_000
 const SAMPLES = Number(process.env.ISOLATION_SAMPLES ?? 100)
-const LIBS = ['lmdb-napi', 'lmdb', 'classic-level']
+// ISOLATION_LIBS=lmdb-napi (a comma-separated list) runs fewer of them
+const LIBS = process.env.ISOLATION_LIBS?.split(',') ?? ['lmdb-napi', 'lmdb', 'classic-level']
 const POOLS = ['default', '64']
 const here = new URL('.', import.meta.url).pathname
 
