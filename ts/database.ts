@@ -3,7 +3,7 @@ import type { Coder } from './coder.js'
 import type { Input } from './coders/index.js'
 import * as reads from './db-reads.js'
 import type { AbortOptions } from './abort.js'
-import { DbEncoding, dropFlags, encoding, pack, putFlags, type Encoded, type EnvLink } from './encoding.js'
+import { DbEncoding, dropFlags, encoding, pack, lastEnsures, packUnit, putFlags, settle, type Encoded, type EnvLink } from './encoding.js'
 import { fromNative } from './native-error.js'
 import type { Environment } from './environment.js'
 import type { DbRef, NativeRange, NativeRangeOptions } from './native.js'
@@ -158,7 +158,9 @@ export class Database<K = Buffer, V = Buffer> {
   put(key: Input<K>, value: Input<V>, options?: PutOptions): Promise<boolean> {
     // not `async`: the hot path makes one promise, not two (still never throws)
     try {
-      return this.#enc.link.writes.op(this.#enc.put(key, value, putFlags(options))) as Promise<boolean>
+      const op = this.#enc.put(key, value, putFlags(options))
+      const sent = this.#enc.link.writes.op(op) as Promise<boolean>
+      return op.ensures ? settle(op.ensures, sent, () => this.put(key, value, options)) : sent
     } catch (error) {
       return Promise.reject(error)
     }
@@ -175,14 +177,17 @@ export class Database<K = Buffer, V = Buffer> {
     enc.writable()
     const flags = putFlags(options)
     const encoded: Encoded[] = []
-    const build: Build = (b, unit) => {
-      for (const op of encoded) pack(b, unit, op)
-    }
+    const build: Build = (b, unit) => packUnit(b, unit, encoded)
     if (isAsyncIterable(entries)) {
       const writes = enc.link.writes
       const place = writes.reserve()
+      // kept for encoding again, should shared structures need it (records)
+      const pairs: [Input<K>, Input<V>][] = []
       try {
-        for await (const [k, v] of entries) encoded.push(enc.put(k, v, flags))
+        for await (const [k, v] of entries) {
+          encoded.push(enc.put(k, v, flags))
+          pairs.push([k, v])
+        }
         enc.writable() // the environment may have closed meanwhile
       } catch (error) {
         writes.cancel(place)
@@ -192,11 +197,20 @@ export class Database<K = Buffer, V = Buffer> {
         writes.cancel(place)
         return 0
       }
-      return count(await writes.fill(place, build))
+      return count(await settle(lastEnsures(encoded), writes.fill(place, build), () => this.#putAgain(pairs, options)))
     }
-    for (const [k, v] of iterable(entries)) encoded.push(enc.put(k, v, flags))
+    const list = Array.isArray(entries) ? entries : Array.from(iterable(entries))
+    for (const [k, v] of list) encoded.push(enc.put(k, v, flags))
     if (encoded.length === 0) return 0
-    return count(await enc.link.writes.unit(build))
+    return count(await settle(lastEnsures(encoded), enc.link.writes.unit(build), () => this.#putAgain(list, options)))
+  }
+
+  /** A `putMany` encoded again, its shared structures having been taken by another writer (see `settle`). */
+  async #putAgain(entries: Iterable<[Input<K>, Input<V>]>, options: PutOptions | undefined): Promise<UnitResult> {
+    const enc = this.#enc
+    const flags = putFlags(options)
+    const encoded = Array.from(entries, ([k, v]) => enc.put(k, v, flags))
+    return settle(lastEnsures(encoded), enc.link.writes.unit((b, unit) => packUnit(b, unit, encoded)), () => this.#putAgain(entries, options))
   }
 
   /**
@@ -226,7 +240,12 @@ export class Database<K = Buffer, V = Buffer> {
 
   /** Stores `value` and resolves with the value it replaced (`undefined` if none). */
   async replace(key: Input<K>, value: Input<V>): Promise<V | undefined> {
-    return this.#enc.decodeUnit(await this.#unit(this.#enc.replace(key, value)), this.#enc.wire())
+    return this.#enc.decodeUnit(await this.#replaced(key, value), this.#enc.wire())
+  }
+
+  #replaced(key: Input<K>, value: Input<V>): Promise<UnitResult> {
+    const op = this.#enc.replace(key, value)
+    return settle(op.ensures, this.#unit(op), () => this.#replaced(key, value))
   }
 
   /** Deletes `key` and resolves with its value (`undefined` if absent); of a dupSort database, its first value only. */
