@@ -61,6 +61,10 @@ export class Structures {
   #owner: unknown
   #packr!: Packr
   #unpackr!: Unpackr
+  /** The last `ensures()` made. */
+  #ensures: Ensures | undefined
+  /** The store's keys by id, made once. */
+  #keys: Uint8Array[] = []
   /** Set while a decoder reload added pending structures, which must not outlive the read. */
   #lent = false
 
@@ -85,15 +89,22 @@ export class Structures {
     return this.#packr.pack(value)
   }
 
-  /** What the writes encoded since the structures were last confirmed must ensure, if anything. */
+  /**
+   * What the writes encoded since the structures were last confirmed must
+   * ensure, if anything: the same object while nothing changed, as every
+   * write of a tick carries it until the first commit confirms it.
+   */
   ensures(): Ensures | undefined {
-    const all = this.#mine()
-    const upTo = all.sharedLength ?? 0
+    const upTo = this.#mine().sharedLength ?? 0
     const from = this.#stored.length
     if (upTo <= from || this.#store === undefined) return undefined
+    const last = this.#ensures
+    if (last?.from === from && last.list.length === upTo - from) return last
+    const all = this.#mine()
     const list: Uint8Array[] = []
     for (let id = from; id < upTo; id++) list.push(plain.pack(all[id]))
-    return { structures: this, from, list }
+    this.#ensures = { structures: this, from, list }
+    return this.#ensures
   }
 
   /** The store's database. */
@@ -103,7 +114,7 @@ export class Structures {
 
   /** The store's key of structure `id`. */
   key(id: number): Uint8Array {
-    return this.#store!.key(id)
+    return (this.#keys[id] ??= this.#store!.key(id))
   }
 
   /** A write carrying `ensures` committed: they are stored. */
@@ -170,6 +181,7 @@ export class Structures {
 
   #reset(stored: string[][]): void {
     this.#stored = stored
+    this.#ensures = undefined
     this.#packr = new Packr({ ...OPTIONS, structures: stored.map((keys) => keys.slice()), saveStructures: () => true })
     this.#unpackr = this.#decoder(stored)
   }
