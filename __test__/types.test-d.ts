@@ -184,3 +184,29 @@ describe('transactions, snapshots, ranges and cursors carry the database types',
     expectTypeOf(users.getDuplicates(1)).resolves.toEqualTypeOf<{ name: string }[]>()
   })
 })
+
+describe('conditional writes take the database value type', () => {
+  const counts = env.openDb('counts', { keyCoder: 'string', valueCoder: 'uint32' })
+  it('types ifValue as the value type, undefined included', () => {
+    expectTypeOf(counts.put('n', 2, { ifValue: 1 })).resolves.toEqualTypeOf<boolean>()
+    expectTypeOf(counts.put('n', 2, { ifValue: undefined, noOverwrite: false })).resolves.toEqualTypeOf<boolean>()
+    expectTypeOf(counts.delete('n', { ifValue: 1 })).resolves.toEqualTypeOf<boolean>()
+    // @ts-expect-error the stored value is a number
+    counts.put('n', 2, { ifValue: '1' })
+    // @ts-expect-error the stored value is a number
+    counts.delete('n', { ifValue: '1' })
+  })
+  it('types putMany entries with their conditions, env.batch and transactions', () => {
+    expectTypeOf(counts.putMany([['a', 1], ['b', 2, { ifValue: 1 }]])).resolves.toEqualTypeOf<number>()
+    // @ts-expect-error an entry's condition is of the value type
+    counts.putMany([['b', 2, { ifValue: 'x' }]])
+    expectTypeOf(env.batch([{ type: 'put', db: counts, key: 'a', value: 1, ifValue: 0 }])).resolves.toEqualTypeOf<number>()
+    expectTypeOf(env.transactionSync((txn) => txn.put(counts, 'n', 1, { ifValue: undefined }))).toEqualTypeOf<boolean>()
+    expectTypeOf(env.transactionSync((txn) => txn.delete(counts, 'n', { ifValue: 1 }))).toEqualTypeOf<boolean>()
+    env.transaction(async (txn) => {
+      expectTypeOf(txn.put(counts, 'n', 1, { ifValue: 0 })).resolves.toEqualTypeOf<boolean>()
+      // @ts-expect-error the stored value is a number
+      await txn.put(counts, 'n', 1, { ifValue: 'x' })
+    })
+  })
+})

@@ -4,7 +4,9 @@
  * level, unit, dbi, generation, key and value lengths), then the bytes.
  * One buffer crosses into native code per batch; native code copies it
  * before the call returns, so the builder reuses its memory. A value given
- * as a string is packed as its UTF-8, written in place.
+ * as a string is packed as its UTF-8, written in place. A conditional put or
+ * delete (`OpFlag.IfValue`) carries the value it expects after its own: a
+ * 4-byte length (`NO_VALUE`: the key must be absent), then the bytes.
  */
 import type { DbRef } from './native.js'
 
@@ -28,6 +30,8 @@ export enum OpFlag {
   Append = 2,
   NoDupData = 4,
   DeleteDb = 8,
+  /** A put or delete whose expectation of the stored value follows its value. */
+  IfValue = 16,
 }
 
 const HEADER = 24
@@ -58,15 +62,20 @@ export class BatchBuilder {
     return this.#len
   }
 
-  /** Appends one operation; `codec` and `level` name the compression its values are stored with. */
-  push(kind: Op, flags: number, unit: number, db: DbRef, key: Uint8Array, value?: Uint8Array | string, codec = 0, level = 0): void {
+  /**
+   * Appends one operation; `codec` and `level` name the compression its
+   * values are stored with; `expect` makes it conditional: the stored value
+   * it must find (`null`: the key must be absent).
+   */
+  push(kind: Op, flags: number, unit: number, db: DbRef, key: Uint8Array, value?: Uint8Array | string, codec = 0, level = 0, expect?: Uint8Array | null): void {
     // a string's UTF-8 takes at most 3 bytes per UTF-16 unit
     const room = value === undefined ? 0 : typeof value === 'string' ? value.length * 3 : value.length
-    this.#reserve(HEADER + key.length + room)
+    const expectRoom = expect === undefined ? 0 : 4 + (expect?.length ?? 0)
+    this.#reserve(HEADER + key.length + room + expectRoom)
     const buf = this.#buf
     let at = this.#len
     buf[at] = kind
-    buf[at + 1] = flags
+    buf[at + 1] = expect === undefined ? flags : flags | OpFlag.IfValue
     buf[at + 2] = codec
     buf[at + 3] = level & 0xff
     const view = this.#view
@@ -87,6 +96,14 @@ export class BatchBuilder {
     }
     view.setUint32(lengthAt, vlen, true)
     if (vlen !== NO_VALUE) at += vlen
+    if (expect !== undefined) {
+      view.setUint32(at, expect === null ? NO_VALUE : expect.length, true)
+      at += 4
+      if (expect !== null) {
+        buf.set(expect, at)
+        at += expect.length
+      }
+    }
     this.#len = at
     this.#ops++
   }

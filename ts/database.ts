@@ -3,13 +3,13 @@ import type { Coder } from './coder.js'
 import type { Input } from './coders/index.js'
 import * as reads from './db-reads.js'
 import type { AbortOptions } from './abort.js'
-import { DbEncoding, dropFlags, encoding, pack, lastEnsures, packUnit, putFlags, settle, type Encoded, type EnvLink } from './encoding.js'
+import { DbEncoding, dropFlags, encoding, lastEnsures, pack, packUnit, putEntry, putFlags, settle, type Encoded, type EnvLink } from './encoding.js'
 import { fromNative } from './native-error.js'
 import type { Environment } from './environment.js'
 import type { DbRef, NativeRange, NativeRangeOptions } from './native.js'
 import { isAsyncIterable, iterable } from './options.js'
 import type { RangeIterable, RangeIterableSync, RangeOptions } from './range.js'
-import type { DbStat, PutOptions } from './types.js'
+import type { DbStat, IfValueOptions, PutEntry, PutOptions } from './types.js'
 import { count, type Build, type UnitResult } from './write-queue.js'
 
 /**
@@ -153,13 +153,20 @@ export class Database<K = Buffer, V = Buffer> {
 
   /**
    * Stores `value` under `key`. Resolves `false` when `noOverwrite` (or
-   * `noDupData`) found the key (or pair) present, else `true`.
+   * `noDupData`) found the key (or pair) present, or when the key's value
+   * was not `ifValue` (see {@link IfValueOptions}), else `true`.
+   *
+   * @example
+   * // compare and swap: a counter no concurrent writer can skip
+   * let n = await counters.get('hits')
+   * while (!(await counters.put('hits', (n ?? 0) + 1, { ifValue: n }))) n = await counters.get('hits')
    */
-  put(key: Input<K>, value: Input<V>, options?: PutOptions): Promise<boolean> {
+  put(key: Input<K>, value: Input<V>, options?: PutOptions & IfValueOptions<Input<V>>): Promise<boolean> {
     // not `async`: the hot path makes one promise, not two (still never throws)
     try {
-      const op = this.#enc.put(key, value, putFlags(options))
-      const sent = this.#enc.link.writes.op(op) as Promise<boolean>
+      const enc = this.#enc
+      const op = options === undefined ? enc.put(key, value, 0) : enc.put(key, value, putFlags(options, true), enc.expected(options))
+      const sent = enc.link.writes.op(op) as Promise<boolean>
       return op.ensures ? settle(op.ensures, sent, () => this.put(key, value, options)) : sent
     } catch (error) {
       return Promise.reject(error)
@@ -168,11 +175,14 @@ export class Database<K = Buffer, V = Buffer> {
 
   /**
    * Stores every entry in one transaction: all or nothing. Resolves with how
-   * many were written (entries skipped by `noOverwrite` do not count). An
-   * async iterable is read to its end first; the write keeps its place in
-   * the order of writes meanwhile (later writes wait behind it).
+   * many were written (entries skipped by `noOverwrite`, or whose own
+   * condition failed, do not count). An entry `[key, value, { ifValue }]` is
+   * written only if its condition holds (see {@link IfValueOptions}); the
+   * others are written regardless. An async iterable is read to its end
+   * first; the write keeps its place in the order of writes meanwhile (later
+   * writes wait behind it).
    */
-  async putMany(entries: Iterable<[Input<K>, Input<V>]> | AsyncIterable<[Input<K>, Input<V>]>, options?: PutOptions): Promise<number> {
+  async putMany(entries: Iterable<PutEntry<Input<K>, Input<V>>> | AsyncIterable<PutEntry<Input<K>, Input<V>>>, options?: PutOptions): Promise<number> {
     const enc = this.#enc
     enc.writable()
     const flags = putFlags(options)
@@ -182,11 +192,11 @@ export class Database<K = Buffer, V = Buffer> {
       const writes = enc.link.writes
       const place = writes.reserve()
       // kept for encoding again, should shared structures need it (records)
-      const pairs: [Input<K>, Input<V>][] = []
+      const pairs: PutEntry<Input<K>, Input<V>>[] = []
       try {
-        for await (const [k, v] of entries) {
-          encoded.push(enc.put(k, v, flags))
-          pairs.push([k, v])
+        for await (const entry of entries) {
+          encoded.push(putEntry(enc, entry, flags))
+          pairs.push(entry)
         }
         enc.writable() // the environment may have closed meanwhile
       } catch (error) {
@@ -200,26 +210,32 @@ export class Database<K = Buffer, V = Buffer> {
       return count(await settle(lastEnsures(encoded), writes.fill(place, build), () => this.#putAgain(pairs, options)))
     }
     const list = Array.isArray(entries) ? entries : Array.from(iterable(entries))
-    for (const [k, v] of list) encoded.push(enc.put(k, v, flags))
+    for (const entry of list) encoded.push(putEntry(enc, entry, flags))
     if (encoded.length === 0) return 0
     return count(await settle(lastEnsures(encoded), enc.link.writes.unit(build), () => this.#putAgain(list, options)))
   }
 
   /** A `putMany` encoded again, its shared structures having been taken by another writer (see `settle`). */
-  async #putAgain(entries: Iterable<[Input<K>, Input<V>]>, options: PutOptions | undefined): Promise<UnitResult> {
+  async #putAgain(entries: Iterable<PutEntry<Input<K>, Input<V>>>, options: PutOptions | undefined): Promise<UnitResult> {
     const enc = this.#enc
     const flags = putFlags(options)
-    const encoded = Array.from(entries, ([k, v]) => enc.put(k, v, flags))
+    const encoded = Array.from(entries, (entry) => putEntry(enc, entry, flags))
     return settle(lastEnsures(encoded), enc.link.writes.unit((b, unit) => packUnit(b, unit, encoded)), () => this.#putAgain(entries, options))
   }
 
   /**
-   * Deletes `key` (all its values); with `value` on a dupSort database, only
-   * that pair. Resolves whether anything was deleted.
+   * Deletes `key` (all its values). Resolves whether anything was deleted:
+   * `false` also when the key's value was not `ifValue` (see
+   * {@link IfValueOptions}; with `ifValue: undefined` nothing is there to
+   * delete). On a dupSort database the second argument is instead a value:
+   * only that pair is deleted, and `ifValue` is not available.
    */
-  delete(key: Input<K>, value?: Input<V>): Promise<boolean> {
+  delete(key: Input<K>, options?: IfValueOptions<Input<V>>): Promise<boolean>
+  /** On a dupSort database: deletes the one pair `key`/`value`. */
+  delete(key: Input<K>, value: Input<V>): Promise<boolean>
+  delete(key: Input<K>, second?: unknown): Promise<boolean> {
     try {
-      return this.#enc.link.writes.op(this.#enc.delete(key, value)) as Promise<boolean>
+      return this.#enc.link.writes.op(this.#enc.deleteWith(key, second)) as Promise<boolean>
     } catch (error) {
       return Promise.reject(error)
     }

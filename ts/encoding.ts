@@ -22,7 +22,7 @@ import type { ReadAnswer, ReadQueue } from './read-queue.js'
 import { storeOf } from './structure-store.js'
 import type { Ensures, Structures } from './structures.js'
 import type { SyncReads } from './sync-reads.js'
-import type { DbOptions, PutOptions } from './types.js'
+import type { DbOptions, IfValueOptions, PutEntry, PutOptions } from './types.js'
 import type { UnitResult, WriteQueue } from './write-queue.js'
 
 /** Key of `Database[encoding]`. */
@@ -67,12 +67,14 @@ export interface Encoded {
   readonly level: number
   /** Shared structures its value may use that are not known to be stored (records). */
   readonly ensures?: Ensures
+  /** A conditional write's expected stored value (`null`: absent); `undefined` for any other operation. */
+  readonly expect: Uint8Array | null | undefined
 }
 
 /** Packs an encoded operation into `builder` as a unit of its own, behind its ensures. */
 export function pack(builder: BatchBuilder, unit: number, op: Encoded): void {
   if (op.ensures) packEnsures(builder, unit, op.ensures)
-  builder.push(op.kind, op.flags, unit, op.ref, op.key, op.value, op.codec, op.level)
+  builder.push(op.kind, op.flags, unit, op.ref, op.key, op.value, op.codec, op.level, op.expect)
 }
 
 /**
@@ -84,7 +86,7 @@ export function packUnit(builder: BatchBuilder, unit: number, ops: readonly Enco
   let heads: Map<Structures, Ensures> | undefined
   for (const op of ops) if (op.ensures) (heads ??= new Map()).set(op.ensures.structures, op.ensures)
   if (heads) for (const ensures of heads.values()) packEnsures(builder, unit, ensures)
-  for (const op of ops) builder.push(op.kind, op.flags, unit, op.ref, op.key, op.value, op.codec, op.level)
+  for (const op of ops) builder.push(op.kind, op.flags, unit, op.ref, op.key, op.value, op.codec, op.level, op.expect)
 }
 
 /** The ensures of a unit of one database's operations: the last, which covers the others. */
@@ -132,6 +134,8 @@ export class DbEncoding<K, V> {
   readonly link: EnvLink
   readonly #db: Database<K, V>
   #wireOf: { coder: Coder<V>; wire: Wire<V> } | undefined
+  /** Whether the database is dupSort, once asked: flags are fixed when it is created. */
+  #dupSort: boolean | undefined
 
   constructor(db: Database<K, V>, link: EnvLink, ref: DbRef) {
     this.#db = db
@@ -197,23 +201,58 @@ export class DbEncoding<K, V> {
     return this.#serialize(wire.coder, value as V, this.#db.valueCoder)
   }
 
-  /** A put: every write of a value is encoded here (`flags` from `putFlags`). */
-  put(key: Input<K>, value: Input<V>, flags: number): Encoded {
+  /**
+   * A put: every write of a value is encoded here (`flags` from `putFlags`,
+   * `expect` from `expected`).
+   */
+  put(key: Input<K>, value: Input<V>, flags: number, expect?: Uint8Array | null): Encoded {
     this.writable()
     const wire = this.wire()
     const k = this.key(key)
     const v = wire.text ? this.#text(wire.text, value as V) : this.value(value, wire)
     const ensures = wire.structures?.ensures()
-    return { kind: Op.Put, flags, ref: this.ref, key: k, value: v, codec: wire.codec, level: wire.level, ensures }
+    return { kind: Op.Put, flags, ref: this.ref, key: k, value: v, codec: wire.codec, level: wire.level, expect, ensures }
   }
 
-  /** A delete of `key`, or with `value` of that one pair (dupSort). */
-  delete(key: Input<K>, value?: Input<V>): Encoded {
+  /** A delete of `key`, or with `value` of that one pair (dupSort); `expect` from `expected`. */
+  delete(key: Input<K>, value?: Input<V>, expect?: Uint8Array | null): Encoded {
     this.writable()
     const wire = this.wire()
     const k = this.key(key)
     const v = value === undefined ? undefined : this.value(value, wire)
-    return { kind: Op.Delete, flags: 0, ref: this.ref, key: k, value: v, codec: wire.codec, level: wire.level }
+    return { kind: Op.Delete, flags: 0, ref: this.ref, key: k, value: v, codec: wire.codec, level: wire.level, expect }
+  }
+
+  /**
+   * `delete(key, second)`: on a dupSort database `second` is the value of
+   * the one pair to delete; on any other it is the options (`ifValue`).
+   * Which one is decided by the database, so that a value never passes for
+   * options or the other way round.
+   */
+  deleteWith(key: Input<K>, second: unknown): Encoded {
+    if (second === undefined) return this.delete(key)
+    if (this.dupSort()) return this.delete(key, second as Input<V>)
+    const proto: unknown = second !== null && typeof second === 'object' ? Object.getPrototypeOf(second) : undefined
+    if (proto !== Object.prototype && proto !== null) {
+      throw new TypeError(`delete(): a value to delete is for dupSort databases only; this one takes options ({ ifValue }), not ${describe(second)}`)
+    }
+    return this.delete(key, undefined, this.expected(checkCondition('delete()', second as IfValueOptions<Input<V>>)))
+  }
+
+  /**
+   * A conditional write's expected value out of checked options: its bytes
+   * as the value coder makes them (before compression, as stored values are
+   * compared), `null` for "absent", `undefined` when there is no condition.
+   */
+  expected(options: IfValueOptions<Input<V>> | undefined): Uint8Array | null | undefined {
+    if (options === undefined || !Object.hasOwn(options, 'ifValue')) return undefined
+    if (this.dupSort()) throw new TypeError('ifValue is not supported on a dupSort database: a key has many values there')
+    return options.ifValue === undefined ? null : this.value(options.ifValue, this.wire())
+  }
+
+  /** Whether the database is dupSort (asked natively once). */
+  dupSort(): boolean {
+    return (this.#dupSort ??= this.flags().dupSort)
   }
 
   /** A put that answers the value it replaced. */
@@ -222,20 +261,20 @@ export class DbEncoding<K, V> {
     const wire = this.wire()
     const k = this.key(key)
     const v = this.value(value, wire)
-    return { kind: Op.Replace, flags: 0, ref: this.ref, key: k, value: v, codec: wire.codec, level: wire.level, ensures: wire.structures?.ensures() }
+    return { kind: Op.Replace, flags: 0, ref: this.ref, key: k, value: v, codec: wire.codec, level: wire.level, expect: undefined, ensures: wire.structures?.ensures() }
   }
 
   /** A delete of `key`'s first value that answers it. */
   pop(key: Input<K>): Encoded {
     this.writable()
     const k = this.key(key)
-    return { kind: Op.Pop, flags: 0, ref: this.ref, key: k, value: undefined, codec: this.wire().codec, level: 0 }
+    return { kind: Op.Pop, flags: 0, ref: this.ref, key: k, value: undefined, codec: this.wire().codec, level: 0, expect: undefined }
   }
 
   /** Emptying the database (`flags` from `dropFlags`). */
   drop(flags: number): Encoded {
     this.writable()
-    return { kind: Op.Drop, flags, ref: this.ref, key: EMPTY, value: undefined, codec: 0, level: 0 }
+    return { kind: Op.Drop, flags, ref: this.ref, key: EMPTY, value: undefined, codec: 0, level: 0, expect: undefined }
   }
 
   /** A stored value (or the read's failure) as `V`. */
@@ -324,16 +363,34 @@ export class DbEncoding<K, V> {
 }
 
 const PUT_OPTIONS: { readonly [K in keyof PutOptions]-?: Rule } = { noOverwrite: 'boolean', append: 'boolean', noDupData: 'boolean' }
+const CONDITION: { readonly [K in keyof IfValueOptions<unknown>]-?: Rule } = { ifValue: 'any' }
+const PUT_IF_OPTIONS = { ...PUT_OPTIONS, ...CONDITION }
 
-/** The wire flags of checked put options (of `put`, `putMany`, cursors' `put`). */
-export function putFlags(options: PutOptions | undefined): number {
+/**
+ * The wire flags of checked put options (of `put`, `putMany`, cursors'
+ * `put`); `conditional` where `ifValue` is one of them (`put`, not the
+ * others: a `putMany` entry carries its own).
+ */
+export function putFlags(options: PutOptions | undefined, conditional = false): number {
   if (options === undefined) return 0 // the hot path
-  checkOptions('put()', options, PUT_OPTIONS)
+  checkOptions('put()', options, conditional ? PUT_IF_OPTIONS : PUT_OPTIONS)
   return (
     (options.noOverwrite ? OpFlag.NoOverwrite : 0) |
     (options.append ? OpFlag.Append : 0) |
     (options.noDupData ? OpFlag.NoDupData : 0)
   )
+}
+
+/** Checks the condition of a `putMany` entry, a `delete` or a batch operation (`where`). */
+export function checkCondition<V>(where: string, options: IfValueOptions<V> | undefined): IfValueOptions<V> | undefined {
+  return options === undefined ? undefined : checkOptions(where, options, CONDITION)
+}
+
+/** One entry of `putMany`, encoded: a third element is its condition. */
+export function putEntry<K, V>(enc: DbEncoding<K, V>, entry: PutEntry<Input<K>, Input<V>>, flags: number): Encoded {
+  const [key, value, condition] = entry
+  if (condition === undefined) return enc.put(key, value, flags)
+  return enc.put(key, value, flags, enc.expected(checkCondition('putMany()', condition)))
 }
 
 /** The wire flags of checked `drop()` options. */

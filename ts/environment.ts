@@ -15,14 +15,17 @@ import { ReadQueue } from './read-queue.js'
 import { Snapshot } from './snapshot.js'
 import { SyncReads } from './sync-reads.js'
 import { Transaction, TransactionSync } from './transaction.js'
-import type { CopyOptions, DbOptions, EnvFlags, EnvInfo, EnvOptions, EnvStat } from './types.js'
-import { WriteQueue } from './write-queue.js'
+import type { CopyOptions, DbOptions, EnvFlags, EnvInfo, EnvOptions, EnvStat, IfValueOptions } from './types.js'
+import { count, WriteQueue } from './write-queue.js'
 import { abortable, checkAbortOptions, checkSignal, type AbortOptions } from './abort.js'
 
-/** One operation of `env.batch()`. */
+/**
+ * One operation of `env.batch()`. With an `ifValue` property it is a
+ * conditional write (see {@link IfValueOptions}).
+ */
 export type BatchOp =
-  | { type: 'put'; db: Database<any, any>; key: unknown; value: unknown }
-  | { type: 'delete'; db: Database<any, any>; key: unknown }
+  | { type: 'put'; db: Database<any, any>; key: unknown; value: unknown; ifValue?: unknown }
+  | { type: 'delete'; db: Database<any, any>; key: unknown; ifValue?: unknown }
 
 /** Async transactions open on this thread, by environment path (see `transactionSync`). */
 const openAsync = new Map<string, number>()
@@ -382,22 +385,28 @@ export class Environment {
   }
 
   /**
-   * Applies puts and deletes across databases atomically, in one transaction.
+   * Applies puts and deletes across databases atomically, in one
+   * transaction. Resolves with how many of them wrote: a put whose
+   * `ifValue` did not match, or a delete that found nothing (or not its
+   * `ifValue`), is left out and does not count; the others are applied all
+   * the same. To know which ones wrote, use separate calls or a transaction.
    *
    * @example
    * await env.batch([{ type: 'put', db: users, key: 1, value: ada }, { type: 'delete', db: users, key: 2 }])
    */
-  async batch(ops: BatchOp[]): Promise<void> {
+  async batch(ops: BatchOp[]): Promise<number> {
     this.#writable()
     const encoded = Array.from(iterable(ops), (op) => {
       if (op === null || typeof op !== 'object') throw new TypeError('a batch operation is an object')
       const enc = encodingOf(op.db)
-      if (op.type === 'put') return enc.put(op.key as never, op.value, 0)
-      if (op.type === 'delete') return enc.delete(op.key as never)
+      // only an own `ifValue` property makes a condition: `{ ifValue: undefined }` means absent
+      const expect = Object.hasOwn(op, 'ifValue') ? enc.expected(op as IfValueOptions<never>) : undefined
+      if (op.type === 'put') return enc.put(op.key as never, op.value, 0, expect)
+      if (op.type === 'delete') return enc.delete(op.key as never, undefined, expect)
       throw new TypeError(`unknown batch operation type '${(op as { type: unknown }).type}'`)
     })
-    if (encoded.length === 0) return
-    await this.#link.writes.unit((b, unit) => packUnit(b, unit, encoded))
+    if (encoded.length === 0) return 0
+    return count(await this.#link.writes.unit((b, unit) => packUnit(b, unit, encoded)))
   }
 
   /**

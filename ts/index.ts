@@ -20,7 +20,7 @@ export {
 } from './coders/index.js'
 export type { CoderName, CoderNameFor, CoderType, Input, MsgPackOptions, Tuple, TupleElement } from './coders/index.js'
 export type {
-  CopyOptions, DbOptions, DbStat, EnvFlags, EnvInfo, EnvOptions, EnvStat, PutOptions,
+  CopyOptions, DbOptions, DbStat, EnvFlags, EnvInfo, EnvOptions, EnvStat, IfValueOptions, PutEntry, PutOptions,
 } from './types.js'
 import * as errors from './errors.js'
 /**

@@ -9,14 +9,14 @@ import type { Input } from './coders/index.js'
 import { BatchBuilder, Op } from './batch.js'
 import type { Database } from './database.js'
 import type { Ensures } from './structures.js'
-import { dropFlags, encodingOf, lastEnsures, pack, packUnit, putFlags, type DbEncoding, type Encoded } from './encoding.js'
+import { dropFlags, encodingOf, lastEnsures, pack, packUnit, putEntry, putFlags, type DbEncoding, type Encoded } from './encoding.js'
 import { BadTxnError, ClosedError } from './errors.js'
 import { fromNative } from './native-error.js'
 import { Cursor, CursorSync, TxnCursors, writes } from './cursor.js'
 import * as reads from './db-reads.js'
 import type { ChunkSource, RangeIterable, RangeOptions } from './range.js'
 import type { NativeExclusive, NativeRangeOptions, NativeTxn } from './native.js'
-import type { PutOptions } from './types.js'
+import type { IfValueOptions, PutEntry, PutOptions } from './types.js'
 import { iterable } from './options.js'
 import { count, type UnitResult } from './write-queue.js'
 
@@ -72,23 +72,24 @@ const steps = {
     const k = enc.key(key)
     return { build: (b) => b.push(Op.Has, 0, 0, enc.ref, k), read: ([r]) => unwrap(r) as boolean }
   },
-  put<K, V>(db: Database<K, V>, key: Input<K>, value: Input<V>, options?: PutOptions): Step<boolean> {
-    const op = encodingOf(db).put(key, value, putFlags(options))
+  put<K, V>(db: Database<K, V>, key: Input<K>, value: Input<V>, options?: PutOptions & IfValueOptions<Input<V>>): Step<boolean> {
+    const enc = encodingOf(db)
+    const op = enc.put(key, value, putFlags(options, true), enc.expected(options))
     return { build: (b) => pack(b, 0, op), read: ([r]) => unwrap(r) as boolean, ensures: op.ensures }
   },
-  putMany<K, V>(db: Database<K, V>, entries: Iterable<[Input<K>, Input<V>]>, options?: PutOptions): Step<number> {
+  putMany<K, V>(db: Database<K, V>, entries: Iterable<PutEntry<Input<K>, Input<V>>>, options?: PutOptions): Step<number> {
     const enc = encodingOf(db)
     enc.writable()
     const flags = putFlags(options)
-    const encoded = Array.from(iterable(entries), ([k, v]) => enc.put(k, v, flags))
+    const encoded = Array.from(iterable(entries), (entry) => putEntry(enc, entry, flags))
     return {
       ensures: lastEnsures(encoded),
       build: (b) => packUnit(b, 0, encoded),
       read: ([r]) => (encoded.length === 0 ? 0 : count(unwrap(r))),
     }
   },
-  delete<K, V>(db: Database<K, V>, key: Input<K>, value?: Input<V>): Step<boolean> {
-    const op = encodingOf(db).delete(key, value)
+  delete<K, V>(db: Database<K, V>, key: Input<K>, second: unknown): Step<boolean> {
+    const op = encodingOf(db).deleteWith(key, second)
     return { build: (b) => pack(b, 0, op), read: ([r]) => unwrap(r) as boolean }
   },
   deleteMany<K, V>(db: Database<K, V>, keys: Iterable<Input<K>>): Step<number> {
@@ -170,18 +171,25 @@ export class Transaction {
   has<K, V>(db: Database<K, V>, key: Input<K>): Promise<boolean> {
     return this.#run(() => steps.has(db, key))
   }
-  /** {@link Database.put} in this transaction: resolves `false` where `options` refused the write. */
-  put<K, V>(db: Database<K, V>, key: Input<K>, value: Input<V>, options?: PutOptions): Promise<boolean> {
+  /**
+   * {@link Database.put} in this transaction: resolves `false` where
+   * `options` refused the write (`ifValue` is compared with the value as
+   * this transaction sees it).
+   */
+  put<K, V>(db: Database<K, V>, key: Input<K>, value: Input<V>, options?: PutOptions & IfValueOptions<Input<V>>): Promise<boolean> {
     return this.#run(() => steps.put(db, key, value, options))
   }
   /** {@link Database.putMany} in this transaction: resolves with how many entries were written. */
-  putMany<K, V>(db: Database<K, V>, entries: Iterable<[Input<K>, Input<V>]>, options?: PutOptions): Promise<number> {
+  putMany<K, V>(db: Database<K, V>, entries: Iterable<PutEntry<Input<K>, Input<V>>>, options?: PutOptions): Promise<number> {
     const list = Array.from(iterable(entries)) // encoded again if its structures were taken
     return this.#run(() => steps.putMany(db, list, options))
   }
-  /** {@link Database.delete} in this transaction (with `value`, only that pair of a dupSort database). */
-  delete<K, V>(db: Database<K, V>, key: Input<K>, value?: Input<V>): Promise<boolean> {
-    return this.#run(() => steps.delete(db, key, value))
+  /** {@link Database.delete} in this transaction: resolves whether it deleted (`false` also when `ifValue` did not match). */
+  delete<K, V>(db: Database<K, V>, key: Input<K>, options?: IfValueOptions<Input<V>>): Promise<boolean>
+  /** On a dupSort database: deletes the one pair `key`/`value` in this transaction. */
+  delete<K, V>(db: Database<K, V>, key: Input<K>, value: Input<V>): Promise<boolean>
+  delete<K, V>(db: Database<K, V>, key: Input<K>, second?: unknown): Promise<boolean> {
+    return this.#run(() => steps.delete(db, key, second))
   }
   /** {@link Database.deleteMany} in this transaction: resolves with how many keys existed. */
   deleteMany<K, V>(db: Database<K, V>, keys: Iterable<Input<K>>): Promise<number> {
@@ -371,18 +379,21 @@ export class TransactionSync {
   has<K, V>(db: Database<K, V>, key: Input<K>): boolean {
     return this.#run(() => steps.has(db, key))
   }
-  /** {@link Database.put} in this transaction: `false` where `options` refused the write. */
-  put<K, V>(db: Database<K, V>, key: Input<K>, value: Input<V>, options?: PutOptions): boolean {
+  /** {@link Database.put} in this transaction: `false` where `options` (`ifValue` too) refused the write. */
+  put<K, V>(db: Database<K, V>, key: Input<K>, value: Input<V>, options?: PutOptions & IfValueOptions<Input<V>>): boolean {
     return this.#run(() => steps.put(db, key, value, options))
   }
   /** {@link Database.putMany} in this transaction: how many entries were written. */
-  putMany<K, V>(db: Database<K, V>, entries: Iterable<[Input<K>, Input<V>]>, options?: PutOptions): number {
+  putMany<K, V>(db: Database<K, V>, entries: Iterable<PutEntry<Input<K>, Input<V>>>, options?: PutOptions): number {
     const list = Array.from(iterable(entries)) // encoded again if its structures were taken
     return this.#run(() => steps.putMany(db, list, options))
   }
-  /** {@link Database.delete} in this transaction (with `value`, only that pair of a dupSort database). */
-  delete<K, V>(db: Database<K, V>, key: Input<K>, value?: Input<V>): boolean {
-    return this.#run(() => steps.delete(db, key, value))
+  /** {@link Database.delete} in this transaction: whether it deleted (`false` also when `ifValue` did not match). */
+  delete<K, V>(db: Database<K, V>, key: Input<K>, options?: IfValueOptions<Input<V>>): boolean
+  /** On a dupSort database: deletes the one pair `key`/`value` in this transaction. */
+  delete<K, V>(db: Database<K, V>, key: Input<K>, value: Input<V>): boolean
+  delete<K, V>(db: Database<K, V>, key: Input<K>, second?: unknown): boolean {
+    return this.#run(() => steps.delete(db, key, second))
   }
   /** {@link Database.deleteMany} in this transaction: how many keys existed. */
   deleteMany<K, V>(db: Database<K, V>, keys: Iterable<Input<K>>): number {

@@ -89,6 +89,23 @@ export interface PutOptions {
   noDupData?: boolean
 }
 
+/**
+ * The condition of a conditional write (`put`, `delete`, a `putMany` entry,
+ * an `env.batch` operation, and the same in transactions): it writes only if
+ * the key's stored value is `ifValue`, compared as the bytes the database's
+ * value coder makes of it. `ifValue: undefined`, given as a property, means
+ * "only if the key is absent". The check and the write happen in one write
+ * transaction on the writer thread: no other write, of this process or
+ * another, comes between them. Not on dupSort databases (a `TypeError`).
+ */
+export interface IfValueOptions<V> {
+  /** The value the key must have for the write to happen; `undefined`: the key must be absent. */
+  ifValue?: V
+}
+
+/** An entry of `putMany`: a key, its value and, for a conditional write, its condition. */
+export type PutEntry<K, V> = [key: K, value: V] | [key: K, value: V, condition: IfValueOptions<V>]
+
 /** Options of `copy` and `copyToFd`. */
 export interface CopyOptions {
   /** Omit free pages and renumber, making a smaller copy (slower). */

@@ -16,9 +16,14 @@
 //! | 12..16 | generation of the dbi slot (see `dbi.rs`) |
 //! | 16..20 | key length |
 //! | 20..24 | value length, or `u32::MAX` for no value |
+//!
+//! A conditional put or delete (`put_flags::IF_VALUE`) carries what it
+//! expects after its value: a 4-byte length (`u32::MAX`: the key must be
+//! absent) and the bytes the key's value must equal.
 
 use crate::compression::compress;
 use crate::error::{Error, Result};
+use crate::options::put_flags;
 
 /// Operation kinds.
 pub mod op {
@@ -56,6 +61,15 @@ pub struct DbRef {
     pub gen: u32,
 }
 
+/// What a conditional write expects of its key's stored value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expect<'a> {
+    /// The key is absent.
+    Absent,
+    /// The key's value is these bytes (as stored before compression).
+    Value(&'a [u8]),
+}
+
 /// One operation, borrowing its bytes from the batch.
 #[derive(Debug, Clone, Copy)]
 pub struct Op<'a> {
@@ -75,6 +89,14 @@ pub struct Op<'a> {
     pub key: &'a [u8],
     /// The value, when the operation carries one.
     pub value: Option<&'a [u8]>,
+    /// A conditional write's expectation (see `ops.rs`).
+    pub expect: Option<Expect<'a>>,
+}
+
+/// Whether an operation of `kind` with `flags` carries an expectation; only
+/// puts and deletes do (a cursor move's flags byte is the move).
+fn conditional(kind: u8, flags: u8) -> bool {
+    matches!(kind, op::PUT | op::DELETE) && flags & put_flags::IF_VALUE != 0
 }
 
 /// Reads the operations of a batch in order; stops with an error at the first
@@ -89,12 +111,14 @@ pub fn parse(buf: &[u8]) -> Result<Vec<Op<'_>>> {
         let vlen = word(h, 20);
         let key_end = at + HEADER + klen;
         let key = buf.get(at + HEADER..key_end).ok_or_else(malformed)?;
-        let (value, end) = if vlen == NO_VALUE {
-            (None, key_end)
-        } else {
-            let end = key_end + vlen as usize;
-            (Some(buf.get(key_end..end).ok_or_else(malformed)?), end)
-        };
+        let (value, mut end) = sized(buf, key_end, vlen)?;
+        let mut expect = None;
+        if conditional(h[0], h[1]) {
+            let len = buf.get(end..end + 4).ok_or_else(malformed)?;
+            let (bytes, after) = sized(buf, end + 4, word(len, 0))?;
+            expect = Some(bytes.map_or(Expect::Absent, Expect::Value));
+            end = after;
+        }
         ops.push(Op {
             kind: h[0],
             flags: h[1],
@@ -104,10 +128,20 @@ pub fn parse(buf: &[u8]) -> Result<Vec<Op<'_>>> {
             db: DbRef { dbi: word(h, 8), gen: word(h, 12) },
             key,
             value,
+            expect,
         });
         at = end;
     }
     Ok(ops)
+}
+
+/// The `len` bytes at `at` (none for `NO_VALUE`), and where they end.
+fn sized(buf: &[u8], at: usize, len: u32) -> Result<(Option<&[u8]>, usize)> {
+    if len == NO_VALUE {
+        return Ok((None, at));
+    }
+    let end = at + len as usize;
+    Ok((Some(buf.get(at..end).ok_or_else(malformed)?), end))
 }
 
 fn malformed() -> Error {
@@ -155,18 +189,31 @@ impl Builder {
 
     /// Appends one operation whose values are not compressed.
     pub fn push(&mut self, kind: u8, flags: u8, unit: u32, db: DbRef, key: &[u8], value: Option<&[u8]>) -> &mut Self {
-        self.push_op(&Op { kind, flags, codec: 0, level: 0, unit, db, key, value })
+        self.push_op(&Op { kind, flags, codec: 0, level: 0, unit, db, key, value, expect: None })
     }
 
-    /// Appends one operation.
+    /// Appends one operation (its `IF_VALUE` flag follows `op.expect`).
     pub fn push_op(&mut self, op: &Op<'_>) -> &mut Self {
-        self.buf.extend_from_slice(&[op.kind, op.flags, op.codec, op.level as u8]);
+        let flags = match op.expect {
+            Some(_) => op.flags | put_flags::IF_VALUE,
+            None if conditional(op.kind, op.flags) => op.flags & !put_flags::IF_VALUE,
+            None => op.flags,
+        };
+        self.buf.extend_from_slice(&[op.kind, flags, op.codec, op.level as u8]);
         let vlen = op.value.map_or(NO_VALUE, |v| v.len() as u32);
         for word in [op.unit, op.db.dbi, op.db.gen, op.key.len() as u32, vlen] {
             self.buf.extend_from_slice(&word.to_le_bytes());
         }
         self.buf.extend_from_slice(op.key);
         self.buf.extend_from_slice(op.value.unwrap_or_default());
+        if let Some(expect) = op.expect {
+            let expected = match expect {
+                Expect::Absent => None,
+                Expect::Value(bytes) => Some(bytes),
+            };
+            self.buf.extend_from_slice(&expected.map_or(NO_VALUE, |v| v.len() as u32).to_le_bytes());
+            self.buf.extend_from_slice(expected.unwrap_or_default());
+        }
         self
     }
 
@@ -197,17 +244,59 @@ mod tests {
     fn compressing_a_batch_rewrites_only_the_values_that_ask() {
         let long = vec![b'x'; 1000];
         let mut b = Builder::new();
-        b.push_op(&Op { kind: op::PUT, flags: 0, codec: 2, level: 3, unit: 0, db: DB, key: b"z", value: Some(&long) });
+        let expect = Some(Expect::Value(b"old"));
+        b.push_op(&Op {
+            kind: op::PUT,
+            flags: 0,
+            codec: 2,
+            level: 3,
+            unit: 0,
+            db: DB,
+            key: b"z",
+            value: Some(&long),
+            expect,
+        });
         b.push(op::PUT, 0, 1, DB, b"plain", Some(&long));
         let bytes = b.finish();
         assert!(needs_compression(&bytes));
         let out = compress_values(&bytes).unwrap();
         let ops = parse(&out).unwrap();
-        assert_eq!((ops[0].codec, ops[0].level), (2, 3));
+        assert_eq!((ops[0].codec, ops[0].level, ops[0].expect), (2, 3, expect), "the expectation stays as it is");
         assert!(ops[0].value.unwrap().len() < 100);
         assert_eq!(crate::compression::decompress(ops[0].value.unwrap()).unwrap(), &long[..]);
         assert_eq!(ops[1].value, Some(&long[..]));
         assert!(!needs_compression(&out[..0]));
+    }
+
+    #[test]
+    fn a_conditional_write_carries_its_expectation_after_its_value() {
+        let mut b = Builder::new();
+        let put = Op {
+            kind: op::PUT,
+            flags: 0,
+            codec: 0,
+            level: 0,
+            unit: 0,
+            db: DB,
+            key: b"k",
+            value: Some(b"new"),
+            expect: Some(Expect::Value(b"old")),
+        };
+        b.push_op(&put);
+        b.push_op(&Op { kind: op::DELETE, value: None, expect: Some(Expect::Absent), ..put });
+        // a cursor move whose number has the flag's bit carries nothing more
+        b.push(op::CURSOR, put_flags::IF_VALUE, 1, DB, b"c", None);
+        let bytes = b.finish();
+        let ops = parse(&bytes).unwrap();
+        assert_eq!(
+            (ops[0].flags, ops[0].value, ops[0].expect),
+            (put_flags::IF_VALUE, Some(&b"new"[..]), Some(Expect::Value(b"old")))
+        );
+        assert_eq!((ops[1].value, ops[1].expect), (None, Some(Expect::Absent)));
+        assert_eq!((ops[2].kind, ops[2].key, ops[2].expect), (op::CURSOR, &b"c"[..], None));
+        for cut in [HEADER + 4, HEADER + 6, HEADER + 8, HEADER + 10] {
+            assert!(parse(&bytes[..cut]).is_err(), "cut at {cut}");
+        }
     }
 
     #[test]

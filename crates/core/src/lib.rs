@@ -36,7 +36,9 @@ mod spare;
 mod txn;
 mod writer;
 
-pub use batch::{compress_values, needs_compression, op, parse as parse_batch, Builder as BatchBuilder, DbRef, Op};
+pub use batch::{
+    compress_values, needs_compression, op, parse as parse_batch, Builder as BatchBuilder, DbRef, Expect, Op,
+};
 pub use compression::{algorithm, compress, decompress};
 pub use cursor::moves;
 pub use env::{Busy, Env, Info, Stat};

@@ -4,7 +4,7 @@ use std::collections::HashSet;
 
 use lmdb_master_sys as ffi;
 
-use crate::batch::{op, Op};
+use crate::batch::{op, Expect, Op};
 use crate::compression::decompress;
 use crate::env::Shared;
 use crate::error::{Error, Result};
@@ -137,6 +137,11 @@ fn apply(shared: &Shared, puts: &mut Puts<'_>, op: &Op<'_>) -> Result<Outcome> {
     // SAFETY: for every call below, `txn` is the writer's live write
     // transaction, and borrowed values are copied before the next write.
     unsafe {
+        if let Some(expect) = op.expect {
+            if !holds(txn, op, expect)? {
+                return Ok(Outcome::Done(false));
+            }
+        }
         match op.kind {
             op::GET => previous(txn, op).map(Outcome::Value),
             op::CURSOR => crate::cursor::run(txn, op).map(Outcome::Value),
@@ -177,6 +182,26 @@ unsafe fn ensure(txn: &RawTxn, dbi: u32, key: &[u8], want: &[u8]) -> Result<Outc
         Some(_) => Err(Error::Lmdb(ffi::MDB_KEYEXIST)),
         None => txn::put(txn, dbi, key, want, 0).map(Outcome::Done),
     }
+}
+
+/// Whether a conditional write's key has the value it expects. It is read
+/// in the transaction the write then goes into, on the writer's thread: no
+/// other write can come between the check and the write.
+///
+/// # Safety
+/// `txn` is live.
+unsafe fn holds(txn: &RawTxn, op: &Op<'_>, expect: Expect<'_>) -> Result<bool> {
+    // a dupSort key has many values: which one would be expected is unclear
+    if txn::dbi_flags(txn, op.db.dbi)? & ffi::MDB_DUPSORT != 0 {
+        return Err(Error::Invalid("ifValue is not supported on a dupSort database".into()));
+    }
+    let stored = txn::get(txn, op.db.dbi, op.key)?;
+    Ok(match (expect, stored) {
+        (Expect::Absent, stored) => stored.is_none(),
+        (Expect::Value(_), None) => false,
+        (Expect::Value(want), Some(stored)) if op.codec != 0 => *decompress(stored)? == *want,
+        (Expect::Value(want), Some(stored)) => stored == want,
+    })
 }
 
 /// The value `op`'s key had, decompressed if its operation stores values so.

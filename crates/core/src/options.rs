@@ -201,6 +201,9 @@ pub mod put_flags {
     pub const NO_DUP_DATA: u8 = 4;
     /// `drop`: also delete the named database itself.
     pub const DELETE_DB: u8 = 8;
+    /// A put or delete that writes only if the key's value is as expected:
+    /// the expectation follows the operation's value (see `batch.rs`).
+    pub const IF_VALUE: u8 = 16;
 }
 
 #[cfg(test)]

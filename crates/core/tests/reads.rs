@@ -172,7 +172,17 @@ fn mv(env: &Env, db: DbRef, m: u8, at: Option<(&str, &str)>, arg: Option<(&str, 
     let at = at.map(|(k, v)| packed(k, v)).unwrap_or_default();
     let arg = arg.map(|(k, v)| packed(k, v));
     let mut b = BatchBuilder::new();
-    b.push_op(&Op { kind: op::CURSOR, flags: m, codec: 0, level: 0, unit: 0, db, key: &at, value: arg.as_deref() });
+    b.push_op(&Op {
+        kind: op::CURSOR,
+        flags: m,
+        codec: 0,
+        level: 0,
+        unit: 0,
+        db,
+        key: &at,
+        value: arg.as_deref(),
+        expect: None,
+    });
     let out = env.busy().unwrap().read_batch(&b.finish()).unwrap();
     assert!(out.errors.is_empty(), "{:?}", out.errors);
     if out.lens[0] < 0 {

@@ -128,10 +128,7 @@ fn an_exclusive_transaction_runs_on_the_calling_thread_after_the_writes_before_i
 
 #[test]
 fn an_explicit_transaction_that_fills_the_map_is_replayed_in_a_grown_one() {
-    let dir = temp();
-    let opts = EnvOptions { map_size: 1 << 20, sync: false, ..Default::default() };
-    let env = Env::open(dir.path(), &opts).unwrap();
-    let db = env.open_db(None, DbFlags::default(), true).unwrap();
+    let (_dir, env, db) = env_with(&EnvOptions { map_size: 1 << 20, sync: false, ..Default::default() });
     write(&env, put(db, b"old", b"before")).unwrap();
     let value = vec![7u8; 64 << 10];
     let mut txn = env.exclusive().unwrap();
@@ -157,10 +154,8 @@ fn an_explicit_transaction_that_fills_the_map_is_replayed_in_a_grown_one() {
 
 #[test]
 fn without_auto_grow_an_explicit_transaction_that_fills_the_map_fails() {
-    let dir = temp();
-    let opts = EnvOptions { map_size: 1 << 20, auto_grow: false, sync: false, ..Default::default() };
-    let env = Env::open(dir.path(), &opts).unwrap();
-    let db = env.open_db(None, DbFlags::default(), true).unwrap();
+    let (_dir, env, db) =
+        env_with(&EnvOptions { map_size: 1 << 20, auto_grow: false, sync: false, ..Default::default() });
     let value = vec![7u8; 64 << 10];
     let mut txn = env.exclusive().unwrap();
     let full = (0..40u32).find_map(|i| txn.exec(&put(db, &i.to_be_bytes(), &value)).unwrap().remove(0).err());

@@ -327,34 +327,28 @@ fn puts_through_kept_cursors_and_appends_give_what_a_model_gives() {
     }
 }
 
-#[test]
-fn a_tiny_map_grows_to_take_the_writes() {
-    let dir = temp();
-    let opts = EnvOptions { map_size: 1 << 20, sync: false, ..Default::default() };
-    let env = Env::open(dir.path(), &opts).unwrap();
-    let db = env.open_db(None, DbFlags::default(), true).unwrap();
+/// A batch of 2,000 puts of 4,000 bytes: far more than a 1 MiB map holds.
+fn eight_megabytes(db: DbRef) -> Vec<u8> {
     let value = vec![1u8; 4000];
     let mut b = BatchBuilder::new();
     for i in 0..2000u32 {
         b.push(op::PUT, 0, 0, db, &i.to_be_bytes(), Some(&value));
     }
-    let results = write(&env, b.finish()).unwrap();
+    b.finish()
+}
+
+#[test]
+fn a_tiny_map_grows_to_take_the_writes() {
+    let (_dir, env, db) = env_with(&EnvOptions { map_size: 1 << 20, sync: false, ..Default::default() });
+    let results = write(&env, eight_megabytes(db)).unwrap();
     assert_eq!(results[0].as_ref().unwrap(), &Outcome::Count(2000));
     assert!(env.info().unwrap().map_size >= 8 << 20);
 }
 
 #[test]
 fn without_auto_grow_a_full_map_fails_and_the_env_keeps_working() {
-    let dir = temp();
-    let opts = EnvOptions { map_size: 1 << 20, auto_grow: false, ..Default::default() };
-    let env = Env::open(dir.path(), &opts).unwrap();
-    let db = env.open_db(None, DbFlags::default(), true).unwrap();
-    let value = vec![1u8; 4000];
-    let mut b = BatchBuilder::new();
-    for i in 0..2000u32 {
-        b.push(op::PUT, 0, 0, db, &i.to_be_bytes(), Some(&value));
-    }
-    let results = write(&env, b.finish()).unwrap();
+    let (_dir, env, db) = env_with(&EnvOptions { map_size: 1 << 20, auto_grow: false, ..Default::default() });
+    let results = write(&env, eight_megabytes(db)).unwrap();
     assert_eq!(results[0].as_ref().unwrap_err().code(), "MDB_MAP_FULL");
     assert_eq!(get(&env, db, &0u32.to_be_bytes()), None);
     write(&env, put(db, b"small", b"ok")).unwrap()[0].as_ref().unwrap();
@@ -413,10 +407,7 @@ fn a_readonly_environment_refuses_writes() {
 
 #[test]
 fn a_full_map_fails_only_the_units_that_do_not_fit() {
-    let dir = temp();
-    let opts = EnvOptions { map_size: 1 << 20, auto_grow: false, ..Default::default() };
-    let env = Env::open(dir.path(), &opts).unwrap();
-    let db = env.open_db(None, DbFlags::default(), true).unwrap();
+    let (_dir, env, db) = env_with(&EnvOptions { map_size: 1 << 20, auto_grow: false, ..Default::default() });
     let mut b = BatchBuilder::new();
     b.push(op::PUT, 0, 0, db, b"small", Some(b"fits"));
     for i in 0..2000u32 {
@@ -464,7 +455,17 @@ fn batches_commit_in_ticket_order_whatever_order_they_arrive_in() {
 fn compressed_values_are_stored_smaller_and_read_back_whole() {
     let (_dir, env, db) = main_db();
     let value = b"compressible ".repeat(500);
-    let op = |kind, value| Op { kind, flags: 0, codec: algorithm::ZSTD, level: 0, unit: 0, db, key: b"k", value };
+    let op = |kind, value| Op {
+        kind,
+        flags: 0,
+        codec: algorithm::ZSTD,
+        level: 0,
+        unit: 0,
+        db,
+        key: b"k",
+        value,
+        expect: None,
+    };
     let mut b = BatchBuilder::new();
     b.push_op(&op(op::PUT, Some(&value)));
     write(&env, compress_values(&b.finish()).unwrap()).unwrap()[0].as_ref().unwrap();

@@ -6,26 +6,29 @@
 //! `dns.lookup`, `crypto` and `zlib`: reads queued there made a
 //! `crypto.pbkdf2` wait behind them (0.9 ms idle, 28 ms under eight
 //! `getMany` calls in flight), and four blocking `fs` calls stopped every
-//! read. This pool is one per process, shared by every environment and
-//! worker thread, started on first use with a size fixed then:
-//! `setThreadPoolSize(n)` if it was called before, else the environment
-//! variable `LMDB_NAPI_THREADS`, else the number of cores (at least 2).
+//! read. This pool is tokio's blocking pool, of a runtime that only ever
+//! runs blocking work (no scheduler is ever driven). It is one per process,
+//! shared by every environment and worker thread, started on first use with
+//! a size fixed then: `setThreadPoolSize(n)` if it was called before, else
+//! the environment variable `LMDB_NAPI_THREADS`, else the number of cores
+//! (at least 2).
 //!
-//! Its threads are detached: a process exits without waiting for them (the
-//! promises they would settle keep the event loop alive instead), and a
-//! result for a worker that was terminated is dropped by napi-rs's deferred.
+//! The runtime is never dropped, so a process exits without waiting for its
+//! threads (the promises they would settle keep the event loop alive
+//! instead), and a result for a worker that was terminated is dropped by
+//! napi-rs's deferred.
 
-use std::collections::VecDeque;
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Barrier, OnceLock};
+use std::time::Duration;
 
-use parking_lot::{Condvar, Mutex};
-
-type Work = Box<dyn FnOnce() + Send>;
+use parking_lot::Mutex;
+use tokio::runtime::Runtime;
 
 struct Pool {
     size: usize,
-    queue: Mutex<VecDeque<Work>>,
-    ready: Condvar,
+    /// The runtime, or why it could not start (kept to report it each time).
+    runtime: std::io::Result<Runtime>,
 }
 
 static POOL: OnceLock<Pool> = OnceLock::new();
@@ -34,6 +37,11 @@ static REQUESTED: Mutex<Option<usize>> = Mutex::new(None);
 
 /// The most threads the size may ask for.
 pub const MAX_THREADS: usize = 1024;
+
+/// How long an idle thread lives. tokio's default (10 s) would let the pool
+/// shrink and regrow under bursty load, paying a thread start each time;
+/// a fixed pool is what the size promises.
+const KEEP_ALIVE: Duration = Duration::from_secs(365 * 24 * 3600);
 
 /// The size the pool has, or will have when it starts.
 pub fn size() -> usize {
@@ -87,41 +95,41 @@ fn pool() -> &'static Pool {
                 planned_size()
             }
         };
-        Pool { size, queue: Mutex::new(VecDeque::new()), ready: Condvar::new() }
+        Pool { size, runtime: start(size) }
     })
+}
+
+/// Builds the runtime and starts all its `size` threads at once: tokio
+/// starts blocking threads only as work queues, and a pool that is all
+/// there from the first call answers its first burst without thread starts.
+fn start(size: usize) -> std::io::Result<Runtime> {
+    let next = AtomicUsize::new(0);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .max_blocking_threads(size)
+        .thread_keep_alive(KEEP_ALIVE)
+        .thread_name_fn(move || format!("lmdb-napi-{}", next.fetch_add(1, Ordering::Relaxed)))
+        .build()?;
+    // Each task waits until all are running, so each holds a thread of its own.
+    let all_up = Arc::new(Barrier::new(size));
+    for _ in 0..size {
+        let all_up = Arc::clone(&all_up);
+        runtime.spawn_blocking(move || {
+            all_up.wait();
+        });
+    }
+    Ok(runtime)
 }
 
 /// Runs `work` on a thread of the pool (starting the pool on first use).
 /// `work` must not panic: callers wrap it in `lmdb_napi_core::guard`.
 pub fn run(work: impl FnOnce() + Send + 'static) -> std::io::Result<()> {
-    static SPAWNED: OnceLock<std::io::Result<()>> = OnceLock::new();
-    let pool = pool();
-    let spawned = SPAWNED.get_or_init(|| {
-        for i in 0..pool.size {
-            std::thread::Builder::new().name(format!("lmdb-napi-{i}")).spawn(move || serve(pool))?;
+    match &pool().runtime {
+        Ok(runtime) => {
+            // Detached: the work settles its own promise; no one awaits the handle.
+            drop(runtime.spawn_blocking(work));
+            Ok(())
         }
-        Ok(())
-    });
-    if let Err(e) = spawned {
-        return Err(std::io::Error::new(e.kind(), e.to_string()));
-    }
-    pool.queue.lock().push_back(Box::new(work));
-    pool.ready.notify_one();
-    Ok(())
-}
-
-fn serve(pool: &'static Pool) {
-    loop {
-        let work = {
-            let mut queue = pool.queue.lock();
-            loop {
-                match queue.pop_front() {
-                    Some(work) => break work,
-                    None => pool.ready.wait(&mut queue),
-                }
-            }
-        };
-        work();
+        Err(e) => Err(std::io::Error::new(e.kind(), e.to_string())),
     }
 }
 

@@ -27,6 +27,7 @@ pub fn wire_constants() -> HashMap<String, u32> {
         ("put.APPEND", put_flags::APPEND),
         ("put.NO_DUP_DATA", put_flags::NO_DUP_DATA),
         ("put.DELETE_DB", put_flags::DELETE_DB),
+        ("put.IF_VALUE", put_flags::IF_VALUE),
         ("move.FIRST", moves::FIRST),
         ("move.LAST", moves::LAST),
         ("move.NEXT", moves::NEXT),

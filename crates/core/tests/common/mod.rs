@@ -10,12 +10,17 @@ pub fn temp() -> tempfile::TempDir {
     tempfile::tempdir().expect("temp dir")
 }
 
-/// A fresh environment with default options, and its main database.
-pub fn main_db() -> (tempfile::TempDir, Env, DbRef) {
+/// An environment of `opts` in a fresh folder, and its main database.
+pub fn env_with(opts: &EnvOptions) -> (tempfile::TempDir, Env, DbRef) {
     let dir = temp();
-    let env = Env::open(dir.path(), &EnvOptions::default()).unwrap();
+    let env = Env::open(dir.path(), opts).unwrap();
     let db = env.open_db(None, DbFlags::default(), true).unwrap();
     (dir, env, db)
+}
+
+/// A fresh environment with default options, and its main database.
+pub fn main_db() -> (tempfile::TempDir, Env, DbRef) {
+    env_with(&EnvOptions::default())
 }
 
 /// Queues a batch and waits for its results.
