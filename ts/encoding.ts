@@ -95,8 +95,8 @@ export function lastEnsures(ops: readonly Encoded[]): Ensures | undefined {
   return undefined
 }
 
-function packEnsures(builder: BatchBuilder, unit: number, { structures, from, list }: Ensures): void {
-  list.forEach((bytes, i) => builder.push(Op.Ensure, 0, unit, structures.ref, structures.key(from + i), bytes))
+function packEnsures(builder: BatchBuilder, unit: number, { ref, keys, list }: Ensures): void {
+  for (let i = 0; i < list.length; i++) builder.push(Op.Ensure, 0, unit, ref, keys[i], list[i])
 }
 
 /**

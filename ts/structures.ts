@@ -41,6 +41,9 @@ export interface Ensures {
   readonly structures: Structures
   readonly from: number
   readonly list: readonly Uint8Array[]
+  /** Where they go: the store's database and each one's key. */
+  readonly ref: DbRef
+  readonly keys: readonly Uint8Array[]
 }
 
 /** msgpackr's options shared by the encoder and decoder (the `MsgPackCoder` ones, with records). */
@@ -102,14 +105,13 @@ export class Structures {
     if (last?.from === from && last.list.length === upTo - from) return last
     const all = this.#mine()
     const list: Uint8Array[] = []
-    for (let id = from; id < upTo; id++) list.push(plain.pack(all[id]))
-    this.#ensures = { structures: this, from, list }
+    const keys: Uint8Array[] = []
+    for (let id = from; id < upTo; id++) {
+      list.push(plain.pack(all[id]))
+      keys.push(this.key(id))
+    }
+    this.#ensures = { structures: this, from, list, ref: this.#store.ref, keys }
     return this.#ensures
-  }
-
-  /** The store's database. */
-  get ref(): DbRef {
-    return this.#store!.ref
   }
 
   /** The store's key of structure `id`. */
