@@ -84,10 +84,6 @@ export class Structures {
     this.#reset(this.#store.load())
   }
 
-  get bound(): boolean {
-    return this.#store !== undefined
-  }
-
   pack(value: unknown): Uint8Array {
     return this.#packr.pack(value)
   }
