@@ -112,6 +112,33 @@ describe('a snapshot is a moment', () => {
     ])
     expect(await db.count()).toBe(0)
   })
+
+  it('keys, values and getSync read the snapshot, with the range options of the database', async () => {
+    await using env = open(tempDir())
+    const { db } = setup(env)
+    await db.putMany([
+      ['a', { n: 1 }],
+      ['b', { n: 2 }],
+      ['c', { n: 3 }],
+    ])
+    using snap = env.snapshot()
+    await db.putMany([
+      ['a', { n: 10 }],
+      ['aa', { n: 11 }],
+    ])
+    await db.delete('c')
+    expect(await snap.keys(db).toArray()).toEqual(['a', 'b', 'c'])
+    expect(await snap.keys(db, { gt: 'a', reverse: true }).toArray()).toEqual(['c', 'b'])
+    expect(await snap.values(db, { prefix: 'a' }).toArray()).toEqual([{ n: 1 }])
+    expect(await snap.values(db, { limit: 2, offset: 1 }).toArray()).toEqual([{ n: 2 }, { n: 3 }])
+    expect(snap.getSync(db, 'a')).toEqual({ n: 1 })
+    expect(snap.getSync(db, 'c')).toEqual({ n: 3 })
+    expect(snap.getSync(db, 'aa')).toBeUndefined()
+    expect(db.getSync('a')).toEqual({ n: 10 })
+    snap.close()
+    expect(() => snap.getSync(db, 'a')).toThrow(errors.ClosedError)
+    await expect(snap.keys(db).toArray()).rejects.toThrow(errors.ClosedError)
+  })
 })
 
 describe('closing a snapshot', () => {

@@ -290,6 +290,27 @@ console.log('read back', value)
   runIn(app, ['main.mjs', join(work, 'env-esm')])
 })
 
+await check('lmdb-napi/level: require and import give one LmdbLevel, which puts and gets; the main entry alone leaves abstract-level unloaded', () => {
+  writeFileSync(join(app, 'level.cjs'), `const { LmdbLevel } = require('lmdb-napi/level')
+
+async function main() {
+  const db = new LmdbLevel(process.argv[2], { valueEncoding: 'json' })
+  await db.put('greeting', { text: 'hello from abstract-level' })
+  const value = await db.get('greeting')
+  await db.close()
+  if (value?.text !== 'hello from abstract-level') throw new Error('read back ' + JSON.stringify(value))
+  const esm = await import('lmdb-napi/level')
+  if (esm.LmdbLevel !== LmdbLevel) throw new Error('import and require give two LmdbLevel classes')
+  console.log('read back', value.text)
+}
+main().catch((error) => { console.error(error); process.exitCode = 1 })
+`)
+  runIn(app, ['level.cjs', join(work, 'env-level')])
+  writeFileSync(join(app, 'main-only.cjs'), `require('lmdb-napi')\nconsole.log(Object.keys(require.cache).filter((f) => f.includes('abstract-level')).length)\n`)
+  const loaded = runIn(app, ['main-only.cjs']).trim()
+  assert(loaded === '0', `require('lmdb-napi') loaded ${loaded} files of abstract-level`)
+})
+
 const tsc = (project) => runIn(app, [requireFromRoot.resolve('typescript/bin/tsc'), '-p', project])
 const typed = `import { errors, open, type Database } from 'lmdb-napi'
 
@@ -313,21 +334,37 @@ export async function main(path: string): Promise<User | undefined> {
 }
 `
 
-await check('TypeScript: tsc --noEmit under module nodenext (a .cts and a .mts file: both entry points\' types)', () => {
+const typedLevel = `import { LmdbLevel, type LmdbLevelSnapshot } from 'lmdb-napi/level'
+
+export async function main(path: string): Promise<number | undefined> {
+  const db = new LmdbLevel<string, number>(path, { valueEncoding: 'json', name: 'counts' })
+  await db.put('visits', 1)
+  const snapshot: LmdbLevelSnapshot = db.snapshot()
+  const entries: [string, number][] = await db.iterator({ gte: 'a', snapshot }).all()
+  await snapshot.close()
+  await db.close()
+  return entries[0]?.[1]
+}
+`
+
+await check('TypeScript: tsc --noEmit under module nodenext (a .cts and a .mts file: both entry points\' types, and lmdb-napi/level\'s)', () => {
   writeFileSync(join(app, 'typed.cts'), typed)
   writeFileSync(join(app, 'typed.mts'), typed)
+  writeFileSync(join(app, 'typed-level.cts'), typedLevel)
+  writeFileSync(join(app, 'typed-level.mts'), typedLevel)
   writeFileSync(join(app, 'tsconfig.nodenext.json'), JSON.stringify({
     compilerOptions: { module: 'nodenext', target: 'es2022', strict: true, noEmit: true, types: ['node'] },
-    files: ['typed.cts', 'typed.mts'],
+    files: ['typed.cts', 'typed.mts', 'typed-level.cts', 'typed-level.mts'],
   }))
   tsc('tsconfig.nodenext.json')
 })
 
-await check('TypeScript: tsc --noEmit under moduleResolution bundler', () => {
+await check('TypeScript: tsc --noEmit under moduleResolution bundler (and lmdb-napi/level)', () => {
   writeFileSync(join(app, 'typed.ts'), typed)
+  writeFileSync(join(app, 'typed-level.ts'), typedLevel)
   writeFileSync(join(app, 'tsconfig.bundler.json'), JSON.stringify({
     compilerOptions: { module: 'esnext', moduleResolution: 'bundler', target: 'es2022', strict: true, noEmit: true, types: ['node'] },
-    files: ['typed.ts'],
+    files: ['typed.ts', 'typed-level.ts'],
   }))
   tsc('tsconfig.bundler.json')
 })

@@ -1,5 +1,6 @@
 import type { Input } from './coders/index.js'
 import { answer } from './awake.js'
+import { Op } from './batch.js'
 import type { Database } from './database.js'
 import * as reads from './db-reads.js'
 import type { AbortOptions } from './abort.js'
@@ -64,6 +65,27 @@ export class Snapshot {
   range<K, V>(db: Database<K, V>, options: RangeOptions<K> = {}): RangeIterable<[K, V]> {
     const enc = encodingOf(db)
     return reads.range(enc, options, (o) => this.#native.range(enc.ref.dbi, enc.ref.gen, o), 'entries', () => this.#check())
+  }
+
+  /** `db.keys` in this snapshot: values are not read. */
+  keys<K, V>(db: Database<K, V>, options: RangeOptions<K> = {}): RangeIterable<K> {
+    const enc = encodingOf(db)
+    return reads.range(enc, options, (o) => this.#native.range(enc.ref.dbi, enc.ref.gen, o), 'keys', () => this.#check())
+  }
+
+  /** `db.values` in this snapshot. */
+  values<K, V>(db: Database<K, V>, options: RangeOptions<K> = {}): RangeIterable<V> {
+    const enc = encodingOf(db)
+    return reads.range(enc, options, (o) => this.#native.range(enc.ref.dbi, enc.ref.gen, o), 'values', () => this.#check())
+  }
+
+  /** `db.getSync` in this snapshot: read on the calling thread. */
+  getSync<K, V>(db: Database<K, V>, key: Input<K>): V | undefined {
+    this.#check()
+    const enc = encodingOf(db)
+    const wire = enc.wire()
+    const [found] = this.#reads.readSync(Op.Get, enc.ref, [enc.key(key)], wire.codec)
+    return found === undefined ? undefined : enc.decode(found, wire)
   }
 
   /** A cursor over `db` in this snapshot. */
