@@ -1,6 +1,7 @@
 // The benchmark: every library in its own child process, RUNS times in turn,
 // on the same seeded data; medians with min–max, ratios to lmdb-js, and the
-// raw Rust core as the limit. Writes the side-by-side section of RESULTS.md.
+// raw Rust core as the limit; then objects.mjs, our object coders beside
+// lmdb-js's. Writes the side-by-side sections of RESULTS.md.
 //
 //   npm run bench            (from the root; BENCH_N, BENCH_RUNS override)
 import { execFileSync } from 'node:child_process'
@@ -88,6 +89,11 @@ for (const [key, label, unit] of WORKLOADS) {
 const table = lines.join('\n')
 console.log('\n' + table)
 
+// objects side by side: our object coders beside lmdb-js's matching encodings (benches/objects.mjs)
+console.log('\nobjects (benches/objects.mjs)...')
+const objects = execFileSync(process.execPath, [`${here}objects.mjs`, String(N), String(RUNS)], { cwd: here, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim()
+console.log('\n' + objects)
+
 const file = `${here}RESULTS.md`
 const BEGIN = '<!-- side-by-side: written by benches/run.mjs -->'
 const END = '<!-- end side-by-side -->'
@@ -96,5 +102,11 @@ const section = `${BEGIN}\n${table}\n${END}`
 text = text.includes(BEGIN)
   ? text.slice(0, text.indexOf(BEGIN)) + section + text.slice(text.indexOf(END) + END.length)
   : text.replace('# Benchmark results\n', `# Benchmark results\n\n## Side by side\n\n${section}\n`)
+const OBJECTS_BEGIN = '<!-- objects: written by benches/run.mjs -->'
+const OBJECTS_END = '<!-- end objects -->'
+const objectsSection = `${OBJECTS_BEGIN}\n${objects}\n${OBJECTS_END}`
+text = text.includes(OBJECTS_BEGIN)
+  ? text.slice(0, text.indexOf(OBJECTS_BEGIN)) + objectsSection + text.slice(text.indexOf(OBJECTS_END) + OBJECTS_END.length)
+  : text.replace(END, `${END}\n\n### Objects side by side\n\n${objectsSection}`)
 writeFileSync(file, text)
 console.log(`\nwrote ${file}`)

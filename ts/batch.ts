@@ -20,6 +20,8 @@ export enum Op {
   Pop = 6,
   Drop = 7,
   Cursor = 8,
+  /** A precondition at the head of a unit: the key holds this value, or is given it, or the unit fails. */
+  Ensure = 9,
 }
 
 /** Operation flags, as `put_flags` in the core (held to them by a test). */

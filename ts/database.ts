@@ -3,7 +3,7 @@ import type { Coder } from './coder.js'
 import type { Input } from './coders/index.js'
 import * as reads from './db-reads.js'
 import type { AbortOptions } from './abort.js'
-import { DbEncoding, dropFlags, encoding, pack, putEntry, putFlags, type Encoded, type EnvLink } from './encoding.js'
+import { DbEncoding, dropFlags, encoding, lastEnsures, pack, packUnit, putEntry, putFlags, settle, type Encoded, type EnvLink } from './encoding.js'
 import { fromNative } from './native-error.js'
 import type { Environment } from './environment.js'
 import type { DbRef, NativeRange, NativeRangeOptions } from './native.js'
@@ -166,7 +166,8 @@ export class Database<K = Buffer, V = Buffer> {
     try {
       const enc = this.#enc
       const op = options === undefined ? enc.put(key, value, 0) : enc.put(key, value, putFlags(options, true), enc.expected(options))
-      return enc.link.writes.op(op) as Promise<boolean>
+      const sent = enc.link.writes.op(op) as Promise<boolean>
+      return op.ensures ? settle(op.ensures, sent, () => this.put(key, value, options)) : sent
     } catch (error) {
       return Promise.reject(error)
     }
@@ -186,14 +187,17 @@ export class Database<K = Buffer, V = Buffer> {
     enc.writable()
     const flags = putFlags(options)
     const encoded: Encoded[] = []
-    const build: Build = (b, unit) => {
-      for (const op of encoded) pack(b, unit, op)
-    }
+    const build: Build = (b, unit) => packUnit(b, unit, encoded)
     if (isAsyncIterable(entries)) {
       const writes = enc.link.writes
       const place = writes.reserve()
+      // kept for encoding again, should shared structures need it (records)
+      const pairs: PutEntry<Input<K>, Input<V>>[] = []
       try {
-        for await (const entry of entries) encoded.push(putEntry(enc, entry, flags))
+        for await (const entry of entries) {
+          encoded.push(putEntry(enc, entry, flags))
+          pairs.push(entry)
+        }
         enc.writable() // the environment may have closed meanwhile
       } catch (error) {
         writes.cancel(place)
@@ -203,11 +207,20 @@ export class Database<K = Buffer, V = Buffer> {
         writes.cancel(place)
         return 0
       }
-      return count(await writes.fill(place, build))
+      return count(await settle(lastEnsures(encoded), writes.fill(place, build), () => this.#putAgain(pairs, options)))
     }
-    for (const entry of iterable(entries)) encoded.push(putEntry(enc, entry, flags))
+    const list = Array.isArray(entries) ? entries : Array.from(iterable(entries))
+    for (const entry of list) encoded.push(putEntry(enc, entry, flags))
     if (encoded.length === 0) return 0
-    return count(await enc.link.writes.unit(build))
+    return count(await settle(lastEnsures(encoded), enc.link.writes.unit(build), () => this.#putAgain(list, options)))
+  }
+
+  /** A `putMany` encoded again, its shared structures having been taken by another writer (see `settle`). */
+  async #putAgain(entries: Iterable<PutEntry<Input<K>, Input<V>>>, options: PutOptions | undefined): Promise<UnitResult> {
+    const enc = this.#enc
+    const flags = putFlags(options)
+    const encoded = Array.from(entries, (entry) => putEntry(enc, entry, flags))
+    return settle(lastEnsures(encoded), enc.link.writes.unit((b, unit) => packUnit(b, unit, encoded)), () => this.#putAgain(entries, options))
   }
 
   /**
@@ -243,7 +256,12 @@ export class Database<K = Buffer, V = Buffer> {
 
   /** Stores `value` and resolves with the value it replaced (`undefined` if none). */
   async replace(key: Input<K>, value: Input<V>): Promise<V | undefined> {
-    return this.#enc.decodeUnit(await this.#unit(this.#enc.replace(key, value)), this.#enc.wire())
+    return this.#enc.decodeUnit(await this.#replaced(key, value), this.#enc.wire())
+  }
+
+  #replaced(key: Input<K>, value: Input<V>): Promise<UnitResult> {
+    const op = this.#enc.replace(key, value)
+    return settle(op.ensures, this.#unit(op), () => this.#replaced(key, value))
   }
 
   /** Deletes `key` and resolves with its value (`undefined` if absent); of a dupSort database, its first value only. */

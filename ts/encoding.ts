@@ -10,6 +10,7 @@ import { Op, OpFlag, type BatchBuilder } from './batch.js'
 import { CompressedCoder, TextCoder, type Coder } from './coder.js'
 import type { Input } from './coders/index.js'
 import { IdentityCoder } from './coders/identity.js'
+import { MsgPackCoder } from './coders/msgpack.js'
 import type { Database } from './database.js'
 import type { Environment } from './environment.js'
 import { BadValsizeError, ClosedError, CoderError, ReadonlyError } from './errors.js'
@@ -18,6 +19,8 @@ import type { DbRef, NativeEnv } from './native.js'
 import { checkOptions, describe, type Rule } from './options.js'
 import { pair, type EntryDecoder } from './range.js'
 import type { ReadAnswer, ReadQueue } from './read-queue.js'
+import { storeOf } from './structure-store.js'
+import type { Ensures, Structures } from './structures.js'
 import type { SyncReads } from './sync-reads.js'
 import type { DbOptions, IfValueOptions, PutEntry, PutOptions } from './types.js'
 import type { UnitResult, WriteQueue } from './write-queue.js'
@@ -48,6 +51,8 @@ export interface Wire<V> {
   text?: TextCoder<V>
   /** A `get`'s value out of its answer, made once. */
   take?: (answer: ReadAnswer) => V | undefined
+  /** A records coder's shared structures, bound to this database. */
+  structures?: Structures
 }
 
 /** One operation, encoded and checked: packing it cannot fail. */
@@ -60,13 +65,59 @@ export interface Encoded {
   readonly value: Uint8Array | string | undefined
   readonly codec: number
   readonly level: number
+  /** Shared structures its value may use that are not known to be stored (records). */
+  readonly ensures?: Ensures
   /** A conditional write's expected stored value (`null`: absent); `undefined` for any other operation. */
   readonly expect: Uint8Array | null | undefined
 }
 
-/** Packs an encoded operation into `builder` as part of `unit`. */
+/** Packs an encoded operation into `builder` as a unit of its own, behind its ensures. */
 export function pack(builder: BatchBuilder, unit: number, op: Encoded): void {
+  if (op.ensures) packEnsures(builder, unit, op.ensures)
   builder.push(op.kind, op.flags, unit, op.ref, op.key, op.value, op.codec, op.level, op.expect)
+}
+
+/**
+ * Packs operations as one unit. Ensures go at its head (the core applies
+ * them first and gives the unit the rest's result): of each database's, the
+ * last, which covers those before it (encoded in one stretch, or confirmed).
+ */
+export function packUnit(builder: BatchBuilder, unit: number, ops: readonly Encoded[]): void {
+  let heads: Map<Structures, Ensures> | undefined
+  for (const op of ops) if (op.ensures) (heads ??= new Map()).set(op.ensures.structures, op.ensures)
+  if (heads) for (const ensures of heads.values()) packEnsures(builder, unit, ensures)
+  for (const op of ops) builder.push(op.kind, op.flags, unit, op.ref, op.key, op.value, op.codec, op.level, op.expect)
+}
+
+/** The ensures of a unit of one database's operations: the last, which covers the others. */
+export function lastEnsures(ops: readonly Encoded[]): Ensures | undefined {
+  for (let i = ops.length - 1; i >= 0; i--) if (ops[i].ensures) return ops[i].ensures
+  return undefined
+}
+
+function packEnsures(builder: BatchBuilder, unit: number, { ref, keys, list }: Ensures): void {
+  for (let i = 0; i < list.length; i++) builder.push(Op.Ensure, 0, unit, ref, keys[i], list[i])
+}
+
+/**
+ * A write's promise, for a write whose values may use structures not yet
+ * stored (`ensures`): once it commits they are; if it failed because another
+ * writer stored other structures under their ids first, the coder now has
+ * the stored ones, and `again` encodes the write anew and sends it. A write
+ * that failed for any other reason rejects as it did.
+ */
+export function settle<R>(ensures: Ensures | undefined, sent: Promise<R>, again: () => Promise<R>): Promise<R> {
+  if (ensures === undefined) return sent
+  return sent.then(
+    (result) => {
+      ensures.structures.confirm(ensures)
+      return result
+    },
+    (error: unknown) => {
+      if (ensures.structures.conflicted(ensures)) return again()
+      throw error
+    },
+  )
 }
 
 const EMPTY = new Uint8Array(0)
@@ -136,6 +187,10 @@ export class DbEncoding<K, V> {
           ? { coder: coder.inner, codec: coder.algorithm, level: coder.level }
           : { coder, codec: 0, level: 0 }
       if (wire.coder instanceof TextCoder && wire.coder.serialize === TextCoder.prototype.serialize) wire.text = wire.coder
+      if (wire.coder instanceof MsgPackCoder && wire.coder.structures) {
+        wire.structures = wire.coder.structures
+        wire.structures.bind(this.#db, () => storeOf(this.#db))
+      }
       this.#wireOf = { coder, wire }
     }
     return this.#wireOf.wire
@@ -155,7 +210,8 @@ export class DbEncoding<K, V> {
     const wire = this.wire()
     const k = this.key(key)
     const v = wire.text ? this.#text(wire.text, value as V) : this.value(value, wire)
-    return { kind: Op.Put, flags, ref: this.ref, key: k, value: v, codec: wire.codec, level: wire.level, expect }
+    const ensures = wire.structures?.ensures()
+    return { kind: Op.Put, flags, ref: this.ref, key: k, value: v, codec: wire.codec, level: wire.level, expect, ensures }
   }
 
   /** A delete of `key`, or with `value` of that one pair (dupSort); `expect` from `expected`. */
@@ -204,7 +260,8 @@ export class DbEncoding<K, V> {
     this.writable()
     const wire = this.wire()
     const k = this.key(key)
-    return { kind: Op.Replace, flags: 0, ref: this.ref, key: k, value: this.value(value, wire), codec: wire.codec, level: wire.level, expect: undefined }
+    const v = this.value(value, wire)
+    return { kind: Op.Replace, flags: 0, ref: this.ref, key: k, value: v, codec: wire.codec, level: wire.level, expect: undefined, ensures: wire.structures?.ensures() }
   }
 
   /** A delete of `key`'s first value that answers it. */

@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises'
 import type { Coder } from './coder.js'
 import { resolveCoder, type CoderName, type CoderNameFor, type CoderType, type IdentityCoder } from './coders/index.js'
 import { Database } from './database.js'
-import { encodingOf, pack, type EnvLink } from './encoding.js'
+import { encoding, encodingOf, packUnit, type EnvLink } from './encoding.js'
 import { BadTxnError, ClosedError, InvalidParameterError, ReadonlyError } from './errors.js'
 import { fromNative } from './native-error.js'
 import { NativeEnv } from './native.js'
@@ -162,7 +162,9 @@ export class Environment {
       reverseDup: options.reverseDup,
     }
     const ref = call(() => this.#native.openDb(name ?? null, flags, options.create ?? true))
-    return new Database(this, this.#link, name ?? null, ref, keyCoder, valueCoder)
+    const db = new Database(this, this.#link, name ?? null, ref, keyCoder, valueCoder)
+    db[encoding].wire() // a records coder opens its structures' database now, not inside a transaction
+    return db
   }
 
   /** The default (unnamed) database, with binary keys and values. */
@@ -404,11 +406,7 @@ export class Environment {
       throw new TypeError(`unknown batch operation type '${(op as { type: unknown }).type}'`)
     })
     if (encoded.length === 0) return 0
-    return count(
-      await this.#link.writes.unit((b, unit) => {
-        for (const op of encoded) pack(b, unit, op)
-      }),
-    )
+    return count(await this.#link.writes.unit((b, unit) => packUnit(b, unit, encoded)))
   }
 
   /**

@@ -18,7 +18,7 @@ export type { CompressionOptions } from './coder.js'
 export {
   IdentityCoder, JSONCoder, MsgPackCoder, StringCoder, TupleCoder, UInt16Coder, UInt32Coder, UInt64Coder, V8Coder,
 } from './coders/index.js'
-export type { CoderName, CoderNameFor, CoderType, Input, Tuple, TupleElement } from './coders/index.js'
+export type { CoderName, CoderNameFor, CoderType, Input, MsgPackOptions, Tuple, TupleElement } from './coders/index.js'
 export type {
   CopyOptions, DbOptions, DbStat, EnvFlags, EnvInfo, EnvOptions, EnvStat, IfValueOptions, PutEntry, PutOptions,
 } from './types.js'

@@ -8,7 +8,8 @@ import { answer } from './awake.js'
 import type { Input } from './coders/index.js'
 import { BatchBuilder, Op } from './batch.js'
 import type { Database } from './database.js'
-import { dropFlags, encodingOf, pack, putEntry, putFlags, type DbEncoding, type Encoded } from './encoding.js'
+import type { Ensures } from './structures.js'
+import { dropFlags, encodingOf, lastEnsures, pack, packUnit, putEntry, putFlags, type DbEncoding, type Encoded } from './encoding.js'
 import { BadTxnError, ClosedError } from './errors.js'
 import { fromNative } from './native-error.js'
 import { Cursor, CursorSync, TxnCursors, writes } from './cursor.js'
@@ -25,6 +26,8 @@ type Result = UnitResult | Error
 interface Step<T> {
   build(builder: BatchBuilder): void
   read(results: Result[]): T
+  /** Shared structures its values may use that are not known to be stored (records; see `settle`). */
+  ensures?: Ensures
 }
 
 function unwrap(result: Result): UnitResult {
@@ -72,7 +75,7 @@ const steps = {
   put<K, V>(db: Database<K, V>, key: Input<K>, value: Input<V>, options?: PutOptions & IfValueOptions<Input<V>>): Step<boolean> {
     const enc = encodingOf(db)
     const op = enc.put(key, value, putFlags(options, true), enc.expected(options))
-    return { build: (b) => pack(b, 0, op), read: ([r]) => unwrap(r) as boolean }
+    return { build: (b) => pack(b, 0, op), read: ([r]) => unwrap(r) as boolean, ensures: op.ensures }
   },
   putMany<K, V>(db: Database<K, V>, entries: Iterable<PutEntry<Input<K>, Input<V>>>, options?: PutOptions): Step<number> {
     const enc = encodingOf(db)
@@ -80,7 +83,8 @@ const steps = {
     const flags = putFlags(options)
     const encoded = Array.from(iterable(entries), (entry) => putEntry(enc, entry, flags))
     return {
-      build: (b) => encoded.forEach((op) => pack(b, 0, op)),
+      ensures: lastEnsures(encoded),
+      build: (b) => packUnit(b, 0, encoded),
       read: ([r]) => (encoded.length === 0 ? 0 : count(unwrap(r))),
     }
   },
@@ -115,6 +119,7 @@ const steps = {
 function answering<K, V>(enc: DbEncoding<K, V>, op: Encoded): Step<V | undefined> {
   const wire = enc.wire()
   return {
+    ensures: op.ensures,
     build: (b) => pack(b, 0, op),
     read: ([r]) => {
       const old = unwrap(r)
@@ -176,7 +181,8 @@ export class Transaction {
   }
   /** {@link Database.putMany} in this transaction: resolves with how many entries were written. */
   putMany<K, V>(db: Database<K, V>, entries: Iterable<PutEntry<Input<K>, Input<V>>>, options?: PutOptions): Promise<number> {
-    return this.#run(() => steps.putMany(db, entries, options))
+    const list = Array.from(iterable(entries)) // encoded again if its structures were taken
+    return this.#run(() => steps.putMany(db, list, options))
   }
   /** {@link Database.delete} in this transaction: resolves whether it deleted (`false` also when `ifValue` did not match). */
   delete<K, V>(db: Database<K, V>, key: Input<K>, options?: IfValueOptions<Input<V>>): Promise<boolean>
@@ -312,8 +318,13 @@ export class Transaction {
   #run<T>(make: () => Step<T>): Promise<T> {
     return this.#track(async () => {
       this.#usable()
-      const step = make()
-      return step.read(await this.#exec(packStep(step)))
+      for (;;) {
+        const step = make()
+        const results = await this.#exec(packStep(step))
+        // a value whose structures another writer stored first is encoded again (see `settle`)
+        if (step.ensures && results[0] instanceof Error && step.ensures.structures.conflicted(step.ensures)) continue
+        return step.read(results)
+      }
     })
   }
 
@@ -358,46 +369,47 @@ export class TransactionSync {
   get<K, V>(db: Database<K, V>, key: Input<K>): V | undefined
   get<K, V, D>(db: Database<K, V>, key: Input<K>, defaultValue: D): V | D
   get<K, V>(db: Database<K, V>, key: Input<K>, defaultValue?: unknown): unknown {
-    return this.#run(steps.get(db, key, defaultValue))
+    return this.#run(() => steps.get(db, key, defaultValue))
   }
   /** {@link Database.getManySync} as this transaction sees it. */
   getMany<K, V>(db: Database<K, V>, keys: Iterable<Input<K>>): (V | undefined)[] {
-    return this.#run(steps.getMany(db, keys))
+    return this.#run(() => steps.getMany(db, keys))
   }
   /** Whether `key` is in `db`, as this transaction sees it. */
   has<K, V>(db: Database<K, V>, key: Input<K>): boolean {
-    return this.#run(steps.has(db, key))
+    return this.#run(() => steps.has(db, key))
   }
   /** {@link Database.put} in this transaction: `false` where `options` (`ifValue` too) refused the write. */
   put<K, V>(db: Database<K, V>, key: Input<K>, value: Input<V>, options?: PutOptions & IfValueOptions<Input<V>>): boolean {
-    return this.#run(steps.put(db, key, value, options))
+    return this.#run(() => steps.put(db, key, value, options))
   }
   /** {@link Database.putMany} in this transaction: how many entries were written. */
   putMany<K, V>(db: Database<K, V>, entries: Iterable<PutEntry<Input<K>, Input<V>>>, options?: PutOptions): number {
-    return this.#run(steps.putMany(db, entries, options))
+    const list = Array.from(iterable(entries)) // encoded again if its structures were taken
+    return this.#run(() => steps.putMany(db, list, options))
   }
   /** {@link Database.delete} in this transaction: whether it deleted (`false` also when `ifValue` did not match). */
   delete<K, V>(db: Database<K, V>, key: Input<K>, options?: IfValueOptions<Input<V>>): boolean
   /** On a dupSort database: deletes the one pair `key`/`value` in this transaction. */
   delete<K, V>(db: Database<K, V>, key: Input<K>, value: Input<V>): boolean
   delete<K, V>(db: Database<K, V>, key: Input<K>, second?: unknown): boolean {
-    return this.#run(steps.delete(db, key, second))
+    return this.#run(() => steps.delete(db, key, second))
   }
   /** {@link Database.deleteMany} in this transaction: how many keys existed. */
   deleteMany<K, V>(db: Database<K, V>, keys: Iterable<Input<K>>): number {
-    return this.#run(steps.deleteMany(db, keys))
+    return this.#run(() => steps.deleteMany(db, keys))
   }
   /** {@link Database.replace} in this transaction: the value replaced. */
   replace<K, V>(db: Database<K, V>, key: Input<K>, value: Input<V>): V | undefined {
-    return this.#run(steps.replace(db, key, value))
+    return this.#run(() => steps.replace(db, key, value))
   }
   /** {@link Database.pop} in this transaction: the value deleted. */
   pop<K, V>(db: Database<K, V>, key: Input<K>): V | undefined {
-    return this.#run(steps.pop(db, key))
+    return this.#run(() => steps.pop(db, key))
   }
   /** {@link Database.drop} in this transaction: empties `db`, or with `delete: true` removes it. */
   drop<K, V>(db: Database<K, V>, options?: { delete?: boolean }): void {
-    this.#run(steps.drop(db, options))
+    this.#run(() => steps.drop(db, options))
   }
 
   /** A cursor over `db` in this transaction. */
@@ -440,9 +452,14 @@ export class TransactionSync {
     if (this.#ended) throw new ClosedError('transaction')
   }
 
-  #run<T>(step: Step<T>): T {
+  #run<T>(make: () => Step<T>): T {
     this.#check()
-    return step.read(this.#exec(packStep(step)))
+    for (;;) {
+      const step = make()
+      const results = this.#exec(packStep(step))
+      if (step.ensures && results[0] instanceof Error && step.ensures.structures.conflicted(step.ensures)) continue
+      return step.read(results)
+    }
   }
 
   /** Runs a batch; after a write, the cursors read their entries again. */

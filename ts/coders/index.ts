@@ -1,14 +1,14 @@
 import type { Coder } from '../coder.js'
 import { IdentityCoder } from './identity.js'
 import { JSONCoder } from './json.js'
-import { MsgPackCoder } from './msgpack.js'
+import { MsgPackCoder, type MsgPackOptions } from './msgpack.js'
 import { StringCoder } from './string.js'
 import { TupleCoder, type Tuple, type TupleElement } from './tuple.js'
 import { UInt16Coder, UInt32Coder, UInt64Coder } from './uint.js'
 import { V8Coder } from './v8.js'
 
 /** Shorthand names of the built-in coders, accepted wherever a coder is. */
-export type CoderName = 'binary' | 'string' | 'json' | 'msgpack' | 'v8' | 'uint16' | 'uint32' | 'uint64' | 'tuple'
+export type CoderName = 'binary' | 'string' | 'json' | 'msgpack' | 'msgpack-records' | 'v8' | 'uint16' | 'uint32' | 'uint64' | 'tuple'
 
 /** The value type of a coder or coder name. */
 export type CoderType<C> = C extends 'binary'
@@ -21,7 +21,7 @@ export type CoderType<C> = C extends 'binary'
         ? bigint
         : C extends 'tuple'
           ? Tuple
-          : C extends 'json' | 'msgpack' | 'v8'
+          : C extends 'json' | 'msgpack' | 'msgpack-records' | 'v8'
           ? unknown
           : C extends { deserialize(bytes: Buffer): infer T }
             ? T
@@ -42,6 +42,7 @@ export type CoderNameFor<T> =
   | (T extends Tuple ? 'tuple' : never)
   | 'json'
   | 'msgpack'
+  | 'msgpack-records'
   | 'v8'
 
 const byName: Record<CoderName, () => Coder<any>> = {
@@ -49,6 +50,7 @@ const byName: Record<CoderName, () => Coder<any>> = {
   string: () => new StringCoder(),
   json: () => new JSONCoder(),
   msgpack: () => new MsgPackCoder(),
+  'msgpack-records': () => new MsgPackCoder({ records: true }),
   v8: () => new V8Coder(),
   uint16: () => new UInt16Coder(),
   uint32: () => new UInt32Coder(),
@@ -71,4 +73,4 @@ export function resolveCoder<T>(coder: Coder<T> | CoderName | undefined): Coder<
 }
 
 export { IdentityCoder, JSONCoder, MsgPackCoder, StringCoder, TupleCoder, UInt16Coder, UInt32Coder, UInt64Coder, V8Coder }
-export type { Tuple, TupleElement }
+export type { MsgPackOptions, Tuple, TupleElement }

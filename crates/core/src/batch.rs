@@ -43,6 +43,10 @@ pub mod op {
     pub const DROP: u8 = 7;
     /// A cursor move (see `cursor.rs`; the move is in the flags byte).
     pub const CURSOR: u8 = 8;
+    /// A precondition of its unit: the key must hold exactly this value. An
+    /// absent key is given it; another value fails the unit (`MDB_KEYEXIST`).
+    /// Only at the head of a unit, whose result is that of the rest.
+    pub const ENSURE: u8 = 9;
 }
 
 const HEADER: usize = 24;

@@ -103,18 +103,27 @@ impl<'t> Puts<'t> {
 
 /// Applies a unit's operations in order. On failure, says whether an earlier
 /// operation of the unit had already written (then the transaction must be
-/// thrown away to undo it).
+/// thrown away to undo it). The `ENSURE`s at its head are preconditions: the
+/// unit's result is that of the operations after them.
 pub(crate) fn apply_unit(shared: &Shared, puts: &mut Puts<'_>, ops: &[Op<'_>]) -> Result<Outcome, (Error, bool)> {
     #[cfg(test)]
     ops.iter().for_each(|op| crate::panic::injected(op.key));
-    if let [single] = ops {
-        return apply(shared, puts, single).map_err(|e| (e, false));
+    let head = ops.iter().take_while(|op| op.kind == op::ENSURE).count();
+    let mut wrote = false;
+    for op in &ops[..head] {
+        match apply(shared, puts, op) {
+            Ok(outcome) => wrote |= outcome.wrote(),
+            Err(e) => return Err((e, wrote)),
+        }
+    }
+    if let [single] = &ops[head..] {
+        return apply(shared, puts, single).map_err(|e| (e, wrote));
     }
     let mut count = 0;
-    for (i, op) in ops.iter().enumerate() {
+    for (i, op) in ops[head..].iter().enumerate() {
         match apply(shared, puts, op) {
             Ok(outcome) => count += outcome.wrote() as u32,
-            Err(e) => return Err((e, i > 0)),
+            Err(e) => return Err((e, wrote || i > 0)),
         }
     }
     Ok(Outcome::Count(count))
@@ -151,12 +160,27 @@ fn apply(shared: &Shared, puts: &mut Puts<'_>, op: &Op<'_>) -> Result<Outcome> {
                 Ok(Outcome::Value(old))
             }
             op::POP => pop(txn, op).map(Outcome::Value),
+            op::ENSURE => ensure(txn, op.db.dbi, op.key, value()?),
             op::DROP => {
                 puts.forget(dbi);
                 drop_db(shared, txn, dbi, op.flags & put_flags::DELETE_DB != 0).map(|_| Outcome::Done(true))
             }
             kind => Err(Error::Invalid(format!("unknown write operation {kind}"))),
         }
+    }
+}
+
+/// `ENSURE`: a value another writer may have put first (such as a shared
+/// structure of records) is either the one this unit expects, or the unit
+/// fails before it writes what depends on it.
+///
+/// # Safety
+/// `txn` is a live write transaction.
+unsafe fn ensure(txn: &RawTxn, dbi: u32, key: &[u8], want: &[u8]) -> Result<Outcome> {
+    match txn::get(txn, dbi, key)? {
+        Some(stored) if stored == want => Ok(Outcome::Done(false)),
+        Some(_) => Err(Error::Lmdb(ffi::MDB_KEYEXIST)),
+        None => txn::put(txn, dbi, key, want, 0).map(Outcome::Done),
     }
 }
 

@@ -139,6 +139,28 @@ fn replace_pop_delete_and_no_overwrite_report_what_they_found() {
 }
 
 #[test]
+fn ensure_puts_an_absent_value_accepts_its_own_and_fails_the_unit_on_another() {
+    let (_dir, env, db) = main_db();
+    let mut b = BatchBuilder::new();
+    // unit 0 puts the structure and a value; unit 1 finds it in place
+    b.push(op::ENSURE, 0, 0, db, b"s", Some(b"A")).push(op::PUT, 0, 0, db, b"k1", Some(b"1"));
+    b.push(op::ENSURE, 0, 1, db, b"s", Some(b"A")).push(op::PUT, 0, 1, db, b"k2", Some(b"2"));
+    // unit 2 expected another: nothing of it is written
+    b.push(op::ENSURE, 0, 2, db, b"s", Some(b"B")).push(op::PUT, 0, 2, db, b"k3", Some(b"3"));
+    // unit 3 writes a second one, then fails after it: undone whole
+    b.push(op::ENSURE, 0, 3, db, b"t", Some(b"T")).push(op::ENSURE, 0, 3, db, b"s", Some(b"C"));
+    b.push(op::PUT, 0, 3, db, b"k4", Some(b"4"));
+    let results = write(&env, b.finish()).unwrap();
+    assert_eq!(results[0].as_ref().unwrap(), &Outcome::Done(true), "the result is the put's");
+    assert_eq!(results[1].as_ref().unwrap(), &Outcome::Done(true));
+    assert_eq!(results[2].as_ref().unwrap_err().code(), "MDB_KEYEXIST");
+    assert_eq!(results[3].as_ref().unwrap_err().code(), "MDB_KEYEXIST");
+    assert_eq!(get(&env, db, b"s").as_deref(), Some(&b"A"[..]));
+    assert!(get(&env, db, b"k1").is_some() && get(&env, db, b"k2").is_some());
+    assert_eq!((get(&env, db, b"k3"), get(&env, db, b"t"), get(&env, db, b"k4")), (None, None, None));
+}
+
+#[test]
 fn writes_applied_in_key_order_give_what_issue_order_gives() {
     let dir = temp();
     let env = Env::open(dir.path(), &EnvOptions::default()).unwrap();

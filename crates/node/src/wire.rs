@@ -22,6 +22,7 @@ pub fn wire_constants() -> HashMap<String, u32> {
         ("op.POP", op::POP),
         ("op.DROP", op::DROP),
         ("op.CURSOR", op::CURSOR),
+        ("op.ENSURE", op::ENSURE),
         ("put.NO_OVERWRITE", put_flags::NO_OVERWRITE),
         ("put.APPEND", put_flags::APPEND),
         ("put.NO_DUP_DATA", put_flags::NO_DUP_DATA),
