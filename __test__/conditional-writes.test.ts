@@ -2,11 +2,11 @@
 // env.batch operations and transactions; the check compares encoded bytes
 // and runs on the writer, in the transaction of the write, so processes
 // racing compare-and-swap increments lose none.
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { open, errors, JSONCoder, MsgPackCoder } from 'lmdb-napi'
 import { failure, tempDir } from './helpers.js'
+import { runTogether } from './together.js'
 
 describe('put and delete with ifValue', () => {
   it('write only when the stored value is ifValue, resolving whether they wrote', async () => {
@@ -216,56 +216,6 @@ describe('bad conditions are typed errors, and nothing is written', () => {
 const CAS = fileURLToPath(new URL('./fixtures/cas-counter.mjs', import.meta.url))
 const INCREMENTS = 250
 
-/** Resolves with the next line `child` prints. */
-function nextLine(child: ChildProcessWithoutNullStreams, output: { text: string }): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const check = () => {
-      const end = output.text.indexOf('\n')
-      if (end === -1) return false
-      const line = output.text.slice(0, end)
-      output.text = output.text.slice(end + 1)
-      child.stdout.off('data', check)
-      child.off('close', closed)
-      resolve(line)
-      return true
-    }
-    const closed = () => {
-      child.stdout.off('data', check)
-      reject(new Error(`counter process ended (${child.exitCode ?? child.signalCode}) before printing a line`))
-    }
-    if (check()) return
-    child.stdout.on('data', check)
-    child.once('close', closed)
-  })
-}
-
-/** Races one compare-and-swap counter process per mode; resolves with their retries in all. */
-async function race(dir: string, modes: string[]): Promise<number> {
-  const children = modes.map((mode) => {
-    const child = spawn(process.execPath, [CAS, dir, mode, String(INCREMENTS)])
-    const output = { text: '' }
-    const errors = { text: '' }
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output.text += chunk))
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (errors.text += chunk))
-    const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)))
-    return { child, output, errors, exited }
-  })
-  try {
-    const ready = await Promise.all(children.map(({ child, output }) => nextLine(child, output)))
-    expect(ready).toEqual(modes.map(() => 'ready'))
-    for (const { child } of children) child.stdin.write('go\n')
-    const done = await Promise.all(children.map(({ child, output }) => nextLine(child, output)))
-    const codes = await Promise.all(children.map(({ exited }) => exited))
-    expect({ codes, errors: children.map(({ errors }) => errors.text) }).toEqual({
-      codes: modes.map(() => 0),
-      errors: modes.map(() => ''),
-    })
-    return done.reduce((sum, line) => sum + Number(/^done (\d+)$/.exec(line)?.[1] ?? NaN), 0)
-  } finally {
-    for (const { child } of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-  }
-}
-
 const races: [string, string[]][] = [
   ['db.put', ['put', 'put', 'put', 'put']],
   ['db.put, env.batch and env.transactionSync', ['put', 'put', 'batch', 'sync']],
@@ -274,7 +224,7 @@ const races: [string, string[]][] = [
 for (const [what, modes] of races) {
   it(`4 processes × ${INCREMENTS} compare-and-swap increments through ${what} end at ${4 * INCREMENTS}`, async () => {
     const dir = tempDir()
-    const retried = await race(dir, modes)
+    const retried = await runTogether(CAS, dir, modes, INCREMENTS)
     await using env = open(dir)
     const db = env.openDb('counter', { keyCoder: 'string', valueCoder: 'uint32', create: false })
     expect(await db.get('count')).toBe(4 * INCREMENTS)
