@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { open, errors, IdentityCoder, StringCoder, type Environment } from 'lmdb-napi'
+import { open, errors, IdentityCoder, StringCoder, TextCoder, type Environment } from 'lmdb-napi'
 import { activeReaders, b, bytes, tempDir } from './helpers.js'
 
 describe('Database basics', () => {
@@ -786,6 +786,56 @@ describe('sync reads', () => {
     expect(() => db.hasSync(b(''))).toThrow(errors.BadValsizeError)
     expect(() => db.getManySync([b('a'), b('')])).toThrow(errors.BadValsizeError)
     expect(() => db.getSync('str' as unknown as Buffer)).toThrow(errors.CoderError)
+  })
+
+  it('getSync of text keys: every script and size up to maxKeySize, checked like other keys', async () => {
+    await using env = open(tempDir())
+    const db = env.openDb('t', { keyCoder: 'string', valueCoder: 'string' })
+    const max = env.maxKeySize()
+    // ASCII, 2-, 3- and 4-byte UTF-8, lone surrogates, and keys of exactly maxKeySize bytes
+    const keys = ['a', 'é', 'ключ', '鍵', '🔑x', 'a\ud800b', 'x'.repeat(max), '鍵'.repeat(Math.floor(max / 3)) + 'z'.repeat(max % 3), '🔑'.repeat(Math.floor(max / 4))]
+    await db.putMany(keys.map((k, i) => [k, `v${i}:${'.'.repeat(i * 1000)}`]))
+    // one long key and a one-byte value, read on and on: some read meets the end of the read buffer
+    const long = '鍵'.repeat(Math.floor(max / 3))
+    await db.put(long, 'L')
+    for (let i = 0; i < 200; i++) expect(db.getSync(long), `read ${i}`).toBe('L')
+    for (let round = 0; round < 40; round++) {
+      // many reads in one stretch: the keys land anywhere in the read buffer, and past its end
+      keys.forEach((k, i) => expect(db.getSync(k), `key ${i}`).toBe(`v${i}:${'.'.repeat(i * 1000)}`))
+      expect(db.getSync('鍵鍵')).toBeUndefined()
+    }
+    expect(() => db.getSync('')).toThrow(errors.BadValsizeError)
+    expect(() => db.getSync('x'.repeat(max + 1))).toThrow(/513 bytes|longer than maxKeySize/)
+    expect(() => db.getSync('é'.repeat(max))).toThrow(errors.BadValsizeError) // short in characters, long in bytes
+    expect(() => db.getSync('x'.repeat(100_000))).toThrow(errors.BadValsizeError)
+    expect(() => db.getSync(7 as unknown as string)).toThrow(errors.CoderError)
+    expect(db.getSync('a')).toBe('v0:') // a refused key spoils no later read
+  })
+
+  it('getSync of text keys goes through serializeText, or serialize where a coder overrides it', async () => {
+    class Lower extends TextCoder<string> {
+      serializeText(value: string): string {
+        return value.toLowerCase()
+      }
+      deserializeText(text: string): string {
+        return text
+      }
+    }
+    class Reversed extends Lower {
+      override serialize(value: string): Uint8Array {
+        return Buffer.from([...value].reverse().join(''))
+      }
+    }
+    class NotText extends Lower {
+      override serializeText(): string {
+        return 42 as unknown as string
+      }
+    }
+    await using env = open(tempDir())
+    await env.openDb('t', { keyCoder: 'string', valueCoder: 'string' }).putMany([['abc', 'lower'], ['cba', 'reversed']])
+    expect(env.openDb('t', { keyCoder: new Lower(), valueCoder: 'string' }).getSync('ABC')).toBe('lower')
+    expect(env.openDb('t', { keyCoder: new Reversed(), valueCoder: 'string' }).getSync('abc')).toBe('reversed')
+    expect(() => env.openDb('t', { keyCoder: new NotText(), valueCoder: 'string' }).getSync('abc')).toThrow(errors.CoderError)
   })
 })
 

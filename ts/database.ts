@@ -77,7 +77,8 @@ export class Database<K = Buffer, V = Buffer> {
   getSync(key: Input<K>): V | undefined {
     const enc = this.#enc
     const wire = enc.wire()
-    const bytes = enc.link.sync.get(enc.ref, enc.key(key), wire.codec)
+    const text = enc.keyText(key)
+    const bytes = text === undefined ? enc.link.sync.get(enc.ref, enc.key(key), wire.codec) : enc.link.sync.getText(enc.ref, text, wire.codec)
     return bytes === null ? undefined : enc.decode(bytes, wire)
   }
 

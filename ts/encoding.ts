@@ -122,6 +122,12 @@ export function settle<R>(ensures: Ensures | undefined, sent: Promise<R>, again:
 
 const EMPTY = new Uint8Array(0)
 
+/** LMDB takes no empty key (`emptyAllowed`: a key to seek from) and none over `maxKeySize`. */
+export function checkKeySize(size: number, maxKeySize: number, emptyAllowed = false): void {
+  if (size === 0 && !emptyAllowed) throw new BadValsizeError('a key cannot be empty')
+  if (size > maxKeySize) throw new BadValsizeError(`a key of ${size} bytes is longer than maxKeySize() (${maxKeySize})`)
+}
+
 /** The encoding of `db`; a TypeError when `db` is not a database of this library. */
 export function encodingOf<K, V>(db: Database<K, V>): DbEncoding<K, V> {
   const enc = (db as Partial<Database<K, V>> | null | undefined)?.[encoding]
@@ -136,6 +142,9 @@ export class DbEncoding<K, V> {
   #wireOf: { coder: Coder<V>; wire: Wire<V> } | undefined
   /** Whether the database is dupSort, once asked: flags are fixed when it is created. */
   #dupSort: boolean | undefined
+  /** The key coder `keyText` last saw, and it as a `TextCoder` whose text it may hand out. */
+  #keyCoder: Coder<K> | undefined
+  #textKeys: TextCoder<K> | undefined
 
   constructor(db: Database<K, V>, link: EnvLink, ref: DbRef) {
     this.#db = db
@@ -162,11 +171,33 @@ export class DbEncoding<K, V> {
   key(key: Input<K>, emptyAllowed = false): Uint8Array {
     this.open()
     const bytes = this.#serialize(this.#db.keyCoder, key as K)
-    if (bytes.length === 0 && !emptyAllowed) throw new BadValsizeError('a key cannot be empty')
-    if (bytes.length > this.link.maxKeySize) {
-      throw new BadValsizeError(`a key of ${bytes.length} bytes is longer than maxKeySize() (${this.link.maxKeySize})`)
-    }
+    checkKeySize(bytes.length, this.link.maxKeySize, emptyAllowed)
     return bytes
+  }
+
+  /**
+   * A key's text, when the key coder stores a string's UTF-8 (a `TextCoder`
+   * that leaves `serialize` alone): the caller writes it where it goes and
+   * checks its size with `checkKeySize`. `undefined` for other coders: use `key()`.
+   */
+  keyText(key: Input<K>): string | undefined {
+    this.open()
+    const coder = this.#db.keyCoder
+    if (coder !== this.#keyCoder) {
+      // asked again only when `keyCoder` was replaced: this runs on every getSync
+      this.#keyCoder = coder
+      this.#textKeys = coder instanceof TextCoder && coder.serialize === TextCoder.prototype.serialize ? coder : undefined
+    }
+    const textKeys = this.#textKeys
+    if (textKeys === undefined) return undefined
+    let text: unknown
+    try {
+      text = textKeys.serializeText(key as K)
+    } catch (error) {
+      throw new CoderError(coder.name, this.#db.name, error)
+    }
+    if (typeof text !== 'string') throw new CoderError(coder.name, this.#db.name, new TypeError('serializeText() must return a string'))
+    return text
   }
 
   /** A range's `prefix`: the key coder's bytes, which may be empty. */

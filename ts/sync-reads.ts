@@ -11,9 +11,13 @@
  * numbers only, and the value is copied once. Like the pool behind
  * `Buffer.allocUnsafe`, a slab lives as long as any value read into it.
  */
+import { checkKeySize } from './encoding.js'
 import { fromNative } from './native-error.js'
 import { type DbRef, type NativeEnv, type ReadResult, syncGet } from './native.js'
 import { view } from './view.js'
+
+type Utf8Writer = Buffer & { utf8Write(text: string, offset: number, length: number): number }
+const hasUtf8Write = typeof (Buffer.prototype as Partial<Utf8Writer>).utf8Write === 'function'
 
 /** The size of a slab; a key and value longer than this are copied natively instead. */
 const SLAB_SIZE = 16 * 1024
@@ -23,6 +27,7 @@ export class SyncReads {
   /** This handle's id for `syncGet`, a plain function: far cheaper to call than a method. */
   readonly #reader: number
   readonly #slabSize: number
+  readonly #maxKeySize: number
   #slab!: Buffer
   /** The slab's memory, for `view` (see there). */
   #slabBuffer!: ArrayBuffer
@@ -37,6 +42,7 @@ export class SyncReads {
   constructor(native: NativeEnv, maxKeySize: number) {
     this.#native = native
     this.#reader = native.syncReader()
+    this.#maxKeySize = maxKeySize
     this.#slabSize = Math.max(SLAB_SIZE, 2 * maxKeySize)
     this.#freshSlab()
   }
@@ -45,26 +51,48 @@ export class SyncReads {
   get(db: DbRef, key: Uint8Array, codec: number): Buffer | null {
     this.#enter()
     if (this.#at + key.length > this.#slab.length) this.#freshSlab()
+    this.#slab.set(key, this.#at)
+    return this.#read(db, key.length, codec)
+  }
+
+  /**
+   * `get` of a key given as text (see `DbEncoding.keyText`): its UTF-8 is
+   * written straight into the slab, with no `Buffer` per key. The key's
+   * size is checked here, as `DbEncoding.key` checks other keys.
+   */
+  getText(db: DbRef, text: string, codec: number): Buffer | null {
+    this.#enter()
+    // a UTF-16 unit takes at most 3 bytes of UTF-8: measure only when that may not fit
+    if (this.#at + 3 * text.length > this.#slab.length) {
+      const size = Buffer.byteLength(text, 'utf8')
+      if (size > this.#maxKeySize) checkKeySize(size, this.#maxKeySize)
+      if (this.#at + size > this.#slab.length) this.#freshSlab()
+    }
+    const room = this.#slab.length - this.#at
+    const length = hasUtf8Write ? (this.#slab as Utf8Writer).utf8Write(text, this.#at, room) : this.#slab.write(text, this.#at, room)
+    checkKeySize(length, this.#maxKeySize)
+    return this.#read(db, length, codec)
+  }
+
+  /** The value of the key of `keyLength` bytes at the slab's free end. */
+  #read(db: DbRef, keyLength: number, codec: number): Buffer | null {
     try {
-      let len = this.#scratchGet(db, key, codec)
+      let len = syncGet(this.#reader, db.dbi, db.gen, this.#at, keyLength, codec)
       if (len < 0) return null
-      if (this.#at + key.length + len > this.#slab.length) {
-        // did not fit: too big for any slab, or for what is left of this one
-        if (key.length + len > this.#slab.length) return this.#native.getSync(db.dbi, db.gen, key, codec)
+      if (this.#at + keyLength + len > this.#slab.length) {
+        // did not fit (nothing was written): too big for any slab, or for what is left of this one
+        const key = this.#slab.subarray(this.#at, this.#at + keyLength)
+        if (keyLength + len > this.#slab.length) return this.#native.getSync(db.dbi, db.gen, key, codec)
         this.#freshSlab()
-        len = this.#scratchGet(db, key, codec) // the same snapshot: the same value
+        this.#slab.set(key, 0)
+        len = syncGet(this.#reader, db.dbi, db.gen, 0, keyLength, codec) // the same snapshot: the same value
       }
-      const value = view(this.#slabBuffer, this.#slab.byteOffset + this.#at + key.length, len)
-      this.#at += key.length + len
+      const value = view(this.#slabBuffer, this.#slab.byteOffset + this.#at + keyLength, len)
+      this.#at += keyLength + len
       return value
     } catch (error) {
       throw fromNative(error)
     }
-  }
-
-  #scratchGet(db: DbRef, key: Uint8Array, codec: number): number {
-    this.#slab.set(key, this.#at)
-    return syncGet(this.#reader, db.dbi, db.gen, this.#at, key.length, codec)
   }
 
   /** Values read before stay in the old slab, which lives as long as they do. */
