@@ -170,6 +170,15 @@ describe('autoGrow grows the map ahead of the writes', () => {
     expect(env.info().mapSize).toBe(cap)
   })
 
+  it('an environment open here opens a database, and lists them, after another process grew the map past its own', async () => {
+    const dir = tempDir()
+    await using env = open(dir, { mapSize: 1024 * 1024 })
+    await run(process.execPath, [WRITER, dir, 'other', '12', 'async'], { timeout: timeout || undefined })
+    // beginning the transaction that finds the database met MDB_MAP_RESIZED, and openDb threw it
+    expect(await env.openDb('grow', { create: false }).count()).toBe(12 * VALUES)
+    expect(await env.databases()).toEqual(['grow'])
+  }, timeout)
+
   const PROCESS_TXNS = rounds(60, 300)
   it(`processes writing ${PROCESS_TXNS} transactions of 1 MiB each at once into a 1 MiB map: none fails`, async () => {
     const dir = tempDir()

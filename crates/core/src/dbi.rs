@@ -193,11 +193,9 @@ impl Env {
     pub fn open_db(&self, name: Option<&str>, flags: DbFlags, create: bool) -> Result<DbRef> {
         let busy = self.busy()?;
         let shared = busy.shared();
-        {
-            let mut names = shared.dbis.lock();
-            if let Some(db) = shared.open_existing(&mut names, name, flags)? {
-                return Ok(db);
-            }
+        let existing = shared.adopting_resizes(|| shared.open_existing(&mut shared.dbis.lock(), name, flags))?;
+        if let Some(db) = existing {
+            return Ok(db);
         }
         if !create {
             return Err(Error::Lmdb(ffi::MDB_NOTFOUND));
@@ -214,9 +212,11 @@ impl Busy {
     /// The names of the named databases.
     pub fn databases(&self) -> Result<Vec<String>> {
         let shared = self.shared();
-        let _names = shared.dbis.lock();
-        let _gate = shared.enter()?;
-        shared.named_databases()
+        shared.adopting_resizes(|| {
+            let _names = shared.dbis.lock();
+            let _gate = shared.enter()?;
+            shared.named_databases()
+        })
     }
 
     /// The flags the database was created with.

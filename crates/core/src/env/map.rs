@@ -22,6 +22,19 @@ impl Shared {
         self.resize(0)
     }
 
+    /// Runs `f` again after adopting the map's size for as long as it fails
+    /// with MDB_MAP_RESIZED: a transaction begun after another process grew
+    /// the map does. `f` must hold no lock when it returns (adopting shuts
+    /// every other use of the map out).
+    pub(crate) fn adopting_resizes<T>(&self, mut f: impl FnMut() -> Result<T>) -> Result<T> {
+        loop {
+            match f() {
+                Err(Error::Lmdb(ffi::MDB_MAP_RESIZED)) => self.adopt_map_size()?,
+                other => return other,
+            }
+        }
+    }
+
     /// Sets the map size with every other use of the map shut out.
     ///
     /// LMDB unmaps the old map before it maps the new size, and has no way
