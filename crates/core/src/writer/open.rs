@@ -408,44 +408,55 @@ mod tests {
         b.finish()
     }
 
-    #[test]
-    fn a_replay_goes_on_only_if_every_step_gives_what_it_gave() {
+    /// Runs `test` on the open state of an explicit transaction in a fresh
+    /// environment with a 1 MiB map, and its main database.
+    fn in_open_txn(test: impl FnOnce(&crate::env::Shared, &mut super::Open, DbRef)) {
         let dir = tempfile::tempdir().unwrap();
         let env = Env::open(dir.path(), &EnvOptions { map_size: 1 << 20, sync: false, ..Default::default() }).unwrap();
         let db = env.open_db(None, DbFlags::default(), true).unwrap();
-        let shared = env.shared_ref();
         let mut txn = env.exclusive().unwrap();
-        let open = txn.open.as_mut().unwrap();
-        assert_eq!(open.exec(shared, &get(db, b"k")).unwrap()[0].as_ref().unwrap(), &Outcome::Value(None));
-        assert!(open.regrow(shared), "the same steps replay");
-        // as if the callback had been told of a value the replay does not find
-        open.replay.as_mut().unwrap().steps[0] =
-            Step::Exec(get(db, b"k"), vec![Ok(Outcome::Value(Some(b"v".to_vec())))]);
-        assert!(!open.regrow(shared), "a step that gives something else ends it");
+        test(env.shared_ref(), txn.open.as_mut().unwrap(), db);
+    }
+
+    #[test]
+    fn a_replay_goes_on_only_if_every_step_gives_what_it_gave() {
+        in_open_txn(|shared, open, db| {
+            assert_eq!(open.exec(shared, &get(db, b"k")).unwrap()[0].as_ref().unwrap(), &Outcome::Value(None));
+            assert!(open.regrow(shared), "the same steps replay");
+            // as if the callback had been told of a value the replay does not find
+            open.replay.as_mut().unwrap().steps[0] =
+                Step::Exec(get(db, b"k"), vec![Ok(Outcome::Value(Some(b"v".to_vec())))]);
+            assert!(!open.regrow(shared), "a step that gives something else ends it");
+        });
     }
 
     #[test]
     fn a_conditional_write_whose_check_goes_otherwise_in_a_replay_ends_it() {
-        let dir = tempfile::tempdir().unwrap();
-        let env = Env::open(dir.path(), &EnvOptions { map_size: 1 << 20, sync: false, ..Default::default() }).unwrap();
-        let db = env.open_db(None, DbFlags::default(), true).unwrap();
-        let shared = env.shared_ref();
-        let mut txn = env.exclusive().unwrap();
-        let open = txn.open.as_mut().unwrap();
-        let put = |value: &[u8], expect: Option<Expect<'_>>| {
-            let mut b = BatchBuilder::new();
-            let op =
-                Op { kind: op::PUT, flags: 0, codec: 0, level: 0, unit: 0, db, key: b"k", value: Some(value), expect };
-            b.push_op(&op);
-            b.finish()
-        };
-        open.exec(shared, &put(b"v1", None)).unwrap();
-        let swapped = open.exec(shared, &put(b"v2", Some(Expect::Value(b"v1")))).unwrap();
-        assert_eq!(swapped[0].as_ref().unwrap(), &Outcome::Done(true));
-        assert!(open.regrow(shared), "the same steps replay");
-        // as if another value had been there: the check fails in the replay
-        open.replay.as_mut().unwrap().steps[0] = Step::Exec(put(b"other", None), vec![Ok(Outcome::Done(true))]);
-        assert!(!open.regrow(shared), "a check that goes otherwise ends it");
+        in_open_txn(|shared, open, db| {
+            let put = |value: &[u8], expect: Option<Expect<'_>>| {
+                let mut b = BatchBuilder::new();
+                let op = Op {
+                    kind: op::PUT,
+                    flags: 0,
+                    codec: 0,
+                    level: 0,
+                    unit: 0,
+                    db,
+                    key: b"k",
+                    value: Some(value),
+                    expect,
+                };
+                b.push_op(&op);
+                b.finish()
+            };
+            open.exec(shared, &put(b"v1", None)).unwrap();
+            let swapped = open.exec(shared, &put(b"v2", Some(Expect::Value(b"v1")))).unwrap();
+            assert_eq!(swapped[0].as_ref().unwrap(), &Outcome::Done(true));
+            assert!(open.regrow(shared), "the same steps replay");
+            // as if another value had been there: the check fails in the replay
+            open.replay.as_mut().unwrap().steps[0] = Step::Exec(put(b"other", None), vec![Ok(Outcome::Done(true))]);
+            assert!(!open.regrow(shared), "a check that goes otherwise ends it");
+        });
     }
 
     /// The keys of a chunk.
