@@ -3,12 +3,13 @@
  * 24-byte little-endian header per operation (kind, flags, compression,
  * level, unit, dbi, generation, key and value lengths), then the bytes.
  * One buffer crosses into native code per batch; native code copies it
- * before the call returns, so the builder reuses its memory. A value given
- * as a string is packed as its UTF-8, written in place. A conditional put or
+ * before the call returns, so the builder reuses its memory. A key or value
+ * given as a string is packed as its UTF-8, written in place. A conditional put or
  * delete (`OpFlag.IfValue`) carries the value it expects after its own: a
  * 4-byte length (`NO_VALUE`: the key must be absent), then the bytes.
  */
 import type { DbRef } from './native.js'
+import { writeUtf8 } from './utf8.js'
 
 /** Operation kinds, as `batch::op` in the core (held to them by a test). */
 export enum Op {
@@ -34,16 +35,26 @@ export enum OpFlag {
   IfValue = 16,
 }
 
+/** One operation, as `pushOp` takes it. */
+export interface OpParts {
+  readonly kind: Op
+  readonly flags: number
+  readonly ref: DbRef
+  /** A string is packed as its UTF-8. */
+  readonly key: Uint8Array | string
+  /** A string is packed as its UTF-8 (a text coder's value). */
+  readonly value: Uint8Array | string | undefined
+  /** The value's bytes are `value[valueStart, valueEnd)` where these are given, else all of it. */
+  readonly valueStart?: number
+  readonly valueEnd?: number
+  readonly codec: number
+  readonly level: number
+  /** A conditional write's expected stored value (`null`: absent); `undefined` for any other operation. */
+  readonly expect: Uint8Array | null | undefined
+}
+
 const HEADER = 24
 const NO_VALUE = 0xffffffff
-
-/**
- * Node's own UTF-8 writer behind `buf.write`, without its argument checks:
- * ~0.15 µs less per string value while the code is cold (a tick's first
- * thousands of puts). `write` where a runtime's `Buffer` lacks it.
- */
-type Utf8Writer = Buffer & { utf8Write(text: string, offset: number, length: number): number }
-const hasUtf8Write = typeof (Buffer.prototype as Partial<Utf8Writer>).utf8Write === 'function'
 
 export class BatchBuilder {
   #buf = Buffer.allocUnsafe(16 * 1024)
@@ -67,11 +78,24 @@ export class BatchBuilder {
    * values are stored with; `expect` makes it conditional: the stored value
    * it must find (`null`: the key must be absent).
    */
-  push(kind: Op, flags: number, unit: number, db: DbRef, key: Uint8Array, value?: Uint8Array | string, codec = 0, level = 0, expect?: Uint8Array | null): void {
+  push(kind: Op, flags: number, unit: number, db: DbRef, key: Uint8Array | string, value?: Uint8Array | string, codec = 0, level = 0, expect?: Uint8Array | null): void {
+    this.#write(kind, flags, unit, db, key, value, 0, typeof value === 'object' ? value.length : 0, codec, level, expect)
+  }
+
+  /** Appends one operation given as its parts. */
+  pushOp(unit: number, op: OpParts): void {
+    const { value } = op
+    const end = op.valueEnd ?? (typeof value === 'object' ? value.length : 0)
+    this.#write(op.kind, op.flags, unit, op.ref, op.key, value, op.valueStart ?? 0, end, op.codec, op.level, op.expect)
+  }
+
+  /** A key or value given as a string is written as its UTF-8; a value's bytes are `value[from, to)`. */
+  #write(kind: Op, flags: number, unit: number, db: DbRef, key: Uint8Array | string, value: Uint8Array | string | undefined, from: number, to: number, codec: number, level: number, expect: Uint8Array | null | undefined): void {
     // a string's UTF-8 takes at most 3 bytes per UTF-16 unit
-    const room = value === undefined ? 0 : typeof value === 'string' ? value.length * 3 : value.length
+    const keyRoom = typeof key === 'string' ? key.length * 3 : key.length
+    const room = value === undefined ? 0 : typeof value === 'string' ? value.length * 3 : to - from
     const expectRoom = expect === undefined ? 0 : 4 + (expect?.length ?? 0)
-    this.#reserve(HEADER + key.length + room + expectRoom)
+    this.#reserve(HEADER + keyRoom + room + expectRoom)
     const buf = this.#buf
     let at = this.#len
     buf[at] = kind
@@ -82,17 +106,27 @@ export class BatchBuilder {
     view.setUint32(at + 4, unit, true)
     view.setUint32(at + 8, db.dbi, true)
     view.setUint32(at + 12, db.gen, true)
-    view.setUint32(at + 16, key.length, true)
+    const keyLengthAt = at + 16
     const lengthAt = at + 20
     at += HEADER
-    buf.set(key, at)
-    at += key.length
+    let klen: number
+    if (typeof key === 'string') {
+      klen = writeUtf8(buf, key, at, buf.length - at)
+    } else {
+      buf.set(key, at)
+      klen = key.length
+    }
+    view.setUint32(keyLengthAt, klen, true)
+    at += klen
     let vlen = NO_VALUE
     if (typeof value === 'string') {
-      vlen = hasUtf8Write ? (buf as Utf8Writer).utf8Write(value, at, buf.length - at) : buf.write(value, at)
+      vlen = writeUtf8(buf, value, at, buf.length - at)
     } else if (value !== undefined) {
-      buf.set(value, at)
-      vlen = value.length
+      if (from === 0 && to === value.length) buf.set(value, at)
+      // part of a buffer (msgpackr's, with the value where it was encoded): no view of it made
+      else if (value instanceof Buffer) value.copy(buf, at, from, to)
+      else buf.set(value.subarray(from, to), at)
+      vlen = to - from
     }
     view.setUint32(lengthAt, vlen, true)
     if (vlen !== NO_VALUE) at += vlen
@@ -106,6 +140,25 @@ export class BatchBuilder {
     }
     this.#len = at
     this.#ops++
+  }
+
+  /**
+   * Appends `count` operations packed before (by `push`, with no
+   * expectations), as operations of `unit`: the same operations carried by
+   * many units are packed once.
+   */
+  pushPacked(ops: Uint8Array, count: number, unit: number): void {
+    this.#reserve(ops.length)
+    const view = this.#view
+    let at = this.#len
+    this.#buf.set(ops, at)
+    for (let i = 0; i < count; i++) {
+      view.setUint32(at + 4, unit, true)
+      const vlen = view.getUint32(at + 20, true)
+      at += HEADER + view.getUint32(at + 16, true) + (vlen === NO_VALUE ? 0 : vlen)
+    }
+    this.#len = at
+    this.#ops += count
   }
 
   /** The packed bytes; valid until the next `push`. Resets the builder. */

@@ -8,7 +8,7 @@
 import type { Input } from './coders/index.js'
 import { BatchBuilder, Op } from './batch.js'
 import type { Database } from './database.js'
-import { encodingOf, pack as packOp, putFlags, type DbEncoding } from './encoding.js'
+import { encodingOf, keyBytes, pack as packOp, putFlags, valueBytes, type DbEncoding } from './encoding.js'
 import { ClosedError, CoderError } from './errors.js'
 import { fromNative } from './native-error.js'
 import { checkOptions } from './options.js'
@@ -141,9 +141,8 @@ class Position<K, V> {
     const b = this.#builder()
     const op = this.enc.put(key, value, putFlags(options))
     packOp(b, 0, op)
-    // a text coder's value went as a string: the seek needs its bytes
-    const stored = op.codec !== 0 ? undefined : typeof op.value === 'string' ? Buffer.from(op.value) : op.value
-    this.#standOn(b, op.key, stored)
+    // the seek needs the bytes of what a write may pack as text, or in place
+    this.#standOn(b, keyBytes(op), op.codec !== 0 ? undefined : valueBytes(op))
     return b.take()
   }
 
@@ -201,7 +200,7 @@ class Position<K, V> {
     const b = this.#builder()
     const op = this.enc.replace(key, value)
     packOp(b, 0, op)
-    this.#standOn(b, op.key, op.codec === 0 ? (op.value as Uint8Array) : undefined)
+    this.#standOn(b, keyBytes(op), op.codec === 0 ? valueBytes(op) : undefined)
     return b.take()
   }
 

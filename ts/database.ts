@@ -3,14 +3,14 @@ import type { Coder } from './coder.js'
 import type { Input } from './coders/index.js'
 import * as reads from './db-reads.js'
 import type { AbortOptions } from './abort.js'
-import { DbEncoding, dropFlags, encoding, lastEnsures, pack, packUnit, putEntry, putFlags, settle, type Encoded, type EnvLink } from './encoding.js'
+import { DbEncoding, dropFlags, encoding, lastEnsures, pack, packUnit, putEntry, putFlags, type Encoded, type EnvLink } from './encoding.js'
 import { fromNative } from './native-error.js'
 import type { Environment } from './environment.js'
 import type { DbRef, NativeRange, NativeRangeOptions } from './native.js'
 import { isAsyncIterable, iterable } from './options.js'
 import type { RangeIterable, RangeIterableSync, RangeOptions } from './range.js'
 import type { DbStat, IfValueOptions, PutEntry, PutOptions } from './types.js'
-import { count, type Build, type UnitResult } from './write-queue.js'
+import { count, type Again, type Build, type UnitResult } from './write-queue.js'
 
 /**
  * One database of an environment, seen through a key coder and a value
@@ -78,8 +78,9 @@ export class Database<K = Buffer, V = Buffer> {
     const enc = this.#enc
     const wire = enc.wire()
     const text = enc.keyText(key)
-    const bytes = text === undefined ? enc.link.sync.get(enc.ref, enc.key(key), wire.codec) : enc.link.sync.getText(enc.ref, text, wire.codec)
-    return bytes === null ? undefined : enc.decode(bytes, wire)
+    const sync = enc.link.sync
+    const len = text === undefined ? sync.get(enc.ref, enc.key(key), wire.codec) : sync.getText(enc.ref, text, wire.codec)
+    return len < 0 ? undefined : enc.decodeIn(sync.block, sync.found, len, wire)
   }
 
   /** `getMany` on the calling thread. */
@@ -167,8 +168,7 @@ export class Database<K = Buffer, V = Buffer> {
     try {
       const enc = this.#enc
       const op = options === undefined ? enc.put(key, value, 0) : enc.put(key, value, putFlags(options, true), enc.expected(options))
-      const sent = enc.link.writes.op(op) as Promise<boolean>
-      return op.ensures ? settle(op.ensures, sent, () => this.put(key, value, options)) : sent
+      return enc.link.writes.op(op, op.ensures && (() => this.put(key, value, options))) as Promise<boolean>
     } catch (error) {
       return Promise.reject(error)
     }
@@ -208,20 +208,20 @@ export class Database<K = Buffer, V = Buffer> {
         writes.cancel(place)
         return 0
       }
-      return count(await settle(lastEnsures(encoded), writes.fill(place, build), () => this.#putAgain(pairs, options)))
+      return count(await writes.fill(place, build, lastEnsures(encoded), () => this.#putAgain(pairs, options)))
     }
     const list = Array.isArray(entries) ? entries : Array.from(iterable(entries))
     for (const entry of list) encoded.push(putEntry(enc, entry, flags))
     if (encoded.length === 0) return 0
-    return count(await settle(lastEnsures(encoded), enc.link.writes.unit(build), () => this.#putAgain(list, options)))
+    return count(await enc.link.writes.unit(build, lastEnsures(encoded), () => this.#putAgain(list, options)))
   }
 
-  /** A `putMany` encoded again, its shared structures having been taken by another writer (see `settle`). */
+  /** A `putMany` encoded again, its shared structures having been taken by another writer (see `write-queue.ts`). */
   async #putAgain(entries: Iterable<PutEntry<Input<K>, Input<V>>>, options: PutOptions | undefined): Promise<UnitResult> {
     const enc = this.#enc
     const flags = putFlags(options)
     const encoded = Array.from(entries, (entry) => putEntry(enc, entry, flags))
-    return settle(lastEnsures(encoded), enc.link.writes.unit((b, unit) => packUnit(b, unit, encoded)), () => this.#putAgain(entries, options))
+    return enc.link.writes.unit((b, unit) => packUnit(b, unit, encoded), lastEnsures(encoded), () => this.#putAgain(entries, options))
   }
 
   /**
@@ -262,7 +262,7 @@ export class Database<K = Buffer, V = Buffer> {
 
   #replaced(key: Input<K>, value: Input<V>): Promise<UnitResult> {
     const op = this.#enc.replace(key, value)
-    return settle(op.ensures, this.#unit(op), () => this.#replaced(key, value))
+    return this.#unit(op, () => this.#replaced(key, value))
   }
 
   /** Deletes `key` and resolves with its value (`undefined` if absent); of a dupSort database, its first value only. */
@@ -306,7 +306,8 @@ export class Database<K = Buffer, V = Buffer> {
     }
   }
 
-  #unit(op: Encoded): Promise<UnitResult> {
-    return this.#enc.link.writes.unit((b, unit) => pack(b, unit, op))
+  /** `again`: how to send it again if it carries shared structures (see `write-queue.ts`). */
+  #unit(op: Encoded, again?: Again): Promise<UnitResult> {
+    return this.#enc.link.writes.unit((b, unit) => pack(b, unit, op), op.ensures, again)
   }
 }

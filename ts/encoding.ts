@@ -6,16 +6,17 @@
  * all go through a database's `DbEncoding`.
  * @internal
  */
-import { Op, OpFlag, type BatchBuilder } from './batch.js'
+import { BatchBuilder, Op, OpFlag, type OpParts } from './batch.js'
 import { CompressedCoder, TextCoder, type Coder } from './coder.js'
 import type { Input } from './coders/index.js'
 import { IdentityCoder } from './coders/identity.js'
-import { MsgPackCoder } from './coders/msgpack.js'
+import { MsgPackCoder, packed, packIn } from './coders/msgpack.js'
 import type { Database } from './database.js'
 import type { Environment } from './environment.js'
 import { BadValsizeError, ClosedError, CoderError, ReadonlyError } from './errors.js'
 import { fromNative } from './native-error.js'
 import type { DbRef, NativeEnv } from './native.js'
+import { inPlace, type InPlace } from './decode-in.js'
 import { checkOptions, describe, type Rule } from './options.js'
 import { pair, type EntryDecoder } from './range.js'
 import type { ReadAnswer, ReadQueue } from './read-queue.js'
@@ -23,6 +24,7 @@ import { storeOf } from './structure-store.js'
 import type { Ensures, Structures } from './structures.js'
 import type { SyncReads } from './sync-reads.js'
 import type { DbOptions, IfValueOptions, PutEntry, PutOptions } from './types.js'
+import type { Block } from './view.js'
 import type { UnitResult, WriteQueue } from './write-queue.js'
 
 /** Key of `Database[encoding]`. */
@@ -51,30 +53,24 @@ export interface Wire<V> {
   text?: TextCoder<V>
   /** A `get`'s value out of its answer, made once. */
   take?: (answer: ReadAnswer) => V | undefined
+  /** The coder's decoding in place, if it has one (see `decode-in.ts`). */
+  inPlace?: InPlace<V>
+  /** The coder, when it is a MessagePack coder whose stored form is its own: a put packs msgpackr's bytes where they were written. */
+  msgpack?: MsgPackCoder<V>
   /** A records coder's shared structures, bound to this database. */
   structures?: Structures
 }
 
 /** One operation, encoded and checked: packing it cannot fail. */
-export interface Encoded {
-  readonly kind: Op
-  readonly flags: number
-  readonly ref: DbRef
-  readonly key: Uint8Array
-  /** A string is packed as its UTF-8 (a text coder's value). */
-  readonly value: Uint8Array | string | undefined
-  readonly codec: number
-  readonly level: number
+export interface Encoded extends OpParts {
   /** Shared structures its value may use that are not known to be stored (records). */
   readonly ensures?: Ensures
-  /** A conditional write's expected stored value (`null`: absent); `undefined` for any other operation. */
-  readonly expect: Uint8Array | null | undefined
 }
 
 /** Packs an encoded operation into `builder` as a unit of its own, behind its ensures. */
 export function pack(builder: BatchBuilder, unit: number, op: Encoded): void {
   if (op.ensures) packEnsures(builder, unit, op.ensures)
-  builder.push(op.kind, op.flags, unit, op.ref, op.key, op.value, op.codec, op.level, op.expect)
+  builder.pushOp(unit, op)
 }
 
 /**
@@ -86,7 +82,7 @@ export function packUnit(builder: BatchBuilder, unit: number, ops: readonly Enco
   let heads: Map<Structures, Ensures> | undefined
   for (const op of ops) if (op.ensures) (heads ??= new Map()).set(op.ensures.structures, op.ensures)
   if (heads) for (const ensures of heads.values()) packEnsures(builder, unit, ensures)
-  for (const op of ops) builder.push(op.kind, op.flags, unit, op.ref, op.key, op.value, op.codec, op.level, op.expect)
+  for (const op of ops) builder.pushOp(unit, op)
 }
 
 /** The ensures of a unit of one database's operations: the last, which covers the others. */
@@ -95,29 +91,14 @@ export function lastEnsures(ops: readonly Encoded[]): Ensures | undefined {
   return undefined
 }
 
-function packEnsures(builder: BatchBuilder, unit: number, { ref, keys, list }: Ensures): void {
-  for (let i = 0; i < list.length; i++) builder.push(Op.Ensure, 0, unit, ref, keys[i], list[i])
-}
-
-/**
- * A write's promise, for a write whose values may use structures not yet
- * stored (`ensures`): once it commits they are; if it failed because another
- * writer stored other structures under their ids first, the coder now has
- * the stored ones, and `again` encodes the write anew and sends it. A write
- * that failed for any other reason rejects as it did.
- */
-export function settle<R>(ensures: Ensures | undefined, sent: Promise<R>, again: () => Promise<R>): Promise<R> {
-  if (ensures === undefined) return sent
-  return sent.then(
-    (result) => {
-      ensures.structures.confirm(ensures)
-      return result
-    },
-    (error: unknown) => {
-      if (ensures.structures.conflicted(ensures)) return again()
-      throw error
-    },
-  )
+/** Every write of a tick may carry the same ensures (see `Structures.ensures`): they are packed once. */
+function packEnsures(builder: BatchBuilder, unit: number, ensures: Ensures): void {
+  if (ensures.packed === undefined) {
+    const once = new BatchBuilder()
+    for (let i = 0; i < ensures.list.length; i++) once.push(Op.Ensure, 0, 0, ensures.ref, ensures.keys[i], ensures.list[i])
+    ensures.packed = Buffer.from(once.take())
+  }
+  builder.pushPacked(ensures.packed, ensures.list.length, unit)
 }
 
 const EMPTY = new Uint8Array(0)
@@ -126,6 +107,24 @@ const EMPTY = new Uint8Array(0)
 export function checkKeySize(size: number, maxKeySize: number, emptyAllowed = false): void {
   if (size === 0 && !emptyAllowed) throw new BadValsizeError('a key cannot be empty')
   if (size > maxKeySize) throw new BadValsizeError(`a key of ${size} bytes is longer than maxKeySize() (${maxKeySize})`)
+}
+
+/** A key given as text (see `DbEncoding.keyText`): its UTF-8 is not empty and fits `maxKeySize`. */
+export function checkKeyText(text: string, maxKeySize: number): void {
+  // a UTF-16 unit takes 1 to 3 bytes of UTF-8: measure only when that may not fit
+  if (text.length === 0 || text.length * 3 > maxKeySize) checkKeySize(Buffer.byteLength(text, 'utf8'), maxKeySize)
+}
+
+/** An operation's key as bytes, where a caller needs them (a write packs a text key as it is). */
+export function keyBytes(op: Encoded): Uint8Array {
+  return typeof op.key === 'string' ? Buffer.from(op.key, 'utf8') : op.key
+}
+
+/** An operation's value as bytes (see `keyBytes`). */
+export function valueBytes(op: Encoded): Uint8Array | undefined {
+  const { value } = op
+  if (typeof value === 'string') return Buffer.from(value, 'utf8')
+  return value === undefined || op.valueEnd === undefined ? value : value.subarray(op.valueStart, op.valueEnd)
 }
 
 /** The encoding of `db`; a TypeError when `db` is not a database of this library. */
@@ -145,6 +144,8 @@ export class DbEncoding<K, V> {
   /** The key coder `keyText` last saw, and it as a `TextCoder` whose text it may hand out. */
   #keyCoder: Coder<K> | undefined
   #textKeys: TextCoder<K> | undefined
+  /** The key coder's decoding in place, for `#keyCoder`. */
+  #keysInPlace: InPlace<K> | undefined
 
   constructor(db: Database<K, V>, link: EnvLink, ref: DbRef) {
     this.#db = db
@@ -185,8 +186,7 @@ export class DbEncoding<K, V> {
     const coder = this.#db.keyCoder
     if (coder !== this.#keyCoder) {
       // asked again only when `keyCoder` was replaced: this runs on every getSync
-      this.#keyCoder = coder
-      this.#textKeys = coder instanceof TextCoder && coder.serialize === TextCoder.prototype.serialize ? coder : undefined
+      this.#keyCoderSeen(coder)
     }
     const textKeys = this.#textKeys
     if (textKeys === undefined) return undefined
@@ -198,6 +198,13 @@ export class DbEncoding<K, V> {
     }
     if (typeof text !== 'string') throw new CoderError(coder.name, this.#db.name, new TypeError('serializeText() must return a string'))
     return text
+  }
+
+  /** Notes what the key coder `coder` can do, when it was replaced. */
+  #keyCoderSeen(coder: Coder<K>): void {
+    this.#keyCoder = coder
+    this.#textKeys = coder instanceof TextCoder && coder.serialize === TextCoder.prototype.serialize ? coder : undefined
+    this.#keysInPlace = inPlace(coder)
   }
 
   /** A range's `prefix`: the key coder's bytes, which may be empty. */
@@ -218,6 +225,8 @@ export class DbEncoding<K, V> {
           ? { coder: coder.inner, codec: coder.algorithm, level: coder.level }
           : { coder, codec: 0, level: 0 }
       if (wire.coder instanceof TextCoder && wire.coder.serialize === TextCoder.prototype.serialize) wire.text = wire.coder
+      wire.inPlace = inPlace(wire.coder)
+      if (wire.coder instanceof MsgPackCoder && wire.coder.serialize === MsgPackCoder.prototype.serialize) wire.msgpack = wire.coder
       if (wire.coder instanceof MsgPackCoder && wire.coder.structures) {
         wire.structures = wire.coder.structures
         wire.structures.bind(this.#db, () => storeOf(this.#db))
@@ -239,10 +248,28 @@ export class DbEncoding<K, V> {
   put(key: Input<K>, value: Input<V>, flags: number, expect?: Uint8Array | null): Encoded {
     this.writable()
     const wire = this.wire()
-    const k = this.key(key)
-    const v = wire.text ? this.#text(wire.text, value as V) : this.value(value, wire)
+    const k = this.#writeKey(key)
+    let v: Uint8Array | string
+    let start = 0
+    let end: number | undefined
+    if (wire.msgpack) {
+      this.#packIn(wire.msgpack, value as V)
+      v = packed.bytes
+      start = packed.start
+      end = packed.end
+    } else {
+      v = wire.text ? this.#text(wire.text, value as V) : this.value(value, wire)
+    }
     const ensures = wire.structures?.ensures()
-    return { kind: Op.Put, flags, ref: this.ref, key: k, value: v, codec: wire.codec, level: wire.level, expect, ensures }
+    return { kind: Op.Put, flags, ref: this.ref, key: k, value: v, valueStart: start, valueEnd: end, codec: wire.codec, level: wire.level, expect, ensures }
+  }
+
+  /** A write's key: a text key coder's string (packed as its UTF-8 in place), checked, else `key()`. */
+  #writeKey(key: Input<K>): Uint8Array | string {
+    const text = this.keyText(key)
+    if (text === undefined) return this.key(key)
+    checkKeyText(text, this.link.maxKeySize)
+    return text
   }
 
   /** A delete of `key`, or with `value` of that one pair (dupSort); `expect` from `expected`. */
@@ -326,6 +353,30 @@ export class DbEncoding<K, V> {
     return result instanceof Uint8Array ? this.decode(result as Buffer, wire) : undefined
   }
 
+  /** The value of `len` bytes of `block` from `at`, decoded in place where the coder can. */
+  decodeIn(block: Block, at: number, len: number, wire: Wire<V>): V {
+    const read = wire.inPlace
+    if (read === undefined) return this.decode(block.view(at, len), wire)
+    try {
+      return read(block.data, at, at + len)
+    } catch (error) {
+      throw new CoderError(this.#db.valueCoder.name, this.#db.name, error)
+    }
+  }
+
+  /** `decodeIn` of a key. */
+  decodeKeyIn(block: Block, at: number, len: number): K {
+    const coder = this.#db.keyCoder
+    if (coder !== this.#keyCoder) this.#keyCoderSeen(coder)
+    const read = this.#keysInPlace
+    if (read === undefined) return this.decodeKey(block.view(at, len))
+    try {
+      return read(block.data, at, at + len)
+    } catch (error) {
+      throw new CoderError(coder.name, this.#db.name, error)
+    }
+  }
+
   decodeKey(bytes: Buffer): K {
     try {
       return this.#db.keyCoder.deserialize(bytes)
@@ -336,14 +387,12 @@ export class DbEncoding<K, V> {
 
   /** What a range yields per entry. Raw bytes skip the coders: a scan's cost is per entry. */
   entryDecoder(shape: 'entries' | 'keys' | 'values', wire: Wire<V>): EntryDecoder<unknown> {
-    const rawKeys = Object.getPrototypeOf(this.#db.keyCoder) === IdentityCoder.prototype
-    const rawValues = Object.getPrototypeOf(wire.coder) === IdentityCoder.prototype
-    const key = rawKeys ? (bytes?: Buffer) => bytes : (bytes?: Buffer) => this.decodeKey(bytes as Buffer)
-    const value = rawValues ? (bytes?: Buffer) => bytes : (bytes?: Buffer) => this.decode(bytes as Buffer, wire)
-    if (shape === 'keys') return (k) => key(k)
-    if (shape === 'values') return (_, v) => value(v)
-    if (rawKeys && rawValues) return pair
-    return (k, v) => pair(key(k), value(v))
+    const raw = (block: Block, at: number, len: number) => block.view(at, len)
+    const key = Object.getPrototypeOf(this.#db.keyCoder) === IdentityCoder.prototype ? raw : (block: Block, at: number, len: number) => this.decodeKeyIn(block, at, len)
+    const value = Object.getPrototypeOf(wire.coder) === IdentityCoder.prototype ? raw : (block: Block, at: number, len: number) => this.decodeIn(block, at, len, wire)
+    if (shape === 'keys') return (block, keyAt, keyLen) => key(block, keyAt, keyLen)
+    if (shape === 'values') return (block, _keyAt, _keyLen, valueAt, valueLen) => value(block, valueAt, valueLen)
+    return (block, keyAt, keyLen, valueAt, valueLen) => pair(key(block, keyAt, keyLen), value(block, valueAt, valueLen))
   }
 
   /** The flags LMDB created the database with. */
@@ -376,6 +425,15 @@ export class DbEncoding<K, V> {
       throw new CoderError(this.#db.valueCoder.name, this.#db.name, new TypeError('serializeText() must return a string'))
     }
     return text
+  }
+
+  /** `packIn` of `value`, its failure the coder's. */
+  #packIn(coder: MsgPackCoder<V>, value: V): void {
+    try {
+      packIn(coder, value)
+    } catch (error) {
+      throw new CoderError(this.#db.valueCoder.name, this.#db.name, error)
+    }
   }
 
   /** `named` is the coder errors name (the compressed one, not its inner coder); looked up only on failure. */

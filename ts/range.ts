@@ -9,7 +9,7 @@ import type { Input } from './coders/index.js'
 import type { NativeChunk } from './native.js'
 import { abortable, checkSignal } from './abort.js'
 import { checkOptions, COUNT, type Rule } from './options.js'
-import { view } from './view.js'
+import { Block } from './view.js'
 
 /** Bounds and shape of a range. Bounds hold in key order whatever the direction. */
 export interface RangeOptions<K> {
@@ -78,8 +78,13 @@ export function pair<A, B>(a: A, b: B): [A, B] {
   return entry
 }
 
-/** Makes one entry from a key's and a value's bytes (`undefined` for what was not fetched). */
-export type EntryDecoder<T> = (key: Buffer | undefined, value: Buffer | undefined) => T
+/**
+ * Makes one entry from its key's and value's bytes in `block` (offsets and
+ * lengths; only what its shape fetched is there).
+ */
+export type EntryDecoder<T> = (block: Block, keyAt: number, keyLen: number, valueAt: number, valueLen: number) => T
+
+const NO_BLOCK = new Block(Buffer.alloc(0))
 
 /** An `AsyncIterable` of a range's entries, with `toArray()`. Each iteration takes its own snapshot. */
 export class RangeIterable<T> implements AsyncIterable<T> {
@@ -195,11 +200,11 @@ class RangeIterator<T> implements AsyncIterator<T> {
   #decode: EntryDecoder<T> = () => undefined as T
   /** The chunk after the one being handed out, read while that one is. */
   #ahead: Promise<NativeChunk> | undefined
-  /** The memory of the chunk being handed out (see `view`). */
-  #buffer = new ArrayBuffer(0)
+  /** The bytes of the chunk being handed out. */
+  #block = NO_BLOCK
   #lens: Float64Array = new Float64Array(0)
   #at = 0
-  /** Where the next entry's bytes start in `#buffer`. */
+  /** Where the next entry's bytes start in `#block`. */
   #offset = 0
   #size = FIRST_CHUNK
   /** The size the last chunk was asked for with. */
@@ -260,14 +265,10 @@ class RangeIterator<T> implements AsyncIterator<T> {
     const keyLen = this.#lens[at]
     const valueLen = this.#lens[at + 1]
     this.#at = at + 2
-    const buffer = this.#buffer
-    let offset = this.#offset
-    const key = keyLen < 0 ? undefined : view(buffer, offset, keyLen)
-    if (keyLen > 0) offset += keyLen
-    const value = valueLen < 0 ? undefined : view(buffer, offset, valueLen)
-    if (valueLen > 0) offset += valueLen
-    this.#offset = offset
-    return this.#decode(key, value)
+    const keyAt = this.#offset
+    const valueAt = keyLen > 0 ? keyAt + keyLen : keyAt
+    this.#offset = valueLen > 0 ? valueAt + valueLen : valueAt
+    return this.#decode(this.#block, keyAt, keyLen, valueAt, valueLen)
   }
 
   /** Hands every entry to `each`, a fetched chunk at a time (`RangeIterable.forEach`). */
@@ -312,10 +313,10 @@ class RangeIterator<T> implements AsyncIterator<T> {
 
   /** Makes `chunk` the one being handed out. */
   #land(chunk: NativeChunk): void {
-    this.#buffer = chunk.data.buffer as ArrayBuffer
+    this.#block = new Block(chunk.data)
     this.#lens = chunk.lens
     this.#at = 0
-    this.#offset = chunk.data.byteOffset
+    this.#offset = 0
     this.#last = chunk.done
   }
 
@@ -391,7 +392,7 @@ class RangeIterator<T> implements AsyncIterator<T> {
     this.#finished = true
     this.#ahead = undefined // read ahead and not wanted; its failure is already handled
     this.#lens = new Float64Array(0)
-    this.#buffer = new ArrayBuffer(0)
+    this.#block = NO_BLOCK
     this.#native?.close()
   }
 }

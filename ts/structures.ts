@@ -14,7 +14,7 @@
  * the id to another structure first; so a value is never committed without
  * its structure, nor beside a structure that is not its own. A unit that
  * failed so is encoded again from the stored structures and sent again
- * (`DbEncoding.settle`).
+ * (`write-queue.ts`).
  *
  * Readers meeting an id they do not know read the stored structures again
  * (committed structures never change, so what they knew stays true).
@@ -44,6 +44,8 @@ export interface Ensures {
   /** Where they go: the store's database and each one's key. */
   readonly ref: DbRef
   readonly keys: readonly Uint8Array[]
+  /** Their operations as packed once for every write that carries them (`encoding.ts`). */
+  packed?: Uint8Array
 }
 
 /** msgpackr's options shared by the encoder and decoder (the `MsgPackCoder` ones, with records). */
@@ -84,8 +86,9 @@ export class Structures {
     this.#reset(this.#store.load())
   }
 
-  pack(value: unknown): Uint8Array {
-    return this.#packr.pack(value)
+  /** `mode`: msgpackr's `encodeOptions`. */
+  pack(value: unknown, mode?: number): Uint8Array {
+    return this.#packr.pack(value, mode)
   }
 
   /**
@@ -137,9 +140,10 @@ export class Structures {
     return theirs
   }
 
-  unpack(bytes: Uint8Array): unknown {
+  /** `bounds`: the part of `bytes` to read (msgpackr's `{ start, end }`); all of it when absent. */
+  unpack(bytes: Uint8Array, bounds?: { start: number; end: number }): unknown {
     try {
-      return this.#unpackr.unpack(bytes)
+      return this.#unpackr.unpack(bytes, bounds)
     } finally {
       // structures of this process not yet committed helped this read only
       if (this.#lent) {

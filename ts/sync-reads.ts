@@ -7,17 +7,15 @@
  *
  * `get` passes its key and takes its value through a slab: the key is
  * written at the slab's free end, native code leaves the value right after
- * it, and the caller gets a view of those bytes. The native call takes
- * numbers only, and the value is copied once. Like the pool behind
+ * it, and the caller decodes it there (`block`, `found`). The native call
+ * takes numbers only, and the value is copied once. Like the pool behind
  * `Buffer.allocUnsafe`, a slab lives as long as any value read into it.
  */
 import { checkKeySize } from './encoding.js'
 import { fromNative } from './native-error.js'
 import { type DbRef, type NativeEnv, type ReadResult, syncGet } from './native.js'
-import { view } from './view.js'
-
-type Utf8Writer = Buffer & { utf8Write(text: string, offset: number, length: number): number }
-const hasUtf8Write = typeof (Buffer.prototype as Partial<Utf8Writer>).utf8Write === 'function'
+import { writeUtf8 } from './utf8.js'
+import { Block } from './view.js'
 
 /** The size of a slab; a key and value longer than this are copied natively instead. */
 const SLAB_SIZE = 16 * 1024
@@ -29,8 +27,10 @@ export class SyncReads {
   readonly #slabSize: number
   readonly #maxKeySize: number
   #slab!: Buffer
-  /** The slab's memory, for `view` (see there). */
-  #slabBuffer!: ArrayBuffer
+  #slabBlock!: Block
+  /** Where the last `get` left its value: in `block`, from byte `found`. */
+  block!: Block
+  found = 0
   /** Where the slab's free bytes start. */
   #at = 0
   #inStretch = false
@@ -47,8 +47,11 @@ export class SyncReads {
     this.#freshSlab()
   }
 
-  /** One value's bytes, or `null`. `key` is already checked by its database. */
-  get(db: DbRef, key: Uint8Array, codec: number): Buffer | null {
+  /**
+   * The length of one value, left in `block` at `found`; -1 when absent.
+   * `key` is already checked by its database.
+   */
+  get(db: DbRef, key: Uint8Array, codec: number): number {
     this.#enter()
     if (this.#at + key.length > this.#slab.length) this.#freshSlab()
     this.#slab.set(key, this.#at)
@@ -60,7 +63,7 @@ export class SyncReads {
    * written straight into the slab, with no `Buffer` per key. The key's
    * size is checked here, as `DbEncoding.key` checks other keys.
    */
-  getText(db: DbRef, text: string, codec: number): Buffer | null {
+  getText(db: DbRef, text: string, codec: number): number {
     this.#enter()
     // a UTF-16 unit takes at most 3 bytes of UTF-8: measure only when that may not fit
     if (this.#at + 3 * text.length > this.#slab.length) {
@@ -69,27 +72,34 @@ export class SyncReads {
       if (this.#at + size > this.#slab.length) this.#freshSlab()
     }
     const room = this.#slab.length - this.#at
-    const length = hasUtf8Write ? (this.#slab as Utf8Writer).utf8Write(text, this.#at, room) : this.#slab.write(text, this.#at, room)
+    const length = writeUtf8(this.#slab, text, this.#at, room)
     checkKeySize(length, this.#maxKeySize)
     return this.#read(db, length, codec)
   }
 
   /** The value of the key of `keyLength` bytes at the slab's free end. */
-  #read(db: DbRef, keyLength: number, codec: number): Buffer | null {
+  #read(db: DbRef, keyLength: number, codec: number): number {
     try {
       let len = syncGet(this.#reader, db.dbi, db.gen, this.#at, keyLength, codec)
-      if (len < 0) return null
+      if (len < 0) return -1
       if (this.#at + keyLength + len > this.#slab.length) {
         // did not fit (nothing was written): too big for any slab, or for what is left of this one
         const key = this.#slab.subarray(this.#at, this.#at + keyLength)
-        if (keyLength + len > this.#slab.length) return this.#native.getSync(db.dbi, db.gen, key, codec)
+        if (keyLength + len > this.#slab.length) {
+          const value = this.#native.getSync(db.dbi, db.gen, key, codec)
+          if (value === null) return -1
+          this.block = new Block(value)
+          this.found = 0
+          return value.length
+        }
         this.#freshSlab()
         this.#slab.set(key, 0)
         len = syncGet(this.#reader, db.dbi, db.gen, 0, keyLength, codec) // the same snapshot: the same value
       }
-      const value = view(this.#slabBuffer, this.#slab.byteOffset + this.#at + keyLength, len)
+      this.block = this.#slabBlock
+      this.found = this.#at + keyLength
       this.#at += keyLength + len
-      return value
+      return len
     } catch (error) {
       throw fromNative(error)
     }
@@ -98,7 +108,7 @@ export class SyncReads {
   /** Values read before stay in the old slab, which lives as long as they do. */
   #freshSlab(): void {
     this.#slab = Buffer.allocUnsafeSlow(this.#slabSize)
-    this.#slabBuffer = this.#slab.buffer as ArrayBuffer
+    this.#slabBlock = new Block(this.#slab)
     this.#at = 0
     this.#native.useScratch(this.#slab)
   }

@@ -26,7 +26,7 @@ type Result = UnitResult | Error
 interface Step<T> {
   build(builder: BatchBuilder): void
   read(results: Result[]): T
-  /** Shared structures its values may use that are not known to be stored (records; see `settle`). */
+  /** Shared structures its values may use that are not known to be stored (records; see `write-queue.ts`). */
   ensures?: Ensures
 }
 
@@ -321,7 +321,7 @@ export class Transaction {
       for (;;) {
         const step = make()
         const results = await this.#exec(packStep(step))
-        // a value whose structures another writer stored first is encoded again (see `settle`)
+        // a value whose structures another writer stored first is encoded again (see `write-queue.ts`)
         if (step.ensures && results[0] instanceof Error && step.ensures.structures.conflicted(step.ensures)) continue
         return step.read(results)
       }

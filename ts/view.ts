@@ -21,3 +21,25 @@ const makesBuffers =
 export const view: (buffer: ArrayBuffer, at: number, len: number) => Buffer = makesBuffers
   ? (buffer, at, len) => new (species as ViewConstructor)(buffer, at, len)
   : (buffer, at, len) => Buffer.from(buffer, at, len)
+
+/**
+ * Bytes native code handed over in one block (a chunk of a range, a
+ * sync-read slab), read by offsets into `data`. Built-in coders decode
+ * straight out of `data`; `view` makes a `Buffer` of a part for the rest.
+ */
+export class Block {
+  readonly data: Buffer
+  readonly #buffer: ArrayBuffer
+  readonly #base: number
+
+  constructor(bytes: Uint8Array) {
+    this.#buffer = bytes.buffer as ArrayBuffer
+    this.#base = bytes.byteOffset
+    this.data = bytes instanceof Buffer ? bytes : view(this.#buffer, this.#base, bytes.byteLength)
+  }
+
+  /** `len` bytes of `data` from `at`, shared, as a `Buffer`. */
+  view(at: number, len: number): Buffer {
+    return view(this.#buffer, this.#base + at, len)
+  }
+}

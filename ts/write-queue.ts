@@ -12,15 +12,26 @@
  * async iterable cannot pack its operations at once, so it *reserves* its
  * place: what is issued after it waits (already packed) until it is filled
  * or cancelled, then goes out behind it.
+ *
+ * A unit whose values may use shared structures not yet known to be stored
+ * (records) *carries* them (`Ensures`, packed at its head): once it commits
+ * they are; if it failed because another writer stored other structures
+ * under their ids first, the coder now has the stored ones, and the unit is
+ * encoded anew and sent again (`Again`). Its promise is the one every unit
+ * has: a tick of such writes costs no promise more.
  */
 import { BatchBuilder } from './batch.js'
 import { pack, type Encoded } from './encoding.js'
 import { ClosedError } from './errors.js'
 import { fromNative } from './native-error.js'
 import type { NativeEnv } from './native.js'
+import type { Ensures } from './structures.js'
 
 /** What a unit resolved with natively: a flag, a count or a previous value. */
 export type UnitResult = boolean | number | Buffer | null
+
+/** Sends a unit again, encoded anew (see the module doc). */
+export type Again = () => Promise<UnitResult>
 
 /** What a batch resolves with natively: one result per unit (an error's text for a unit that failed alone). */
 type Results = Uint8Array | (UnitResult | Error)[]
@@ -41,7 +52,10 @@ interface Segment {
    * order they were added, and each unit adds one, in unit order, so the
    * n-th call picks unit n's result. One function per batch, not per unit.
    */
-  pick(results: Results): UnitResult
+  pick(results: Results): UnitResult | Promise<UnitResult>
+  /** By unit, what the units carrying shared structures carry, and how each is sent again. */
+  ensures?: (Ensures | undefined)[]
+  again?: (Again | undefined)[]
 }
 
 /** A place held in the order of writes; see the module doc. */
@@ -75,18 +89,23 @@ export class WriteQueue {
     this.#native = native
   }
 
-  /** Queues one unit behind everything issued before it. */
-  unit(build: Build): Promise<UnitResult> {
-    return this.#add(this.#last(), build)
+  /**
+   * Queues one unit behind everything issued before it; one that carries
+   * `ensures` is sent `again` if they lost to another writer's.
+   */
+  unit(build: Build, ensures?: Ensures, again?: Again): Promise<UnitResult> {
+    return this.#add(this.#last(), build, ensures, again)
   }
 
   /**
    * Queues a unit of one operation (the common `put`/`delete`), packed at
-   * once with no closure to call.
+   * once with no closure to call; `again` as for `unit`, if it carries ensures.
    */
-  op(op: Encoded): Promise<UnitResult> {
+  op(op: Encoded, again?: Again): Promise<UnitResult> {
     const segment = this.#last()
-    pack(segment.builder, segment.units++, op)
+    const unit = segment.units++
+    pack(segment.builder, unit, op)
+    if (op.ensures) carry(segment, unit, op.ensures, again)
     this.#schedule()
     return segment.done.then(segment.pick)
   }
@@ -99,10 +118,10 @@ export class WriteQueue {
   }
 
   /** Packs the unit that `reservation` held a place for. */
-  fill(reservation: Reservation, build: Build): Promise<UnitResult> {
+  fill(reservation: Reservation, build: Build, ensures?: Ensures, again?: Again): Promise<UnitResult> {
     if (reservation.cancelled) return Promise.reject(new ClosedError())
     reservation.filled = this.#segment()
-    return this.#add(reservation.filled, build)
+    return this.#add(reservation.filled, build, ensures, again)
   }
 
   /** Gives up a reserved place: what waited behind it goes out. */
@@ -150,13 +169,19 @@ export class WriteQueue {
     let follow!: (sent: Promise<Results>) => void
     const done = new Promise<Results>((resolve) => (follow = resolve))
     let next = 0
-    const pick = (results: Results) => unitResult(results, next++)
-    return { builder: this.#spare.pop() ?? new BatchBuilder(), units: 0, done, follow, pick }
+    const pick = (results: Results) => {
+      const unit = next++
+      const ensures = segment.ensures?.[unit]
+      return ensures === undefined ? unitResult(results, unit) : carried(results, unit, ensures, segment.again![unit]!)
+    }
+    const segment: Segment = { builder: this.#spare.pop() ?? new BatchBuilder(), units: 0, done, follow, pick }
+    return segment
   }
 
-  #add(segment: Segment, build: Build): Promise<UnitResult> {
+  #add(segment: Segment, build: Build, ensures: Ensures | undefined, again: Again | undefined): Promise<UnitResult> {
     const unit = segment.units++
     build(segment.builder, unit)
+    if (ensures) carry(segment, unit, ensures, again)
     this.#schedule()
     return segment.done.then(segment.pick)
   }
@@ -188,6 +213,26 @@ export class WriteQueue {
 /** A unit of one operation answers `true`/`false`; of several, a count. */
 export function count(result: UnitResult): number {
   return typeof result === 'boolean' ? Number(result) : (result as number)
+}
+
+/** Notes that `unit` of `segment` carries `ensures`; `again` must be given with them. */
+function carry(segment: Segment, unit: number, ensures: Ensures, again: Again | undefined): void {
+  if (again === undefined) throw new TypeError('a unit that carries shared structures needs a way to be sent again')
+  ;(segment.ensures ??= [])[unit] = ensures
+  ;(segment.again ??= [])[unit] = again
+}
+
+/** Unit `i`'s result, the unit having carried `ensures` (see the module doc). */
+function carried(results: Results, i: number, ensures: Ensures, again: Again): UnitResult | Promise<UnitResult> {
+  let result: UnitResult
+  try {
+    result = unitResult(results, i)
+  } catch (error) {
+    if (ensures.structures.conflicted(ensures)) return again()
+    throw error
+  }
+  ensures.structures.confirm(ensures)
+  return result
 }
 
 /** Unit `i`'s result out of its batch's results. */

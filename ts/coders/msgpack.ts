@@ -1,4 +1,4 @@
-import { Packr } from 'msgpackr'
+import { Packr, REUSE_BUFFER_MODE } from 'msgpackr'
 import { Coder } from '../coder.js'
 import { Structures } from '../structures.js'
 
@@ -58,4 +58,40 @@ export class MsgPackCoder<T = unknown> extends Coder<T> {
   deserialize(bytes: Buffer): T {
     return (this.structures ? this.structures.unpack(bytes) : packr.unpack(bytes)) as T
   }
+}
+
+/** msgpackr's buffer with the bounds of the value it just wrote there (`REUSE_BUFFER_MODE`). */
+type Written = Buffer & { start?: number; end?: number }
+
+/** Where `packIn` left its value: `bytes[start, end)`. Read it before the next call. */
+export const packed: { bytes: Buffer; start: number; end: number } = { bytes: Buffer.alloc(0), start: 0, end: 0 }
+
+/**
+ * `coder.serialize(value)` without a `Buffer` of its own: the bytes stay
+ * where msgpackr wrote them (`packed`), to be copied from there into a
+ * batch. msgpackr writes each value after the last, so they stay intact.
+ * For the library's writes; not public.
+ */
+export function packIn<T>(coder: MsgPackCoder<T>, value: T): void {
+  const out = (coder.structures ? coder.structures.pack(value, REUSE_BUFFER_MODE) : packr.pack(value, REUSE_BUFFER_MODE)) as Written
+  packed.bytes = out
+  // a write that added a shared structure comes back as a plain `Buffer` of its own
+  packed.start = out.start ?? 0
+  packed.end = out.end ?? out.length
+}
+
+/** msgpackr's bounds of a read; one object serves every read, which takes them at once. */
+const bounds = { start: 0, end: 0 }
+
+/**
+ * `coder.deserialize` of `data[start, end)`, with no `Buffer` of its own:
+ * msgpackr reads the part in place (and keeps one `DataView` per `data`).
+ * For the library's reads out of a block; not public.
+ */
+export function unpackIn<T>(coder: MsgPackCoder<T>, data: Buffer, start: number, end: number): T {
+  // msgpackr reads an `end` of 0 as "to the end of `data`"
+  if (end === start) return coder.deserialize(data.subarray(start, end))
+  bounds.start = start
+  bounds.end = end
+  return (coder.structures ? coder.structures.unpack(data, bounds) : packr.unpack(data, bounds)) as T
 }

@@ -1,0 +1,27 @@
+/**
+ * Decoding in place: the built-in text and MessagePack coders read a value
+ * straight out of the block native code handed over (a range's chunk, the
+ * sync-read slab), with no `Buffer` (and, for msgpackr, no `DataView`) of
+ * its own per value. Coders of users, and subclasses that replace
+ * `deserialize`, are called through `deserialize` as ever.
+ * @internal
+ */
+import { TextCoder, type Coder } from './coder.js'
+import { MsgPackCoder, unpackIn } from './coders/msgpack.js'
+import { readUtf8 } from './utf8.js'
+
+/** `coder.deserialize` of `data[start, end)`. */
+export type InPlace<T> = (data: Buffer, start: number, end: number) => T
+
+/** How `coder` decodes in place, if it can. */
+export function inPlace<T>(coder: Coder<T>): InPlace<T> | undefined {
+  if (coder instanceof TextCoder && coder.deserialize === TextCoder.prototype.deserialize) {
+    const text = coder as TextCoder<T>
+    return (data, start, end) => text.deserializeText(readUtf8(data, start, end))
+  }
+  if (coder instanceof MsgPackCoder && coder.deserialize === MsgPackCoder.prototype.deserialize) {
+    const msgpack = coder as MsgPackCoder<T>
+    return (data, start, end) => unpackIn(msgpack, data, start, end)
+  }
+  return undefined
+}
