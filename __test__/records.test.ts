@@ -65,6 +65,28 @@ it('a value is stored smaller than plain MessagePack, its structure once in lmdb
   expect(new Unpackr({ structures }).unpack(raw.getSync(7)!)).toEqual(user(7))
 })
 
+it('a structure is stored as the standard MessagePack of its key list, whatever the keys', async () => {
+  const dir = tempDir()
+  const keyLists = [
+    ['a'],
+    ['x'.repeat(31), 'y'.repeat(32), 'z'.repeat(255), 'w'.repeat(256), 'v'.repeat(70_000)],
+    Array.from({ length: 15 }, (_, i) => `k${i}`),
+    Array.from({ length: 16 }, (_, i) => `many${i}`),
+    ['', 'ünïcödé', '鍵', '🔑'],
+  ]
+  const objects = keyLists.map((keys) => Object.fromEntries(keys.map((k, i) => [k, i])))
+  {
+    await using env = open(dir)
+    const db = env.openDb('shapes', { keyCoder: 'uint32', valueCoder: 'msgpack-records' })
+    for (const [i, value] of objects.entries()) await db.put(i, value)
+    expect(objects.map((_, i) => db.getSync(i))).toEqual(objects)
+  }
+  await using env = open(dir, { readonly: true })
+  const side = env.openDb('lmdb-napi.structures', { create: false })
+  const stored = side.valuesSync({ prefix: Buffer.from('shapes\0') }).toArray()
+  expect(stored.map((bytes) => Buffer.from(bytes).toString('hex'))).toEqual(keyLists.map((keys) => new Packr({ useRecords: false }).pack(keys).toString('hex')))
+})
+
 it('values of the plain msgpack coder still read back through it, and a coder name or class gives records', async () => {
   await using env = open(tempDir())
   const plain = env.openDb('plain', { keyCoder: 'string', valueCoder: 'msgpack' })

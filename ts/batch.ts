@@ -161,6 +161,12 @@ export class BatchBuilder {
     this.#ops += count
   }
 
+  /** Drops what was pushed after the builder held `bytes` bytes of `ops` operations. */
+  truncate(bytes: number, ops: number): void {
+    this.#len = bytes
+    this.#ops = ops
+  }
+
   /** The packed bytes; valid until the next `push`. Resets the builder. */
   take(): Buffer {
     const out = this.#buf.subarray(0, this.#len)

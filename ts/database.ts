@@ -3,7 +3,7 @@ import type { Coder } from './coder.js'
 import type { Input } from './coders/index.js'
 import * as reads from './db-reads.js'
 import type { AbortOptions } from './abort.js'
-import { DbEncoding, dropFlags, encoding, lastEnsures, pack, packUnit, putEntry, putFlags, type Encoded, type EnvLink } from './encoding.js'
+import { DbEncoding, dropFlags, encoding, giveBack, lastEnsures, pack, packEntries, packUnit, putEntry, putFlags, type Encoded, type EnvLink } from './encoding.js'
 import { fromNative } from './native-error.js'
 import type { Environment } from './environment.js'
 import type { DbRef, NativeRange, NativeRangeOptions } from './native.js'
@@ -168,7 +168,9 @@ export class Database<K = Buffer, V = Buffer> {
     try {
       const enc = this.#enc
       const op = options === undefined ? enc.put(key, value, 0) : enc.put(key, value, putFlags(options, true), enc.expected(options))
-      return enc.link.writes.op(op, op.ensures && (() => this.put(key, value, options))) as Promise<boolean>
+      const sent = enc.link.writes.op(op, op.ensures && (() => this.put(key, value, options))) as Promise<boolean>
+      giveBack(op) // packed at once: nothing was encoded since
+      return sent
     } catch (error) {
       return Promise.reject(error)
     }
@@ -187,9 +189,8 @@ export class Database<K = Buffer, V = Buffer> {
     const enc = this.#enc
     enc.writable()
     const flags = putFlags(options)
-    const encoded: Encoded[] = []
-    const build: Build = (b, unit) => packUnit(b, unit, encoded)
     if (isAsyncIterable(entries)) {
+      const encoded: Encoded[] = []
       const writes = enc.link.writes
       const place = writes.reserve()
       // kept for encoding again, should shared structures need it (records)
@@ -208,20 +209,25 @@ export class Database<K = Buffer, V = Buffer> {
         writes.cancel(place)
         return 0
       }
-      return count(await writes.fill(place, build, lastEnsures(encoded), () => this.#putAgain(pairs, options)))
+      const build: Build = (b, unit) => {
+        packUnit(b, unit, encoded)
+        return lastEnsures(encoded)
+      }
+      return count(await writes.fill(place, build, () => this.#putAgain(pairs, flags)))
     }
-    const list = Array.isArray(entries) ? entries : Array.from(iterable(entries))
-    for (const entry of list) encoded.push(putEntry(enc, entry, flags))
-    if (encoded.length === 0) return 0
-    return count(await enc.link.writes.unit(build, lastEnsures(encoded), () => this.#putAgain(list, options)))
+    // a copy: the entries are those of the call, whatever happens to the array after it
+    const list = Array.isArray(entries) ? entries.slice() : Array.from(iterable(entries))
+    if (list.length === 0) return 0
+    return count(await this.#putAgain(list, flags))
   }
 
-  /** A `putMany` encoded again, its shared structures having been taken by another writer (see `write-queue.ts`). */
-  async #putAgain(entries: Iterable<PutEntry<Input<K>, Input<V>>>, options: PutOptions | undefined): Promise<UnitResult> {
-    const enc = this.#enc
-    const flags = putFlags(options)
-    const encoded = Array.from(entries, (entry) => putEntry(enc, entry, flags))
-    return enc.link.writes.unit((b, unit) => packUnit(b, unit, encoded), lastEnsures(encoded), () => this.#putAgain(entries, options))
+  /**
+   * A `putMany` of `entries` packed as they are encoded; sent again, encoded
+   * anew, if its shared structures were taken by another writer (see
+   * `write-queue.ts`).
+   */
+  #putAgain(entries: readonly PutEntry<Input<K>, Input<V>>[], flags: number): Promise<UnitResult> {
+    return this.#enc.link.writes.unit((b, unit) => packEntries(b, unit, this.#enc, entries, flags), () => this.#putAgain(entries, flags))
   }
 
   /**
@@ -308,6 +314,6 @@ export class Database<K = Buffer, V = Buffer> {
 
   /** `again`: how to send it again if it carries shared structures (see `write-queue.ts`). */
   #unit(op: Encoded, again?: Again): Promise<UnitResult> {
-    return this.#enc.link.writes.unit((b, unit) => pack(b, unit, op), op.ensures, again)
+    return this.#enc.link.writes.unit((b, unit) => pack(b, unit, op), again)
   }
 }

@@ -10,7 +10,7 @@ import { BatchBuilder, Op, OpFlag, type OpParts } from './batch.js'
 import { CompressedCoder, TextCoder, type Coder } from './coder.js'
 import type { Input } from './coders/index.js'
 import { IdentityCoder } from './coders/identity.js'
-import { MsgPackCoder, packed, packIn } from './coders/msgpack.js'
+import { MsgPackCoder, packed, packIn, release } from './coders/msgpack.js'
 import type { Database } from './database.js'
 import type { Environment } from './environment.js'
 import { BadValsizeError, ClosedError, CoderError, ReadonlyError } from './errors.js'
@@ -67,10 +67,40 @@ export interface Encoded extends OpParts {
   readonly ensures?: Ensures
 }
 
-/** Packs an encoded operation into `builder` as a unit of its own, behind its ensures. */
-export function pack(builder: BatchBuilder, unit: number, op: Encoded): void {
+/** Packs an encoded operation into `builder` as a unit of its own, behind its ensures; answers them. */
+export function pack(builder: BatchBuilder, unit: number, op: Encoded): Ensures | undefined {
   if (op.ensures) packEnsures(builder, unit, op.ensures)
   builder.pushOp(unit, op)
+  return op.ensures
+}
+
+/**
+ * Packs the entries of a `putMany` of one database as one unit, each as it
+ * is encoded (its value copied while msgpackr's bytes are fresh, and their
+ * room given back: see `giveBack`). The ensures go last, once every value
+ * is encoded (the core applies them first wherever they stand); answers
+ * them. Throws what encoding an entry throws.
+ */
+export function packEntries<K, V>(builder: BatchBuilder, unit: number, enc: DbEncoding<K, V>, entries: readonly PutEntry<Input<K>, Input<V>>[], flags: number): Ensures | undefined {
+  let ensures: Ensures | undefined
+  for (const entry of entries) {
+    const op = putEntry(enc, entry, flags)
+    builder.pushOp(unit, op)
+    giveBack(op)
+    // the last covers those before it (encoded in one stretch)
+    ensures = op.ensures ?? ensures
+  }
+  if (ensures) packEnsures(builder, unit, ensures)
+  return ensures
+}
+
+/**
+ * Once `op` is packed: msgpackr may write its next value where `op`'s value
+ * was (see `msgpack.ts`). Only right after the packing, with nothing packed
+ * since `op`'s value was encoded.
+ */
+export function giveBack(op: Encoded): void {
+  if (op.valueEnd !== undefined) release(op.valueStart!, op.valueEnd)
 }
 
 /**

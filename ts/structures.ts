@@ -23,8 +23,33 @@
 import { Packr, Unpackr } from 'msgpackr'
 import type { DbRef } from './native.js'
 
-/** The standard MessagePack of a key list: the stored form, compared byte for byte by `Op.Ensure`. */
-const plain = new Packr({ useRecords: false })
+/** Reads a stored key list (standard MessagePack). */
+const plain = new Unpackr({ useRecords: false })
+
+/**
+ * The standard MessagePack of a key list, the stored form of a structure
+ * (compared byte for byte by `Op.Ensure`): an array of strings, each in its
+ * smallest encoding. Written here, not by msgpackr, whose one buffer may
+ * hold a value just packed and not yet copied (see `packIn`).
+ */
+export function keyList(keys: readonly string[]): Buffer {
+  const parts: Buffer[] = [head(keys.length, 0x90, 15, 0xdc)]
+  for (const key of keys) {
+    const text = Buffer.from(key, 'utf8')
+    parts.push(text.length < 32 ? Buffer.of(0xa0 | text.length) : text.length < 0x100 ? Buffer.of(0xd9, text.length) : head(text.length, 0, -1, 0xda), text)
+  }
+  return Buffer.concat(parts)
+}
+
+/** A length header: `fixed | n` up to `fixedMax`, then the 16-bit form `marker`, then its 32-bit form (`marker + 1`). */
+function head(n: number, fixed: number, fixedMax: number, marker: number): Buffer {
+  if (n <= fixedMax) return Buffer.of(fixed | n)
+  if (n < 0x10000) return Buffer.of(marker, n >> 8, n & 0xff)
+  const out = Buffer.alloc(5)
+  out[0] = marker + 1
+  out.writeUInt32BE(n, 1)
+  return out
+}
 
 /** Where a database's structures are stored. */
 export interface StructureStore {
@@ -106,7 +131,7 @@ export class Structures {
     const list: Uint8Array[] = []
     const keys: Uint8Array[] = []
     for (let id = from; id < upTo; id++) {
-      list.push(plain.pack(all[id]))
+      list.push(keyList(all[id]))
       keys.push(this.key(id))
     }
     this.#ensures = { structures: this, from, list, ref: this.#store.ref, keys }
@@ -134,7 +159,7 @@ export class Structures {
     const stored = this.#store!.load()
     const theirs = ensures.list.some((bytes, i) => {
       const found = stored[ensures.from + i]
-      return found !== undefined && !plain.pack(found).equals(bytes as Buffer)
+      return found !== undefined && !keyList(found).equals(bytes as Buffer)
     })
     if (theirs) this.#reset(stored)
     return theirs

@@ -76,8 +76,12 @@ type Slot = Segment | Reservation
 const PART = 4096
 const PART_BYTES = 256 * 1024
 
-/** Packs one unit's operations, given its unit number. Must not throw. */
-export type Build = (builder: BatchBuilder, unit: number) => void
+/**
+ * Packs one unit's operations, given its unit number, and answers the
+ * shared structures it carries, if any. Whatever it packed before it
+ * threw is dropped.
+ */
+export type Build = (builder: BatchBuilder, unit: number) => Ensures | void
 
 export class WriteQueue {
   readonly #native: NativeEnv
@@ -90,11 +94,31 @@ export class WriteQueue {
   }
 
   /**
-   * Queues one unit behind everything issued before it; one that carries
-   * `ensures` is sent `again` if they lost to another writer's.
+   * Queues one unit behind everything issued before it; one whose `build`
+   * answers ensures it carried is sent `again` if they lost to another
+   * writer's. If `build` throws, nothing of the unit is queued.
    */
-  unit(build: Build, ensures?: Ensures, again?: Again): Promise<UnitResult> {
-    return this.#add(this.#last(), build, ensures, again)
+  unit(build: Build, again?: Again): Promise<UnitResult> {
+    const last = this.#slots.at(-1)
+    const open = last !== undefined && 'builder' in last ? last : undefined
+    const full = open !== undefined && this.#full(open)
+    const segment = open !== undefined && !full ? open : this.#segment()
+    let sent
+    try {
+      sent = this.#add(segment, build, again)
+    } catch (error) {
+      if (segment !== open) this.#spare.push(segment.builder)
+      throw error
+    }
+    if (segment !== open) {
+      // as in `#last`, but only now that the unit is packed
+      if (full) {
+        this.#send(open, true)
+        this.#slots.pop()
+      }
+      this.#slots.push(segment)
+    }
+    return sent
   }
 
   /**
@@ -118,10 +142,12 @@ export class WriteQueue {
   }
 
   /** Packs the unit that `reservation` held a place for. */
-  fill(reservation: Reservation, build: Build, ensures?: Ensures, again?: Again): Promise<UnitResult> {
+  fill(reservation: Reservation, build: Build, again?: Again): Promise<UnitResult> {
     if (reservation.cancelled) return Promise.reject(new ClosedError())
-    reservation.filled = this.#segment()
-    return this.#add(reservation.filled, build, ensures, again)
+    const segment = this.#segment()
+    const sent = this.#add(segment, build, again)
+    reservation.filled = segment
+    return sent
   }
 
   /** Gives up a reserved place: what waited behind it goes out. */
@@ -156,13 +182,18 @@ export class WriteQueue {
   #last(): Segment {
     const last = this.#slots.at(-1)
     if (last !== undefined && 'builder' in last) {
-      if ((last.units < PART && last.builder.bytes < PART_BYTES) || this.#slots.length > 1) return last
+      if (!this.#full(last)) return last
       this.#send(last, true)
       this.#slots.pop()
     }
     const segment = this.#segment()
     this.#slots.push(segment)
     return segment
+  }
+
+  /** Whether `last`, the last slot, is to go out as a part before another unit is packed (see `#last`). */
+  #full(last: Segment): boolean {
+    return this.#slots.length === 1 && (last.units >= PART || last.builder.bytes >= PART_BYTES)
   }
 
   #segment(): Segment {
@@ -178,9 +209,19 @@ export class WriteQueue {
     return segment
   }
 
-  #add(segment: Segment, build: Build, ensures: Ensures | undefined, again: Again | undefined): Promise<UnitResult> {
-    const unit = segment.units++
-    build(segment.builder, unit)
+  #add(segment: Segment, build: Build, again: Again | undefined): Promise<UnitResult> {
+    const { builder } = segment
+    const bytes = builder.bytes
+    const ops = builder.size
+    const unit = segment.units
+    let ensures
+    try {
+      ensures = build(builder, unit)
+    } catch (error) {
+      builder.truncate(bytes, ops)
+      throw error
+    }
+    segment.units++
     if (ensures) carry(segment, unit, ensures, again)
     this.#schedule()
     return segment.done.then(segment.pick)

@@ -80,6 +80,19 @@ export function packIn<T>(coder: MsgPackCoder<T>, value: T): void {
   packed.end = out.end ?? out.length
 }
 
+/**
+ * Gives msgpackr back the room of the value `packIn` left at `[start, end)`,
+ * once it is copied where it goes: the next value is written there, in
+ * memory still in the cache, where msgpackr would move on through fresh
+ * memory and take a new buffer every few kilobytes. Only if nothing was
+ * packed since (msgpackr's position is still the value's end); the caller
+ * must know that no other pack ran in between, even one that moved to
+ * another buffer. For the library's writes; not public.
+ */
+export function release(start: number, end: number): void {
+  if (packr.position === end) packr.position = start
+}
+
 /** msgpackr's bounds of a read; one object serves every read, which takes them at once. */
 const bounds = { start: 0, end: 0 }
 

@@ -45,7 +45,8 @@ pub mod op {
     pub const CURSOR: u8 = 8;
     /// A precondition of its unit: the key must hold exactly this value. An
     /// absent key is given it; another value fails the unit (`MDB_KEYEXIST`).
-    /// Only at the head of a unit, whose result is that of the rest.
+    /// Applied before the unit's other operations, wherever it stands; the
+    /// unit's result is that of the others.
     pub const ENSURE: u8 = 9;
 }
 

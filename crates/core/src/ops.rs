@@ -103,24 +103,26 @@ impl<'t> Puts<'t> {
 
 /// Applies a unit's operations in order. On failure, says whether an earlier
 /// operation of the unit had already written (then the transaction must be
-/// thrown away to undo it). The `ENSURE`s at its head are preconditions: the
-/// unit's result is that of the operations after them.
+/// thrown away to undo it). Its `ENSURE`s are preconditions, applied before
+/// the rest wherever they stand (a unit packed as it is encoded learns what
+/// it must ensure last); the unit's result is that of the rest.
 pub(crate) fn apply_unit(shared: &Shared, puts: &mut Puts<'_>, ops: &[Op<'_>]) -> Result<Outcome, (Error, bool)> {
     #[cfg(test)]
     ops.iter().for_each(|op| crate::panic::injected(op.key));
-    let head = ops.iter().take_while(|op| op.kind == op::ENSURE).count();
     let mut wrote = false;
-    for op in &ops[..head] {
+    for op in ops.iter().filter(|op| op.kind == op::ENSURE) {
         match apply(shared, puts, op) {
             Ok(outcome) => wrote |= outcome.wrote(),
             Err(e) => return Err((e, wrote)),
         }
     }
-    if let [single] = &ops[head..] {
+    let rest = ops.iter().filter(|op| op.kind != op::ENSURE);
+    let mut first_two = rest.clone();
+    if let (Some(single), None) = (first_two.next(), first_two.next()) {
         return apply(shared, puts, single).map_err(|e| (e, wrote));
     }
     let mut count = 0;
-    for (i, op) in ops[head..].iter().enumerate() {
+    for (i, op) in rest.enumerate() {
         match apply(shared, puts, op) {
             Ok(outcome) => count += outcome.wrote() as u32,
             Err(e) => return Err((e, wrote || i > 0)),

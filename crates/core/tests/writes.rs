@@ -139,7 +139,7 @@ fn replace_pop_delete_and_no_overwrite_report_what_they_found() {
 }
 
 #[test]
-fn ensure_puts_an_absent_value_accepts_its_own_and_fails_the_unit_on_another() {
+fn ensure_puts_an_absent_value_accepts_its_own_and_fails_the_unit_on_another_wherever_it_stands() {
     let (_dir, env, db) = main_db();
     let mut b = BatchBuilder::new();
     // unit 0 puts the structure and a value; unit 1 finds it in place
@@ -150,11 +150,19 @@ fn ensure_puts_an_absent_value_accepts_its_own_and_fails_the_unit_on_another() {
     // unit 3 writes a second one, then fails after it: undone whole
     b.push(op::ENSURE, 0, 3, db, b"t", Some(b"T")).push(op::ENSURE, 0, 3, db, b"s", Some(b"C"));
     b.push(op::PUT, 0, 3, db, b"k4", Some(b"4"));
+    // units 4 and 5 carry theirs at the tail: applied first all the same
+    b.push(op::PUT, 0, 4, db, b"k5", Some(b"5")).push(op::PUT, 0, 4, db, b"k6", Some(b"6"));
+    b.push(op::ENSURE, 0, 4, db, b"u", Some(b"U"));
+    b.push(op::PUT, 0, 5, db, b"k7", Some(b"7")).push(op::ENSURE, 0, 5, db, b"s", Some(b"D"));
     let results = write(&env, b.finish()).unwrap();
     assert_eq!(results[0].as_ref().unwrap(), &Outcome::Done(true), "the result is the put's");
     assert_eq!(results[1].as_ref().unwrap(), &Outcome::Done(true));
     assert_eq!(results[2].as_ref().unwrap_err().code(), "MDB_KEYEXIST");
     assert_eq!(results[3].as_ref().unwrap_err().code(), "MDB_KEYEXIST");
+    assert_eq!(results[4].as_ref().unwrap(), &Outcome::Count(2), "the count is the puts'");
+    assert_eq!(results[5].as_ref().unwrap_err().code(), "MDB_KEYEXIST");
+    assert_eq!(get(&env, db, b"u").as_deref(), Some(&b"U"[..]));
+    assert!(get(&env, db, b"k5").is_some() && get(&env, db, b"k7").is_none());
     assert_eq!(get(&env, db, b"s").as_deref(), Some(&b"A"[..]));
     assert!(get(&env, db, b"k1").is_some() && get(&env, db, b"k2").is_some());
     assert_eq!((get(&env, db, b"k3"), get(&env, db, b"t"), get(&env, db, b"k4")), (None, None, None));
