@@ -164,3 +164,31 @@ fn without_auto_grow_an_explicit_transaction_that_fills_the_map_fails() {
     assert_eq!(env.info().unwrap().map_size, 1 << 20);
     assert_eq!(get(&env, db, &0u32.to_be_bytes()), None);
 }
+
+#[test]
+fn the_last_handle_let_go_on_the_writer_thread_amid_a_transaction_closes_the_environment_after_it() {
+    for _ in 0..20 {
+        let (dir, env, db) = main_db();
+        let txn = env.begin_write().unwrap();
+        exec(&txn, put(db, b"never", b"1")).unwrap();
+        let busy = env.busy().unwrap();
+        let holder = std::sync::Arc::new(std::sync::Mutex::new(Some((env, txn))));
+        let (tx, rx) = mpsc::channel();
+        let held = holder.clone();
+        // the callback runs on the writer thread, which lets go of the last
+        // handle there while the transaction is still open
+        let guard = holder.lock().unwrap();
+        guard.as_ref().unwrap().1.exec(busy, put(db, b"also never", b"1"), move |_| {
+            drop(held.lock().unwrap().take());
+            tx.send(()).unwrap();
+        });
+        drop(guard);
+        rx.recv_timeout(Duration::from_secs(60)).expect("exec settled");
+        // the environment closes once the writer has ended the transaction;
+        // an open of it meanwhile waits for that
+        let env = Env::open(dir.path(), &EnvOptions::default()).unwrap();
+        let db = env.open_db(None, DbFlags::default(), false).unwrap();
+        assert!(get(&env, db, b"never").is_none() && get(&env, db, b"also never").is_none());
+        write(&env, put(db, b"k", b"v")).unwrap()[0].as_ref().unwrap();
+    }
+}

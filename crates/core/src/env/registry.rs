@@ -4,14 +4,16 @@
 //! the process, and closing one copy would drop the other's. Every `Env`
 //! handle for a path, from any thread or Node worker, shares one `Shared`; the
 //! last handle to go closes it, under the registry lock, so a new open of the
-//! same path waits for the close to finish. Entries are keyed by the
-//! canonical path (`prepare_path`).
+//! same path waits for the close to finish. When the last handle goes on the
+//! environment's writer thread, the writer closes it once it ends
+//! (`Shared::shutdown`): the path is *closing* until then, and an open of it
+//! waits. Entries are keyed by the canonical path (`prepare_path`).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, LazyLock};
 
-use parking_lot::Mutex;
+use parking_lot::{Condvar, Mutex};
 
 use super::Shared;
 use crate::error::{Error, Result};
@@ -23,11 +25,18 @@ struct Entry {
 }
 
 static OPEN: LazyLock<Mutex<HashMap<PathBuf, Entry>>> = LazyLock::new(Default::default);
+/// Paths whose environment its writer closes once it ends; guarded by `OPEN`'s lock.
+static CLOSING: LazyLock<Mutex<HashSet<PathBuf>>> = LazyLock::new(Default::default);
+/// Signalled, under `OPEN`'s lock, when a closing environment has closed.
+static CLOSED: Condvar = Condvar::new();
 
 /// The shared environment at `key` (a canonical path), opened with `options`
 /// unless it is open already, in which case the first opener's options apply.
 pub(crate) fn acquire(key: PathBuf, options: &EnvOptions) -> Result<Arc<Shared>> {
     let mut open = OPEN.lock();
+    while CLOSING.lock().contains(&key) {
+        CLOSED.wait(&mut open);
+    }
     if let Some(entry) = open.get_mut(&key) {
         entry.handles += 1;
         return Ok(entry.shared.clone());
@@ -50,8 +59,18 @@ pub(crate) fn release(shared: &Arc<Shared>) {
     entry.handles -= 1;
     if entry.handles == 0 {
         let entry = open.remove(shared.key()).expect("entry present");
-        entry.shared.shutdown();
+        if !entry.shared.shutdown() {
+            CLOSING.lock().insert(shared.key().to_owned());
+        }
     }
+}
+
+/// A closing environment (see the module doc) has closed: opens of its path go on.
+pub(crate) fn closed(shared: &Shared, close: impl FnOnce()) {
+    let _open = OPEN.lock();
+    close();
+    CLOSING.lock().remove(shared.key());
+    CLOSED.notify_all();
 }
 
 /// Creates what `create` allows and returns the canonical path used as the

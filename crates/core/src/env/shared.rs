@@ -49,6 +49,9 @@ pub(crate) struct Shared {
     pool: Mutex<Pool>,
     pub(crate) dbis: Dbis,
     writer: Mutex<Option<Writer>>,
+    /// Set when the last handle went on the writer thread itself: the
+    /// writer closes the environment once its loop has ended.
+    close_after_writer: AtomicBool,
     /// The next ticket in the order of writes (see `writer/ticket.rs`).
     seq: AtomicU64,
     max_key_size: usize,
@@ -98,6 +101,7 @@ impl Shared {
             options: options.clone(),
             gate: RwLock::new(true),
             unmapped: AtomicBool::new(false),
+            close_after_writer: AtomicBool::new(false),
             pool: Mutex::new(Pool::new(options.max_readers)),
             dbis: Dbis::new(options.max_dbs),
             writer: Mutex::new(None),
@@ -229,12 +233,33 @@ impl Shared {
         self.max_key_size
     }
 
-    /// Ends the writer, the pooled transactions and the environment. Called
-    /// once, by the registry, when the last handle is gone.
-    pub(crate) fn shutdown(&self) {
-        if let Some(writer) = self.writer.lock().take() {
-            writer.stop();
+    /// Ends the writer, the pooled transactions and the environment, and
+    /// says whether it is closed. Called once, by the registry, when the last
+    /// handle is gone. When that happens on the writer thread (it let go of
+    /// the last handle's last operation), the writer is amid a message and may
+    /// hold an explicit write transaction: closing the environment under it
+    /// would free that transaction while in use, so the writer closes it
+    /// once it ends (`writer_ended`), and this answers `false`.
+    pub(crate) fn shutdown(&self) -> bool {
+        let writer = self.writer.lock().take();
+        if let Some(writer) = writer {
+            if !writer.stop() {
+                self.close_after_writer.store(true, Ordering::Release);
+                return false;
+            }
         }
+        self.close();
+        true
+    }
+
+    /// The writer thread's last act: the close `shutdown` left to it.
+    pub(crate) fn writer_ended(&self) {
+        if self.close_after_writer.load(Ordering::Acquire) {
+            super::registry::closed(self, || self.close());
+        }
+    }
+
+    fn close(&self) {
         let mut gate = self.gate.write();
         self.pool.lock().clear();
         *gate = false;

@@ -65,8 +65,10 @@ pub(crate) struct Writer {
 impl Writer {
     pub(crate) fn spawn(shared: Arc<Shared>) -> Result<Writer> {
         let (tx, rx) = mpsc::channel();
-        let thread =
-            std::thread::Builder::new().name("lmdb-napi-writer".into()).spawn(move || run(&shared, Inbox::new(rx)))?;
+        let thread = std::thread::Builder::new().name("lmdb-napi-writer".into()).spawn(move || {
+            run(&shared, Inbox::new(rx));
+            shared.writer_ended();
+        })?;
         Ok(Writer { tx, thread })
     }
 
@@ -74,14 +76,17 @@ impl Writer {
         self.tx.clone()
     }
 
-    /// Ends the thread after the messages already queued. When the last
-    /// handle is released on the writer thread itself, it cannot join itself:
-    /// it then finds the queue closed and ends on its own.
-    pub(crate) fn stop(self) {
+    /// Ends the thread after the messages already queued, and says whether
+    /// it has ended. When the last handle is released on the writer thread
+    /// itself, it cannot join itself: it ends on its own once it reaches the
+    /// stop, and `false` says so.
+    pub(crate) fn stop(self) -> bool {
         let _ = self.tx.send(Msg::Stop);
-        if self.thread.thread().id() != std::thread::current().id() {
-            let _ = self.thread.join();
+        if self.thread.thread().id() == std::thread::current().id() {
+            return false;
         }
+        let _ = self.thread.join();
+        true
     }
 }
 
