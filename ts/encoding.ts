@@ -417,12 +417,17 @@ export class DbEncoding<K, V> {
 
   /** What a range yields per entry. Raw bytes skip the coders: a scan's cost is per entry. */
   entryDecoder(shape: 'entries' | 'keys' | 'values', wire: Wire<V>): EntryDecoder<unknown> {
-    const raw = (block: Block, at: number, len: number) => block.view(at, len)
-    const key = Object.getPrototypeOf(this.#db.keyCoder) === IdentityCoder.prototype ? raw : (block: Block, at: number, len: number) => this.decodeKeyIn(block, at, len)
-    const value = Object.getPrototypeOf(wire.coder) === IdentityCoder.prototype ? raw : (block: Block, at: number, len: number) => this.decodeIn(block, at, len, wire)
-    if (shape === 'keys') return (block, keyAt, keyLen) => key(block, keyAt, keyLen)
-    if (shape === 'values') return (block, _keyAt, _keyLen, valueAt, valueLen) => value(block, valueAt, valueLen)
-    return (block, keyAt, keyLen, valueAt, valueLen) => pair(key(block, keyAt, keyLen), value(block, valueAt, valueLen))
+    // one function per shape, with no calls through others: a scan's cost is per entry
+    const rawKeys = Object.getPrototypeOf(this.#db.keyCoder) === IdentityCoder.prototype
+    const rawValues = Object.getPrototypeOf(wire.coder) === IdentityCoder.prototype
+    if (shape === 'keys') return rawKeys ? (block, keyAt, keyLen) => block.view(keyAt, keyLen) : (block, keyAt, keyLen) => this.decodeKeyIn(block, keyAt, keyLen)
+    if (shape === 'values') {
+      return rawValues ? (block, _keyAt, _keyLen, valueAt, valueLen) => block.view(valueAt, valueLen) : (block, _keyAt, _keyLen, valueAt, valueLen) => this.decodeIn(block, valueAt, valueLen, wire)
+    }
+    if (rawKeys && rawValues) return (block, keyAt, keyLen, valueAt, valueLen) => pair(block.view(keyAt, keyLen), block.view(valueAt, valueLen))
+    if (rawKeys) return (block, keyAt, keyLen, valueAt, valueLen) => pair(block.view(keyAt, keyLen), this.decodeIn(block, valueAt, valueLen, wire))
+    if (rawValues) return (block, keyAt, keyLen, valueAt, valueLen) => pair(this.decodeKeyIn(block, keyAt, keyLen), block.view(valueAt, valueLen))
+    return (block, keyAt, keyLen, valueAt, valueLen) => pair(this.decodeKeyIn(block, keyAt, keyLen), this.decodeIn(block, valueAt, valueLen, wire))
   }
 
   /** The flags LMDB created the database with. */

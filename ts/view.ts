@@ -29,17 +29,18 @@ export const view: (buffer: ArrayBuffer, at: number, len: number) => Buffer = ma
  */
 export class Block {
   readonly data: Buffer
-  readonly #buffer: ArrayBuffer
-  readonly #base: number
+  /** `data`'s memory and where it starts there, read once (see above). */
+  readonly buffer: ArrayBuffer
+  readonly base: number
 
   constructor(bytes: Uint8Array) {
-    this.#buffer = bytes.buffer as ArrayBuffer
-    this.#base = bytes.byteOffset
-    this.data = bytes instanceof Buffer ? bytes : view(this.#buffer, this.#base, bytes.byteLength)
+    this.buffer = bytes.buffer as ArrayBuffer
+    this.base = bytes.byteOffset
+    this.data = bytes instanceof Buffer ? bytes : view(this.buffer, this.base, bytes.byteLength)
   }
 
   /** `len` bytes of `data` from `at`, shared, as a `Buffer`. */
   view(at: number, len: number): Buffer {
-    return view(this.#buffer, this.#base + at, len)
+    return view(this.buffer, this.base + at, len)
   }
 }
