@@ -175,6 +175,15 @@ export class BatchBuilder {
     return out
   }
 
+  /**
+   * Makes room for `bytes` more bytes at once: a large unit whose size can
+   * be told early grows its buffer once, not by doubling (each doubling is
+   * fresh memory, faulted in page by page, and a copy of all before).
+   */
+  reserve(bytes: number): void {
+    this.#reserve(bytes)
+  }
+
   #reserve(bytes: number): void {
     if (this.#len + bytes <= this.#buf.length) return
     const grown = Buffer.allocUnsafe(Math.max(this.#buf.length * 2, this.#len + bytes))

@@ -213,12 +213,12 @@ export class Database<K = Buffer, V = Buffer> {
         packUnit(b, unit, encoded)
         return lastEnsures(encoded)
       }
-      return count(await writes.fill(place, build, () => this.#putAgain(pairs, flags)))
+      return count(await writes.fill(place, build, () => this.#putEntries(pairs, flags)))
     }
     // a copy: the entries are those of the call, whatever happens to the array after it
     const list = Array.isArray(entries) ? entries.slice() : Array.from(iterable(entries))
     if (list.length === 0) return 0
-    return count(await this.#putAgain(list, flags))
+    return count(await this.#putEntries(list, flags))
   }
 
   /**
@@ -226,8 +226,8 @@ export class Database<K = Buffer, V = Buffer> {
    * anew, if its shared structures were taken by another writer (see
    * `write-queue.ts`).
    */
-  #putAgain(entries: readonly PutEntry<Input<K>, Input<V>>[], flags: number): Promise<UnitResult> {
-    return this.#enc.link.writes.unit((b, unit) => packEntries(b, unit, this.#enc, entries, flags), () => this.#putAgain(entries, flags))
+  #putEntries(entries: readonly PutEntry<Input<K>, Input<V>>[], flags: number): Promise<UnitResult> {
+    return this.#enc.link.writes.unit((b, unit) => packEntries(b, unit, this.#enc, entries, flags), () => this.#putEntries(entries, flags))
   }
 
   /**

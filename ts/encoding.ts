@@ -12,11 +12,11 @@ import type { Input } from './coders/index.js'
 import { IdentityCoder } from './coders/identity.js'
 import { MsgPackCoder, packed, packIn, release } from './coders/msgpack.js'
 import type { Database } from './database.js'
+import { inPlace, type InPlace } from './decode-in.js'
 import type { Environment } from './environment.js'
 import { BadValsizeError, ClosedError, CoderError, ReadonlyError } from './errors.js'
 import { fromNative } from './native-error.js'
 import type { DbRef, NativeEnv } from './native.js'
-import { inPlace, type InPlace } from './decode-in.js'
 import { checkOptions, describe, type Rule } from './options.js'
 import { pair, type EntryDecoder } from './range.js'
 import type { ReadAnswer, ReadQueue } from './read-queue.js'
@@ -83,10 +83,13 @@ export function pack(builder: BatchBuilder, unit: number, op: Encoded): Ensures 
  */
 export function packEntries<K, V>(builder: BatchBuilder, unit: number, enc: DbEncoding<K, V>, entries: readonly PutEntry<Input<K>, Input<V>>[], flags: number): Ensures | undefined {
   let ensures: Ensures | undefined
-  for (const entry of entries) {
-    const op = putEntry(enc, entry, flags)
+  const from = builder.bytes
+  for (let i = 0; i < entries.length; i++) {
+    const op = putEntry(enc, entries[i], flags)
     builder.pushOp(unit, op)
     giveBack(op)
+    // the room the rest will likely take, as the first took
+    if (i === 0) builder.reserve(Math.ceil((builder.bytes - from) * (entries.length - 1) * 1.25))
     // the last covers those before it (encoded in one stretch)
     ensures = op.ensures ?? ensures
   }

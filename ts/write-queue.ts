@@ -14,7 +14,7 @@
  * or cancelled, then goes out behind it.
  *
  * A unit whose values may use shared structures not yet known to be stored
- * (records) *carries* them (`Ensures`, packed at its head): once it commits
+ * (records) *carries* them (`Ensures`, packed with it): once it commits
  * they are; if it failed because another writer stored other structures
  * under their ids first, the coder now has the stored ones, and the unit is
  * encoded anew and sent again (`Again`). Its promise is the one every unit
@@ -126,10 +126,11 @@ export class WriteQueue {
    * once with no closure to call; `again` as for `unit`, if it carries ensures.
    */
   op(op: Encoded, again?: Again): Promise<UnitResult> {
+    if (op.ensures && again === undefined) throw new TypeError(NO_AGAIN)
     const segment = this.#last()
     const unit = segment.units++
     pack(segment.builder, unit, op)
-    if (op.ensures) carry(segment, unit, op.ensures, again)
+    if (op.ensures) carry(segment, unit, op.ensures, again!)
     this.#schedule()
     return segment.done.then(segment.pick)
   }
@@ -145,7 +146,15 @@ export class WriteQueue {
   fill(reservation: Reservation, build: Build, again?: Again): Promise<UnitResult> {
     if (reservation.cancelled) return Promise.reject(new ClosedError())
     const segment = this.#segment()
-    const sent = this.#add(segment, build, again)
+    let sent
+    try {
+      sent = this.#add(segment, build, again)
+    } catch (error) {
+      // what waits behind the place goes out
+      this.#spare.push(segment.builder)
+      this.cancel(reservation)
+      throw error
+    }
     reservation.filled = segment
     return sent
   }
@@ -217,12 +226,13 @@ export class WriteQueue {
     let ensures
     try {
       ensures = build(builder, unit)
+      if (ensures && again === undefined) throw new TypeError(NO_AGAIN)
     } catch (error) {
       builder.truncate(bytes, ops)
       throw error
     }
     segment.units++
-    if (ensures) carry(segment, unit, ensures, again)
+    if (ensures) carry(segment, unit, ensures, again!)
     this.#schedule()
     return segment.done.then(segment.pick)
   }
@@ -256,9 +266,11 @@ export function count(result: UnitResult): number {
   return typeof result === 'boolean' ? Number(result) : (result as number)
 }
 
-/** Notes that `unit` of `segment` carries `ensures`; `again` must be given with them. */
-function carry(segment: Segment, unit: number, ensures: Ensures, again: Again | undefined): void {
-  if (again === undefined) throw new TypeError('a unit that carries shared structures needs a way to be sent again')
+/** A mistake of this library's: a write that may carry shared structures is queued without `again`. */
+const NO_AGAIN = 'a unit that carries shared structures needs a way to be sent again'
+
+/** Notes that `unit` of `segment` carries `ensures`, and how it is sent again. */
+function carry(segment: Segment, unit: number, ensures: Ensures, again: Again): void {
   ;(segment.ensures ??= [])[unit] = ensures
   ;(segment.again ??= [])[unit] = again
 }
