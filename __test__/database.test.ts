@@ -493,6 +493,29 @@ describe('putMany', () => {
     expect(await db.count()).toBe(0)
   })
 
+  it('failing midway among a tick of writes that fills several parts, drops only itself', async () => {
+    await using env = open(tempDir())
+    const db = env.openDb('t', { keyCoder: 'string', valueCoder: 'json' })
+    const key = (i: number) => `k${String(i).padStart(5, '0')}`
+    // 4,096 puts fill a part of the tick: the putMany comes when it is full, and more puts after it
+    const before = Array.from({ length: 4096 }, (_, i) => db.put(key(i), i))
+    const many = db.putMany([
+      [key(5000), 1],
+      [key(5001), 2n as unknown as number],
+      [key(5002), 3],
+    ])
+    const after = Array.from({ length: 100 }, (_, i) => db.put(key(6000 + i), i))
+    await expect(many).rejects.toBeInstanceOf(errors.CoderError)
+    expect(await Promise.all([...before, ...after])).toEqual(Array(4196).fill(true))
+    expect(await db.count()).toBe(4196)
+    expect(await db.getMany([key(5000), key(5002), key(4095), key(6099)])).toEqual([undefined, undefined, 4095, 99])
+    // with nothing after it in its tick, the tick's writes still go out and commit
+    const full = Array.from({ length: 4096 }, (_, i) => db.put(key(10000 + i), i))
+    await expect(db.putMany([[key(9000), 5n as unknown as number]])).rejects.toBeInstanceOf(errors.CoderError)
+    expect((await Promise.all(full)).every((written) => written)).toBe(true)
+    expect(await db.count()).toBe(4196 + 4096)
+  })
+
   it('rejects when an entry is not a pair', async () => {
     await using env = open(tempDir())
     const db = env.defaultDb
