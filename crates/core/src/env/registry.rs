@@ -65,10 +65,10 @@ pub(crate) fn release(shared: &Arc<Shared>) {
     }
 }
 
-/// A closing environment (see the module doc) has closed: opens of its path go on.
-pub(crate) fn closed(shared: &Shared, close: impl FnOnce()) {
+/// Closes a closing environment (see the module doc): opens of its path go on.
+pub(crate) fn close_closing(shared: &Shared) {
     let _open = OPEN.lock();
-    close();
+    shared.close();
     CLOSING.lock().remove(shared.key());
     CLOSED.notify_all();
 }

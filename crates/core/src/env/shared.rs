@@ -255,11 +255,11 @@ impl Shared {
     /// The writer thread's last act: the close `shutdown` left to it.
     pub(crate) fn writer_ended(&self) {
         if self.close_after_writer.load(Ordering::Acquire) {
-            super::registry::closed(self, || self.close());
+            super::registry::close_closing(self);
         }
     }
 
-    fn close(&self) {
+    pub(super) fn close(&self) {
         let mut gate = self.gate.write();
         self.pool.lock().clear();
         *gate = false;
