@@ -170,13 +170,20 @@ async function loadLmdbJs(): Promise<LmdbJs> {
  * the record itself.
  */
 function namedDatabases(root: Store, only: string | undefined): Map<string, NamedDb> {
-  const found = new Map<string, NamedDb>()
+  // the records first, each database opened only once the range is done: lmdb-js's
+  // openDB inside its own getRange can end the read transaction the range is
+  // on (MDB_BAD_TXN at its next step, seen now and then on a busy machine)
+  const records: { name: string; record: Buffer; bits: number }[] = []
   for (const { key, value } of root.getRange({})) {
     if (!(value instanceof Uint8Array) || value.length !== DB_RECORD_SIZE) continue
     const bytes = key.at(-1) === 0 ? key.subarray(0, -1) : key
     const name = Buffer.from(bytes).toString('utf8')
     if (name === '' || name.includes('\0') || !Buffer.from(name).equals(bytes)) continue
     if (only !== undefined && name !== only) continue
+    records.push({ name, record: Buffer.from(key), bits: Buffer.from(value).readUInt16LE(4) })
+  }
+  const found = new Map<string, NamedDb>()
+  for (const { name, record, bits } of records) {
     let db: Store | undefined
     try {
       db = root.openDB({ name, encoding: 'binary', keyEncoding: 'binary', create: false })
@@ -184,10 +191,9 @@ function namedDatabases(root: Store, only: string | undefined): Map<string, Name
       // a 48-byte value that is no database
     }
     if (!db) continue
-    const bits = Buffer.from(value).readUInt16LE(4)
     const flags: DbFlags = {}
     for (const [flag, bit] of Object.entries(FLAGS)) if (bits & bit) flags[flag as keyof DbFlags] = true
-    found.set(name, { record: Buffer.from(key), flags, versions: (bits & VERSIONS) !== 0, entries: entryCount(db) })
+    found.set(name, { record, flags, versions: (bits & VERSIONS) !== 0, entries: entryCount(db) })
   }
   if (only !== undefined && !found.has(only)) throw new CliError(`no database '${only}' in ${root.path}`)
   return found
