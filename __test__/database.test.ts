@@ -516,6 +516,16 @@ describe('putMany', () => {
     expect(await db.count()).toBe(4196 + 4096)
   })
 
+  it('a large first entry among many small ones does not make it reserve room for all of them at its size', async () => {
+    await using env = open(tempDir(), { mapSize: 256 * 1024 * 1024 })
+    const db = env.openDb('t', { keyCoder: 'uint32' })
+    // 20,000 × 1 MiB would be 20 GiB, past any Buffer: only the 1 MiB is real
+    const entries: [number, Buffer][] = [[0, Buffer.alloc(1024 * 1024, 1)], ...Array.from({ length: 20_000 }, (_, i): [number, Buffer] => [i + 1, Buffer.from([i & 0xff])])]
+    expect(await db.putMany(entries)).toBe(20_001)
+    expect((await db.get(0))?.length).toBe(1024 * 1024)
+    expect(await db.get(20_000)).toEqual(Buffer.from([19_999 & 0xff]))
+  })
+
   it('rejects when an entry is not a pair', async () => {
     await using env = open(tempDir())
     const db = env.defaultDb

@@ -88,14 +88,18 @@ export function packEntries<K, V>(builder: BatchBuilder, unit: number, enc: DbEn
     const op = putEntry(enc, entries[i], flags)
     builder.pushOp(unit, op)
     giveBack(op)
-    // the room the rest will likely take, as the first took
-    if (i === 0) builder.reserve(Math.ceil((builder.bytes - from) * (entries.length - 1) * 1.25))
+    // the room the rest will likely take, as the first took (capped: a large
+    // first value says little of the others, which grow the buffer as ever)
+    if (i === 0) builder.reserve(Math.min(Math.ceil((builder.bytes - from) * (entries.length - 1) * 1.25), RESERVE_CAP))
     // the last covers those before it (encoded in one stretch)
     ensures = op.ensures ?? ensures
   }
   if (ensures) packEnsures(builder, unit, ensures)
   return ensures
 }
+
+/** The most a `putMany` reserves ahead from its first entry (`packEntries`). */
+const RESERVE_CAP = 64 * 1024 * 1024
 
 /**
  * Once `op` is packed: msgpackr may write its next value where `op`'s value
