@@ -845,6 +845,34 @@ describe('sync reads', () => {
     expect(db.getSync('a')).toBe('v0:') // a refused key spoils no later read
   })
 
+  it('text keys are stored as their UTF-8, short or long, ASCII or not, by put, putMany and getSync alike', async () => {
+    await using env = open(tempDir())
+    const db = env.openDb('t', { keyCoder: 'string', valueCoder: 'string' })
+    const raw = env.openDb('t')
+    // around the length up to which ASCII is written by a loop, with a non-ASCII unit first, last or alone
+    const keys = ['a', 'k'.repeat(19), 'k'.repeat(20), 'k'.repeat(21), 'é', 'x'.repeat(19) + 'é', 'é' + 'x'.repeat(19), '🔑', 'a\u007f', 'a\u0080', 'x'.repeat(18) + '\ud800']
+    const half = keys.length >> 1
+    await Promise.all(keys.slice(0, half).map((k, i) => db.put(k, `v${i}`)))
+    await db.putMany(keys.slice(half).map((k, i) => [k, `v${half + i}`]))
+    const stored = (await raw.keys().toArray()).map((k) => Buffer.from(k))
+    expect(stored.sort(Buffer.compare)).toEqual(keys.map((k) => Buffer.from(k, 'utf8')).sort(Buffer.compare))
+    keys.forEach((k, i) => expect(db.getSync(k), k).toBe(`v${i}`))
+  })
+
+  it('MessagePack values of every size up to past 512 bytes are stored as the coder encodes them', async () => {
+    await using env = open(tempDir())
+    const db = env.openDb('m', { keyCoder: 'string', valueCoder: 'msgpack' })
+    const raw = env.openDb('m', { keyCoder: 'string' })
+    // strings of n bytes: values copied into the batch by a loop (up to 512 bytes) and by `set`
+    const values = Array.from({ length: 600 }, (_, n) => ({ n, s: 'x'.repeat(n) }))
+    await Promise.all(values.map((v, n) => db.put(`p${n}`, v)))
+    await db.putMany(values.map((v, n) => [`m${n}`, v]))
+    for (const [n, v] of values.entries()) {
+      expect(raw.getSync(`p${n}`), `put of ${n}`).toEqual(Buffer.from(db.valueCoder.serialize(v)))
+      expect(raw.getSync(`m${n}`), `putMany of ${n}`).toEqual(Buffer.from(db.valueCoder.serialize(v)))
+    }
+  })
+
   it('getSync of text keys goes through serializeText, or serialize where a coder overrides it', async () => {
     class Lower extends TextCoder<string> {
       serializeText(value: string): string {
