@@ -139,6 +139,30 @@ it('two coders racing for the same ids in one batch: each value keeps its own st
   expect(new Set(structures).size).toBe(structures.length)
 })
 
+it('the writes of a tick carry a new structure once, and store it even when the write that carried it fails', async () => {
+  const dir = tempDir()
+  {
+    await using env = open(dir)
+    const db = env.openDb('r', { keyCoder: 'string', valueCoder: 'msgpack-records' })
+    await db.put('z', { other: 1 })
+    // the first write with { x, y } carries it whole, and fails (an append below 'z'); the others name its ensures
+    const results = await Promise.allSettled([
+      db.put('a', { x: 1, y: 2 }, { append: true }),
+      ...Array.from({ length: 50 }, (_, i) => db.put(`k${i}`, { x: i, y: -i })),
+      db.put('n', { x: 'nested', y: { x: 0, y: 1 } }),
+    ])
+    expect(results[0]).toMatchObject({ status: 'rejected', reason: expect.any(errors.KeyExistsError) })
+    expect(results.slice(1).every((r) => r.status === 'fulfilled' && r.value === true)).toBe(true)
+    expect(await db.has('a')).toBe(false)
+  }
+  expect(storedStructures(dir, 'r')).toEqual([['other'], ['x', 'y']])
+  // a new handle knows only what is stored
+  await using env = open(dir)
+  const db = env.openDb('r', { keyCoder: 'string', valueCoder: 'msgpack-records' })
+  expect(db.getSync('k7')).toEqual({ x: 7, y: -7 })
+  expect(await db.get('n')).toEqual({ x: 'nested', y: { x: 0, y: 1 } })
+})
+
 it('transactions carry the structures of their values; an aborted one leaves none and its values none', async () => {
   const dir = tempDir()
   await using env = open(dir)

@@ -23,6 +23,8 @@ export enum Op {
   Cursor = 8,
   /** A precondition at the head of a unit: the key holds this value, or is given it, or the unit fails. */
   Ensure = 9,
+  /** The `Ensure`s of another unit of the batch (its number is the key) as preconditions of this one. */
+  EnsureAs = 10,
 }
 
 /** Operation flags, as `put_flags` in the core (held to them by a test). */
@@ -64,6 +66,8 @@ export class BatchBuilder {
   #view = new DataView(this.#buf.buffer, this.#buf.byteOffset, this.#buf.byteLength)
   #len = 0
   #ops = 0
+  /** The ensures last packed whole (`pushEnsures`): their bytes, their unit, and where they start. */
+  #carrier: { ops: Uint8Array; unit: number; at: number } | undefined
   /** The buffer the last part copied by `#copyPart` came from, and a DataView of it. */
   #source: Uint8Array | undefined
   #sourceView: DataView | undefined
@@ -169,11 +173,35 @@ export class BatchBuilder {
   }
 
   /**
-   * Appends `count` operations packed before (by `push`, with no
-   * expectations), as operations of `unit`: the same operations carried by
-   * many units are packed once.
+   * Appends `count` `Op.Ensure`s packed before (by `push`) as
+   * preconditions of `unit`. Ensures that a unit before it in this batch
+   * carries go as one `Op.EnsureAs` naming that unit: a tick of writes that
+   * all use the same new shared structures carries their bytes once, and
+   * each write is still applied as if it carried them itself.
    */
-  pushPacked(ops: Uint8Array, count: number, unit: number): void {
+  pushEnsures(ops: Uint8Array, count: number, unit: number): void {
+    const carrier = this.#carrier
+    if (carrier?.ops !== ops || carrier.unit === unit) {
+      this.#carrier = { ops, unit, at: this.#len }
+      this.#pushPacked(ops, count, unit)
+      return
+    }
+    this.#reserve(HEADER + 4)
+    const at = this.#len
+    const view = this.#view
+    view.setUint32(at, Op.EnsureAs, true) // no flags, compression or level
+    view.setUint32(at + 4, unit, true)
+    view.setUint32(at + 8, 0, true) // no database: the named unit's ensures have theirs
+    view.setUint32(at + 12, 0, true)
+    view.setUint32(at + 16, 4, true)
+    view.setUint32(at + 20, NO_VALUE, true)
+    view.setUint32(at + HEADER, carrier.unit, true)
+    this.#len = at + HEADER + 4
+    this.#ops++
+  }
+
+  /** Appends `count` operations packed before (by `push`, with no expectations) as operations of `unit`. */
+  #pushPacked(ops: Uint8Array, count: number, unit: number): void {
     this.#reserve(ops.length)
     const view = this.#view
     let at = this.#len
@@ -191,6 +219,7 @@ export class BatchBuilder {
   truncate(bytes: number, ops: number): void {
     this.#len = bytes
     this.#ops = ops
+    if (this.#carrier !== undefined && this.#carrier.at >= bytes) this.#carrier = undefined
   }
 
   /** The packed bytes; valid until the next `push`. Resets the builder. */
@@ -199,6 +228,7 @@ export class BatchBuilder {
     this.#len = 0
     this.#ops = 0
     this.#source = this.#sourceView = undefined // holds no buffer of msgpackr's past its part
+    this.#carrier = undefined // the next batch names no unit of this one
     return out
   }
 

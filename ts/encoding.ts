@@ -135,7 +135,7 @@ function packEnsures(builder: BatchBuilder, unit: number, ensures: Ensures): voi
     for (let i = 0; i < ensures.list.length; i++) once.push(Op.Ensure, 0, 0, ensures.ref, ensures.keys[i], ensures.list[i])
     ensures.packed = Buffer.from(once.take())
   }
-  builder.pushPacked(ensures.packed, ensures.list.length, unit)
+  builder.pushEnsures(ensures.packed, ensures.list.length, unit)
 }
 
 const EMPTY = new Uint8Array(0)

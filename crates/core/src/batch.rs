@@ -21,6 +21,8 @@
 //! expects after its value: a 4-byte length (`u32::MAX`: the key must be
 //! absent) and the bytes the key's value must equal.
 
+use std::collections::HashMap;
+
 use crate::compression::compress;
 use crate::error::{Error, Result};
 use crate::options::put_flags;
@@ -48,6 +50,12 @@ pub mod op {
     /// Applied before the unit's other operations, wherever it stands; the
     /// unit's result is that of the others.
     pub const ENSURE: u8 = 9;
+    /// The `ENSURE`s of another unit of the same batch, whose number is the
+    /// key (4 bytes, little-endian), as preconditions of this one: the
+    /// many writes of a tick that use the same new shared structures carry
+    /// them once, and each is still applied as if it carried them itself.
+    /// Read by `parse` as those `ENSURE`s.
+    pub const ENSURE_AS: u8 = 10;
 }
 
 const HEADER: usize = 24;
@@ -133,7 +141,30 @@ pub fn parse(buf: &[u8]) -> Result<Vec<Op<'_>>> {
         });
         at = end;
     }
+    if ops.iter().any(|op| op.kind == op::ENSURE_AS) {
+        ops = ensures_in_place(ops)?;
+    }
     Ok(ops)
+}
+
+/// `ops` with each `ENSURE_AS` replaced by the `ENSURE`s of the unit it
+/// names, as operations of its own unit.
+fn ensures_in_place(ops: Vec<Op<'_>>) -> Result<Vec<Op<'_>>> {
+    let mut by_unit: HashMap<u32, Vec<Op<'_>>> = HashMap::new();
+    for op in ops.iter().filter(|op| op.kind == op::ENSURE) {
+        by_unit.entry(op.unit).or_default().push(*op);
+    }
+    let mut out = Vec::with_capacity(ops.len());
+    for op in ops {
+        if op.kind != op::ENSURE_AS {
+            out.push(op);
+            continue;
+        }
+        let named = <[u8; 4]>::try_from(op.key).map(u32::from_le_bytes).map_err(|_| malformed())?;
+        let ensures = by_unit.get(&named).filter(|_| named != op.unit).ok_or_else(malformed)?;
+        out.extend(ensures.iter().map(|e| Op { unit: op.unit, ..*e }));
+    }
+    Ok(out)
 }
 
 /// The `len` bytes at `at` (none for `NO_VALUE`), and where they end.
@@ -239,6 +270,34 @@ mod tests {
         assert_eq!(ops.len(), 2);
         assert_eq!((ops[0].kind, ops[0].flags, ops[0].key, ops[0].value), (op::PUT, 1, &b"k1"[..], Some(&b"v1"[..])));
         assert_eq!((ops[1].unit, ops[1].db, ops[1].value), (1, DB, None));
+    }
+
+    #[test]
+    fn an_ensure_as_is_read_as_the_ensures_of_the_unit_it_names() {
+        let other = DbRef { dbi: 4, gen: 1 };
+        let mut b = Builder::new();
+        b.push(op::PUT, 0, 0, DB, b"k", Some(b"v")).push(op::ENSURE, 0, 0, DB, b"s1", Some(b"A"));
+        b.push(op::ENSURE, 0, 0, other, b"s2", Some(b"B"));
+        b.push(op::ENSURE_AS, 0, 1, DB, &0u32.to_le_bytes(), None).push(op::PUT, 0, 1, DB, b"k2", Some(b"w"));
+        let bytes = b.finish();
+        let ops = parse(&bytes).unwrap();
+        let unit1: Vec<_> = ops.iter().filter(|op| op.unit == 1).map(|op| (op.kind, op.db, op.key, op.value)).collect();
+        assert_eq!(
+            unit1,
+            [(op::ENSURE, DB, &b"s1"[..], Some(&b"A"[..])), (op::ENSURE, other, &b"s2"[..], Some(&b"B"[..])), (op::PUT, DB, &b"k2"[..], Some(&b"w"[..]))]
+        );
+        assert_eq!(ops.len(), 6);
+    }
+
+    #[test]
+    fn an_ensure_as_naming_no_ensures_itself_or_no_unit_is_a_malformed_batch() {
+        for (named, key) in [(0u32, 0u32.to_le_bytes().to_vec()), (1, 1u32.to_le_bytes().to_vec()), (7, 7u32.to_le_bytes().to_vec()), (0, vec![0, 0])] {
+            let mut b = Builder::new();
+            b.push(op::PUT, 0, 0, DB, b"k", Some(b"v")).push(op::ENSURE, 0, 1, DB, b"s", Some(b"A"));
+            b.push(op::ENSURE_AS, 0, 1, DB, &key, None);
+            let bytes = b.finish();
+            assert!(matches!(parse(&bytes), Err(Error::Invalid(_))), "naming unit {named} by {key:?}");
+        }
     }
 
     #[test]

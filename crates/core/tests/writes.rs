@@ -169,6 +169,35 @@ fn ensure_puts_an_absent_value_accepts_its_own_and_fails_the_unit_on_another_whe
 }
 
 #[test]
+fn ensure_as_carries_another_units_ensures_which_hold_even_when_that_unit_fails() {
+    let (_dir, env, db) = main_db();
+    let mut b = BatchBuilder::new();
+    // unit 0 carries two structures, then fails (an append below the last key): none of it is written
+    b.push(op::PUT, 0, 0, db, b"z", Some(b"last")).push(op::ENSURE, 0, 0, db, b"s", Some(b"A"));
+    b.push(op::ENSURE, 0, 0, db, b"t", Some(b"T")).push(op::PUT, put_flags::APPEND, 0, db, b"a", Some(b"0"));
+    // units 1 and 2 name unit 0's: each stores them as if it carried them
+    b.push(op::ENSURE_AS, 0, 1, db, &0u32.to_le_bytes(), None).push(op::PUT, 0, 1, db, b"k1", Some(b"1"));
+    b.push(op::PUT, 0, 2, db, b"k2", Some(b"2")).push(op::ENSURE_AS, 0, 2, db, &0u32.to_le_bytes(), None);
+    let results = write(&env, b.finish()).unwrap();
+    assert_eq!(results[0].as_ref().unwrap_err().code(), "MDB_KEYEXIST");
+    assert_eq!(results[1].as_ref().unwrap(), &Outcome::Done(true), "the result is the put's");
+    assert_eq!(results[2].as_ref().unwrap(), &Outcome::Done(true));
+    assert_eq!((get(&env, db, b"s").as_deref(), get(&env, db, b"t").as_deref()), (Some(&b"A"[..]), Some(&b"T"[..])));
+    assert!(get(&env, db, b"k1").is_some() && get(&env, db, b"k2").is_some() && get(&env, db, b"z").is_none());
+
+    // another structure under one of the ids: every unit naming those ensures fails, as the carrier does
+    let mut b = BatchBuilder::new();
+    b.push(op::ENSURE, 0, 0, db, b"s", Some(b"B")).push(op::PUT, 0, 0, db, b"k3", Some(b"3"));
+    b.push(op::ENSURE_AS, 0, 1, db, &0u32.to_le_bytes(), None).push(op::PUT, 0, 1, db, b"k4", Some(b"4"));
+    b.push(op::PUT, 0, 2, db, b"k5", Some(b"5"));
+    let results = write(&env, b.finish()).unwrap();
+    assert_eq!(results[0].as_ref().unwrap_err().code(), "MDB_KEYEXIST");
+    assert_eq!(results[1].as_ref().unwrap_err().code(), "MDB_KEYEXIST");
+    assert_eq!(results[2].as_ref().unwrap(), &Outcome::Done(true));
+    assert_eq!((get(&env, db, b"k3"), get(&env, db, b"k4")), (None, None));
+}
+
+#[test]
 fn writes_applied_in_key_order_give_what_issue_order_gives() {
     let dir = temp();
     let env = Env::open(dir.path(), &EnvOptions::default()).unwrap();

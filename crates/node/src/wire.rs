@@ -23,6 +23,7 @@ pub fn wire_constants() -> HashMap<String, u32> {
         ("op.DROP", op::DROP),
         ("op.CURSOR", op::CURSOR),
         ("op.ENSURE", op::ENSURE),
+        ("op.ENSURE_AS", op::ENSURE_AS),
         ("put.NO_OVERWRITE", put_flags::NO_OVERWRITE),
         ("put.APPEND", put_flags::APPEND),
         ("put.NO_DUP_DATA", put_flags::NO_DUP_DATA),
