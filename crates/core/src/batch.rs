@@ -284,14 +284,23 @@ mod tests {
         let unit1: Vec<_> = ops.iter().filter(|op| op.unit == 1).map(|op| (op.kind, op.db, op.key, op.value)).collect();
         assert_eq!(
             unit1,
-            [(op::ENSURE, DB, &b"s1"[..], Some(&b"A"[..])), (op::ENSURE, other, &b"s2"[..], Some(&b"B"[..])), (op::PUT, DB, &b"k2"[..], Some(&b"w"[..]))]
+            [
+                (op::ENSURE, DB, &b"s1"[..], Some(&b"A"[..])),
+                (op::ENSURE, other, &b"s2"[..], Some(&b"B"[..])),
+                (op::PUT, DB, &b"k2"[..], Some(&b"w"[..]))
+            ]
         );
         assert_eq!(ops.len(), 6);
     }
 
     #[test]
     fn an_ensure_as_naming_no_ensures_itself_or_no_unit_is_a_malformed_batch() {
-        for (named, key) in [(0u32, 0u32.to_le_bytes().to_vec()), (1, 1u32.to_le_bytes().to_vec()), (7, 7u32.to_le_bytes().to_vec()), (0, vec![0, 0])] {
+        for (named, key) in [
+            (0u32, 0u32.to_le_bytes().to_vec()),
+            (1, 1u32.to_le_bytes().to_vec()),
+            (7, 7u32.to_le_bytes().to_vec()),
+            (0, vec![0, 0]),
+        ] {
             let mut b = Builder::new();
             b.push(op::PUT, 0, 0, DB, b"k", Some(b"v")).push(op::ENSURE, 0, 1, DB, b"s", Some(b"A"));
             b.push(op::ENSURE_AS, 0, 1, DB, &key, None);
