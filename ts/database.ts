@@ -321,7 +321,7 @@ export class Database<K = Buffer, V = Buffer> {
 /**
  * How a put that carries shared structures is sent again (see
  * `write-queue.ts`). A function of its own: a closure made inside `put`
- * would have every put allocate the variables it captures, ~50 bytes.
+ * would have every put allocate the variables it captures (~65 bytes).
  */
 function putAgain<K, V>(db: Database<K, V>, key: Input<K>, value: Input<V>, options: (PutOptions & IfValueOptions<Input<V>>) | undefined): Again {
   return () => db.put(key, value, options)
