@@ -57,6 +57,8 @@ export interface OpParts {
 
 const HEADER = 24
 const NO_VALUE = 0xffffffff
+/** An `Op.EnsureAs` names no database: the ensures it names have theirs. */
+const NO_DB: DbRef = { dbi: 0, gen: 0 }
 /** Parts of buffers up to this size are copied by `#copyPart`'s loop; larger ones by `set`. */
 const SMALL_PART = 512
 
@@ -68,6 +70,7 @@ export class BatchBuilder {
   #ops = 0
   /** The ensures last packed whole (`pushEnsures`): their bytes, their unit, and where they start. */
   #carrier: { ops: Uint8Array; unit: number; at: number } | undefined
+  readonly #named = new Uint8Array(4)
   /** The buffer the last part copied by `#copyPart` came from, and a DataView of it. */
   #source: Uint8Array | undefined
   #sourceView: DataView | undefined
@@ -186,18 +189,10 @@ export class BatchBuilder {
       this.#pushPacked(ops, count, unit)
       return
     }
-    this.#reserve(HEADER + 4)
-    const at = this.#len
-    const view = this.#view
-    view.setUint32(at, Op.EnsureAs, true) // no flags, compression or level
-    view.setUint32(at + 4, unit, true)
-    view.setUint32(at + 8, 0, true) // no database: the named unit's ensures have theirs
-    view.setUint32(at + 12, 0, true)
-    view.setUint32(at + 16, 4, true)
-    view.setUint32(at + 20, NO_VALUE, true)
-    view.setUint32(at + HEADER, carrier.unit, true)
-    this.#len = at + HEADER + 4
-    this.#ops++
+    // its key: the unit named, as 4 little-endian bytes (copied by `#write`)
+    const named = this.#named
+    for (let i = 0, n = carrier.unit; i < 4; i++, n >>>= 8) named[i] = n & 0xff
+    this.#write(Op.EnsureAs, 0, unit, NO_DB, named, undefined, 0, 0, 0, 0, undefined)
   }
 
   /** Appends `count` operations packed before (by `push`, with no expectations) as operations of `unit`. */

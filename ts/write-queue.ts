@@ -214,7 +214,8 @@ export class WriteQueue {
       const ensures = segment.ensures?.[unit]
       return ensures === undefined ? unitResult(results, unit) : carried(results, unit, ensures, segment.again![unit]!)
     }
-    const segment: Segment = { builder: this.#spare.pop() ?? new BatchBuilder(), units: 0, done, follow, pick }
+    // `ensures` and `again` from the start: one shape for every segment, for the hot code that reads them
+    const segment: Segment = { builder: this.#spare.pop() ?? new BatchBuilder(), units: 0, done, follow, pick, ensures: undefined, again: undefined }
     return segment
   }
 
