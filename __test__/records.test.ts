@@ -163,6 +163,27 @@ it('the writes of a tick carry a new structure once, and store it even when the 
   expect(await db.get('n')).toEqual({ x: 'nested', y: { x: 0, y: 1 } })
 })
 
+it('a write names no batch whose structures for another database failed: only its own can fail it', async () => {
+  await using env = open(tempDir())
+  const opts = { keyCoder: 'string', valueCoder: 'msgpack-records' } as const
+  const stale = env.openDb('a', opts)
+  const other = env.openDb('b', opts)
+  stale.getSync('nothing') // its coder learns the stored structures now: none
+  await env.openDb('a', opts).put('x', { x: 1 }) // another coder of 'a' takes the first id
+  const results = await Promise.allSettled([
+    // one unit with structures of 'a' (the stale coder's first id, taken: it fails) and of 'b'
+    env.batch([
+      { type: 'put', db: stale, key: 'y', value: { y: 2 } },
+      { type: 'put', db: other, key: 'p', value: { p: 1 } },
+    ]),
+    // the same new structure of 'b': it must not carry the batch's structures of 'a' too
+    other.put('q', { p: 2 }),
+  ])
+  expect(results[0]).toMatchObject({ status: 'rejected', reason: expect.any(errors.KeyExistsError) })
+  expect(results[1]).toEqual({ status: 'fulfilled', value: true })
+  expect(await other.get('q')).toEqual({ p: 2 })
+})
+
 it('transactions carry the structures of their values; an aborted one leaves none and its values none', async () => {
   const dir = tempDir()
   await using env = open(dir)

@@ -185,7 +185,9 @@ export class BatchBuilder {
   pushEnsures(ops: Uint8Array, count: number, unit: number): void {
     const carrier = this.#carrier
     if (carrier?.ops !== ops || carrier.unit === unit) {
-      this.#carrier = { ops, unit, at: this.#len }
+      // a unit that carries the ensures of two databases is named by none:
+      // its `EnsureAs` would bring the other's along, and their failure
+      this.#carrier = carrier?.unit === unit ? undefined : { ops, unit, at: this.#len }
       this.#pushPacked(ops, count, unit)
       return
     }
