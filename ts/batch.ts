@@ -107,7 +107,7 @@ export class BatchBuilder {
     const keyRoom = typeof key === 'string' ? key.length * 3 : key.length
     const room = value === undefined ? 0 : typeof value === 'string' ? value.length * 3 : to - from
     const expectRoom = expect === undefined ? 0 : 4 + (expect?.length ?? 0)
-    this.#reserve(HEADER + keyRoom + room + expectRoom)
+    this.reserve(HEADER + keyRoom + room + expectRoom)
     const buf = this.#buf
     let at = this.#len
     buf[at] = kind
@@ -199,7 +199,7 @@ export class BatchBuilder {
 
   /** Appends `count` operations packed before (by `push`, with no expectations) as operations of `unit`. */
   #pushPacked(ops: Uint8Array, count: number, unit: number): void {
-    this.#reserve(ops.length)
+    this.reserve(ops.length)
     const view = this.#view
     let at = this.#len
     this.#buf.set(ops, at)
@@ -230,15 +230,12 @@ export class BatchBuilder {
   }
 
   /**
-   * Makes room for `bytes` more bytes at once: a large unit whose size can
-   * be told early grows its buffer once, not by doubling (each doubling is
-   * fresh memory, faulted in page by page, and a copy of all before).
+   * Makes room for `bytes` more bytes, doubling the buffer as needed. A
+   * large unit whose size can be told early asks for all of it at once, so
+   * the buffer grows once rather than by doublings (each is fresh memory,
+   * faulted in page by page, and a copy of all before).
    */
   reserve(bytes: number): void {
-    this.#reserve(bytes)
-  }
-
-  #reserve(bytes: number): void {
     if (this.#len + bytes <= this.#buf.length) return
     const grown = Buffer.allocUnsafe(Math.max(this.#buf.length * 2, this.#len + bytes))
     this.#buf.copy(grown, 0, 0, this.#len)
