@@ -14,7 +14,9 @@
  * the id to another structure first; so a value is never committed without
  * its structure, nor beside a structure that is not its own. A unit that
  * failed so is encoded again from the stored structures and sent again
- * (`write-queue.ts`).
+ * (`write-queue.ts`). What a unit's ensures stored stays even if the rest of
+ * it fails: an id once given is never given again, and a structure that no
+ * value names is never read.
  *
  * Readers meeting an id they do not know read the stored structures again
  * (committed structures never change, so what they knew stays true).

@@ -111,40 +111,61 @@ fn conditional(kind: u8, flags: u8) -> bool {
 /// Reads the operations of a batch in order; stops with an error at the first
 /// malformed header, so a truncated batch is never half-applied.
 pub fn parse(buf: &[u8]) -> Result<Vec<Op<'_>>> {
-    let mut ops = Vec::new();
-    let mut at = 0;
-    let word = |b: &[u8], i: usize| u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
-    while at < buf.len() {
-        let h = buf.get(at..at + HEADER).ok_or_else(malformed)?;
-        let klen = word(h, 16) as usize;
-        let vlen = word(h, 20);
-        let key_end = at + HEADER + klen;
-        let key = buf.get(at + HEADER..key_end).ok_or_else(malformed)?;
-        let (value, mut end) = sized(buf, key_end, vlen)?;
-        let mut expect = None;
-        if conditional(h[0], h[1]) {
-            let len = buf.get(end..end + 4).ok_or_else(malformed)?;
-            let (bytes, after) = sized(buf, end + 4, word(len, 0))?;
-            expect = Some(bytes.map_or(Expect::Absent, Expect::Value));
-            end = after;
-        }
-        ops.push(Op {
-            kind: h[0],
-            flags: h[1],
-            codec: h[2],
-            level: h[3] as i8,
-            unit: word(h, 4),
-            db: DbRef { dbi: word(h, 8), gen: word(h, 12) },
-            key,
-            value,
-            expect,
-        });
-        at = end;
-    }
+    let ops = Ops { buf, at: 0 }.collect::<Result<Vec<_>>>()?;
     if ops.iter().any(|op| op.kind == op::ENSURE_AS) {
-        ops = ensures_in_place(ops)?;
+        return ensures_in_place(ops);
     }
     Ok(ops)
+}
+
+/// The operations of a batch one by one, as written (an `ENSURE_AS` as
+/// itself), read in place; ends after the first malformed one.
+struct Ops<'a> {
+    buf: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Iterator for Ops<'a> {
+    type Item = Result<Op<'a>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.at >= self.buf.len() {
+            return None;
+        }
+        let op = read_op(self.buf, self.at);
+        // nothing after a malformed operation is read
+        self.at = op.as_ref().map_or(self.buf.len(), |&(_, end)| end);
+        Some(op.map(|(op, _)| op))
+    }
+}
+
+/// The operation whose header is at `at`, and where it ends.
+fn read_op(buf: &[u8], at: usize) -> Result<(Op<'_>, usize)> {
+    let word = |b: &[u8], i: usize| u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
+    let h = buf.get(at..at + HEADER).ok_or_else(malformed)?;
+    let klen = word(h, 16) as usize;
+    let key_end = at + HEADER + klen;
+    let key = buf.get(at + HEADER..key_end).ok_or_else(malformed)?;
+    let (value, mut end) = sized(buf, key_end, word(h, 20))?;
+    let mut expect = None;
+    if conditional(h[0], h[1]) {
+        let len = buf.get(end..end + 4).ok_or_else(malformed)?;
+        let (bytes, after) = sized(buf, end + 4, word(len, 0))?;
+        expect = Some(bytes.map_or(Expect::Absent, Expect::Value));
+        end = after;
+    }
+    let op = Op {
+        kind: h[0],
+        flags: h[1],
+        codec: h[2],
+        level: h[3] as i8,
+        unit: word(h, 4),
+        db: DbRef { dbi: word(h, 8), gen: word(h, 12) },
+        key,
+        value,
+        expect,
+    };
+    Ok((op, end))
 }
 
 /// `ops` with each `ENSURE_AS` replaced by the `ENSURE`s of the unit it
@@ -181,8 +202,11 @@ fn malformed() -> Error {
 }
 
 /// Whether a write batch has values to compress before it goes to the writer.
+///
+/// Runs on the JavaScript thread for every batch, so it reads the headers in
+/// place and allocates nothing (a malformed batch is the writer's to refuse).
 pub fn needs_compression(buf: &[u8]) -> bool {
-    parse(buf).is_ok_and(|ops| ops.iter().any(compresses))
+    Ops { buf, at: 0 }.map_while(Result::ok).any(|op| compresses(&op))
 }
 
 fn compresses(op: &Op<'_>) -> bool {
@@ -335,6 +359,33 @@ mod tests {
         assert_eq!(crate::compression::decompress(ops[0].value.unwrap()).unwrap(), &long[..]);
         assert_eq!(ops[1].value, Some(&long[..]));
         assert!(!needs_compression(&out[..0]));
+    }
+
+    #[test]
+    fn a_batch_needs_compression_when_any_operation_asks_for_it_wherever_it_stands() {
+        let mut b = Builder::new();
+        b.push(op::PUT, 0, 0, DB, b"k", Some(b"v")).push(op::ENSURE, 0, 0, DB, b"s", Some(b"A"));
+        b.push(op::ENSURE_AS, 0, 1, DB, &0u32.to_le_bytes(), None).push(op::PUT, 0, 1, DB, b"k2", Some(b"w"));
+        let plain = b.finish();
+        assert!(!needs_compression(&plain));
+        let mut b = Builder { buf: plain.clone() };
+        let put = Op {
+            kind: op::PUT,
+            flags: 0,
+            codec: 2,
+            level: 0,
+            unit: 2,
+            db: DB,
+            key: b"z",
+            value: Some(b"x"),
+            expect: None,
+        };
+        b.push_op(&put);
+        assert!(needs_compression(&b.finish()));
+        let delete = Op { kind: op::DELETE, value: None, ..put };
+        let mut b = Builder { buf: plain };
+        b.push_op(&delete);
+        assert!(!needs_compression(&b.finish()), "a delete of the whole key has no value to compress");
     }
 
     #[test]

@@ -105,30 +105,36 @@ impl<'t> Puts<'t> {
 /// operation of the unit had already written (then the transaction must be
 /// thrown away to undo it). Its `ENSURE`s are preconditions, applied before
 /// the rest wherever they stand (a unit packed as it is encoded learns what
-/// it must ensure last); the unit's result is that of the rest.
+/// it must ensure last); the unit's result is that of the rest. What an
+/// `ENSURE` stored stays even if the rest fails: it only ever adds a
+/// structure that no other can take the place of, and one that no value
+/// names is harmless. So a unit of one write and its `ENSURE`s needs no
+/// nested transaction (`needs_nesting`).
 pub(crate) fn apply_unit(shared: &Shared, puts: &mut Puts<'_>, ops: &[Op<'_>]) -> Result<Outcome, (Error, bool)> {
     #[cfg(test)]
     ops.iter().for_each(|op| crate::panic::injected(op.key));
-    let mut wrote = false;
     for op in ops.iter().filter(|op| op.kind == op::ENSURE) {
-        match apply(shared, puts, op) {
-            Ok(outcome) => wrote |= outcome.wrote(),
-            Err(e) => return Err((e, wrote)),
-        }
+        apply(shared, puts, op).map_err(|e| (e, false))?;
     }
     let rest = ops.iter().filter(|op| op.kind != op::ENSURE);
     let mut first_two = rest.clone();
     if let (Some(single), None) = (first_two.next(), first_two.next()) {
-        return apply(shared, puts, single).map_err(|e| (e, wrote));
+        return apply(shared, puts, single).map_err(|e| (e, false));
     }
     let mut count = 0;
     for (i, op) in rest.enumerate() {
         match apply(shared, puts, op) {
             Ok(outcome) => count += outcome.wrote() as u32,
-            Err(e) => return Err((e, wrote || i > 0)),
+            Err(e) => return Err((e, i > 0)),
         }
     }
     Ok(Outcome::Count(count))
+}
+
+/// Whether a unit must run in a nested transaction to commit or fail as a
+/// whole: it has more than one operation besides its `ENSURE`s.
+pub(crate) fn needs_nesting(ops: &[Op<'_>]) -> bool {
+    ops.iter().filter(|op| op.kind != op::ENSURE).nth(1).is_some()
 }
 
 fn apply(shared: &Shared, puts: &mut Puts<'_>, op: &Op<'_>) -> Result<Outcome> {

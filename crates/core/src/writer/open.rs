@@ -15,7 +15,7 @@ use crate::batch::{self, DbRef};
 use crate::dbi::needs_dbis;
 use crate::env::Shared;
 use crate::error::{Error, Result};
-use crate::ops::{apply_unit, Outcome, Puts};
+use crate::ops::{apply_unit, needs_nesting, Outcome, Puts};
 use crate::options::{put_flags, DbFlags};
 use crate::panic::guard;
 use crate::range::{Chunk, Walk};
@@ -134,7 +134,7 @@ impl Open {
         self.failed.get_or_insert_with(|| e.clone());
     }
 
-    /// Runs a batch: each unit atomically (a multi-operation unit in a
+    /// Runs a batch: each unit atomically (a unit of several writes in a
     /// nested transaction, unless the map is writable, where LMDB has none).
     pub(super) fn exec(&mut self, shared: &Shared, bytes: &[u8]) -> BatchResult {
         if let Some(e) = &self.failed {
@@ -186,7 +186,7 @@ impl Open {
         let _gate = shared.enter()?;
         let mut results = Vec::new();
         for unit in ops.chunk_by(|a, b| a.unit == b.unit) {
-            let result = if unit.len() > 1 && !shared.options.writemap {
+            let result = if needs_nesting(unit) && !shared.options.writemap {
                 // SAFETY: the gate is held and the parent is live on this thread.
                 unsafe { RawTxn::begin(shared.raw(), Some(self.top()), 0) }.and_then(|child| {
                     let applied = apply_unit(shared, &mut Puts::direct(&child), unit);
