@@ -284,6 +284,46 @@ describe('env.transaction', () => {
     expect(await nums.getMany([1, 2])).toEqual(['from txn', 'outside'])
   })
 
+  it('calls issued in one tick keep their order and each gets its own result, whatever the others did', async () => {
+    await using env = open(tempDir())
+    const { docs, nums } = setup(env)
+    await nums.put(7, 'seven')
+    const out = await env.transaction(async (txn) => {
+      const calls = [
+        txn.put(docs, 'a', { n: 1 }),
+        txn.get(docs, 'a'), // sees the put before it
+        txn.putMany(docs, []), // no unit of its own: the results after it stay in place
+        txn.getMany(nums, [7, 8, 7]),
+        txn.put(docs, 'b', { n: 2 }, { noOverwrite: true }),
+        txn.put(docs, 'b', { n: 3 }, { noOverwrite: true }), // refused: b is there
+        txn.deleteMany(docs, []),
+        txn.put(docs, 'bad', 5n as unknown as Doc), // JSON cannot encode it: rejects alone
+        txn.replace(nums, 7, 'SEVEN'),
+        txn.has(docs, 'b'),
+      ]
+      // a cursor's move goes after the calls issued before it
+      const cursor = txn.cursor(docs)
+      const seen = cursor.seek('b').then((found) => [found, cursor.value])
+      return [await Promise.allSettled(calls), await seen] as const
+    })
+    const [settled, seen] = out
+    expect(settled.map((s) => (s.status === 'fulfilled' ? s.value : (s.reason as Error).constructor.name))).toEqual([
+      true,
+      { n: 1 },
+      0,
+      ['seven', undefined, 'seven'],
+      true,
+      false,
+      0,
+      'CoderError',
+      'seven',
+      true,
+    ])
+    expect(seen).toEqual([true, { n: 2 }])
+    expect(await docs.getMany(['a', 'b', 'bad'])).toEqual([{ n: 1 }, { n: 2 }, undefined])
+    expect(await nums.get(7)).toBe('SEVEN')
+  })
+
   it('writes issued before a transaction commit before it begins, and it sees them', async () => {
     await using env = open(tempDir())
     const { docs } = setup(env)

@@ -22,9 +22,13 @@ import { count, type UnitResult } from './write-queue.js'
 
 type Result = UnitResult | Error
 
-/** One member's work: the operations it packs, and how it reads their results. */
+/**
+ * One member's work: the operations it packs as `units` units numbered from
+ * `unit`, and how it reads their results.
+ */
 interface Step<T> {
-  build(builder: BatchBuilder): void
+  units: number
+  build(builder: BatchBuilder, unit: number): void
   read(results: Result[]): T
   /** Shared structures its values may use that are not known to be stored (records; see `write-queue.ts`). */
   ensures?: Ensures
@@ -47,7 +51,8 @@ const steps = {
     const wire = enc.wire()
     const k = enc.key(key)
     return {
-      build: (b) => b.push(Op.Get, 0, 0, enc.ref, k, undefined, wire.codec),
+      units: 1,
+      build: (b, unit) => b.push(Op.Get, 0, unit, enc.ref, k, undefined, wire.codec),
       read: ([r]) => {
         const value = unwrap(r)
         return value === null ? defaultValue : enc.decode(value as Buffer, wire)
@@ -59,7 +64,8 @@ const steps = {
     const wire = enc.wire()
     const encoded = Array.from(iterable(keys), (k) => enc.key(k))
     return {
-      build: (b) => encoded.forEach((k, unit) => b.push(Op.Get, 0, unit, enc.ref, k, undefined, wire.codec)),
+      units: encoded.length,
+      build: (b, unit) => encoded.forEach((k, i) => b.push(Op.Get, 0, unit + i, enc.ref, k, undefined, wire.codec)),
       read: (results) =>
         results.map((r) => {
           const value = unwrap(r)
@@ -70,12 +76,12 @@ const steps = {
   has<K, V>(db: Database<K, V>, key: Input<K>): Step<boolean> {
     const enc = encodingOf(db)
     const k = enc.key(key)
-    return { build: (b) => b.push(Op.Has, 0, 0, enc.ref, k), read: ([r]) => unwrap(r) as boolean }
+    return { units: 1, build: (b, unit) => b.push(Op.Has, 0, unit, enc.ref, k), read: ([r]) => unwrap(r) as boolean }
   },
   put<K, V>(db: Database<K, V>, key: Input<K>, value: Input<V>, options?: PutOptions & IfValueOptions<Input<V>>): Step<boolean> {
     const enc = encodingOf(db)
     const op = enc.put(key, value, putFlags(options, true), enc.expected(options))
-    return { build: (b) => pack(b, 0, op), read: ([r]) => unwrap(r) as boolean, ensures: op.ensures }
+    return { units: 1, build: (b, unit) => pack(b, unit, op), read: ([r]) => unwrap(r) as boolean, ensures: op.ensures }
   },
   putMany<K, V>(db: Database<K, V>, entries: Iterable<PutEntry<Input<K>, Input<V>>>, options?: PutOptions): Step<number> {
     const enc = encodingOf(db)
@@ -84,20 +90,22 @@ const steps = {
     const encoded = Array.from(iterable(entries), (entry) => putEntry(enc, entry, flags))
     return {
       ensures: lastEnsures(encoded),
-      build: (b) => packUnit(b, 0, encoded),
+      units: encoded.length === 0 ? 0 : 1,
+      build: (b, unit) => packUnit(b, unit, encoded),
       read: ([r]) => (encoded.length === 0 ? 0 : count(unwrap(r))),
     }
   },
   delete<K, V>(db: Database<K, V>, key: Input<K>, second: unknown): Step<boolean> {
     const op = encodingOf(db).deleteWith(key, second)
-    return { build: (b) => pack(b, 0, op), read: ([r]) => unwrap(r) as boolean }
+    return { units: 1, build: (b, unit) => pack(b, unit, op), read: ([r]) => unwrap(r) as boolean }
   },
   deleteMany<K, V>(db: Database<K, V>, keys: Iterable<Input<K>>): Step<number> {
     const enc = encodingOf(db)
     enc.writable()
     const encoded = Array.from(iterable(keys), (k) => enc.delete(k))
     return {
-      build: (b) => encoded.forEach((op) => pack(b, 0, op)),
+      units: encoded.length === 0 ? 0 : 1,
+      build: (b, unit) => encoded.forEach((op) => pack(b, unit, op)),
       read: ([r]) => (encoded.length === 0 ? 0 : count(unwrap(r))),
     }
   },
@@ -111,7 +119,7 @@ const steps = {
   },
   drop<K, V>(db: Database<K, V>, options?: { delete?: boolean }): Step<void> {
     const op = encodingOf(db).drop(dropFlags(options))
-    return { build: (b) => pack(b, 0, op), read: ([r]) => void unwrap(r) }
+    return { units: 1, build: (b, unit) => pack(b, unit, op), read: ([r]) => void unwrap(r) }
   },
 }
 
@@ -120,7 +128,8 @@ function answering<K, V>(enc: DbEncoding<K, V>, op: Encoded): Step<V | undefined
   const wire = enc.wire()
   return {
     ensures: op.ensures,
-    build: (b) => pack(b, 0, op),
+    units: 1,
+    build: (b, unit) => pack(b, unit, op),
     read: ([r]) => {
       const old = unwrap(r)
       return old === null ? undefined : enc.decode(old as Buffer, wire)
@@ -128,10 +137,18 @@ function answering<K, V>(enc: DbEncoding<K, V>, op: Encoded): Step<V | undefined
   }
 }
 
+/** The steps of one tick of a `Transaction`, packed into one batch: `units` so far; `send` settles `results`. */
+interface TickBatch {
+  builder: BatchBuilder
+  units: number
+  results: Promise<Result[]>
+  send(results: Promise<Result[]>): void
+}
+
 /** Packs a step's operations into a batch of their own. */
 function packStep(step: Step<unknown>): Buffer {
   const builder = new BatchBuilder()
-  step.build(builder)
+  step.build(builder, 0)
   return builder.take()
 }
 
@@ -145,6 +162,8 @@ export class Transaction {
   readonly #native: NativeTxn
   readonly #pending = new Set<Promise<unknown>>()
   readonly #cursors: TxnCursors
+  /** This tick's steps, packed and not yet sent (see `#queue`). */
+  #batch: TickBatch | undefined
   #ended = false
   #child: Transaction | undefined
   /** Set by `abandon()`: calls still pending are no longer waited for. */
@@ -221,7 +240,7 @@ export class Transaction {
       return {
         next: (max) => this.#track(async () => {
           this.#usable()
-          return this.#call(this.#native.rangeNext(native, max))
+          return this.#call(() => this.#native.rangeNext(native, max))
         }),
         steal: () => null,
         close: () => undefined,
@@ -254,7 +273,7 @@ export class Transaction {
     const child = new Transaction(this.#native, this.#cursors)
     this.#child = child
     try {
-      await this.#call(this.#native.nested('begin'))
+      await this.#call(() => this.#native.nested('begin'))
       let result: T
       try {
         result = await fn(child)
@@ -262,12 +281,12 @@ export class Transaction {
       } catch (error) {
         await child.#settle()
         child.#ended = true
-        await this.#call(this.#native.nested('abort'))
-        await this.#cursors.refresh((b) => this.#call(this.#native.exec(b))) // its writes are undone
+        await this.#call(() => this.#native.nested('abort'))
+        await this.#cursors.refresh((b) => this.#call(() => this.#native.exec(b))) // its writes are undone
         throw error
       }
       child.#ended = true
-      await this.#call(this.#native.nested('commit'))
+      await this.#call(() => this.#native.nested('commit'))
       return result
     } finally {
       child.#ended = true
@@ -282,11 +301,11 @@ export class Transaction {
     this.#ended = true
     if (this.#abandoned) {
       // close() came first: it aborts, even if the native close has not yet
-      await this.#call(this.#native.end(false)).catch(() => {})
+      await this.#call(() => this.#native.end(false)).catch(() => {})
       if (commit) throw new ClosedError()
       return
     }
-    await this.#call(this.#native.end(commit))
+    await this.#call(() => this.#native.end(commit))
   }
 
   /**
@@ -320,18 +339,57 @@ export class Transaction {
       this.#usable()
       for (;;) {
         const step = make()
-        const results = await this.#exec(packStep(step))
+        const { results, at } = this.#queue(step)
+        const own = (await results).slice(at, at + step.units)
         // a value whose structures another writer stored first is encoded again (see `write-queue.ts`)
-        if (step.ensures && results[0] instanceof Error && step.ensures.structures.conflicted(step.ensures)) continue
-        return step.read(results)
+        if (step.ensures && own[0] instanceof Error && step.ensures.structures.conflicted(step.ensures)) continue
+        return step.read(own)
       }
     })
   }
 
+  /**
+   * Packs `step` into the batch of this tick's steps, and answers where its
+   * results will be. The batch goes to the writer when the microtasks run,
+   * or before any other call of this transaction does (calls keep their
+   * order): one message and one promise for a tick of calls, not one each.
+   * A step whose packing throws leaves nothing in the batch.
+   */
+  #queue(step: Step<unknown>): { results: Promise<Result[]>; at: number } {
+    const batch = (this.#batch ??= this.#newBatch())
+    const { builder } = batch
+    const bytes = builder.bytes
+    const ops = builder.size
+    try {
+      step.build(builder, batch.units)
+    } catch (error) {
+      builder.truncate(bytes, ops)
+      throw error
+    }
+    const at = batch.units
+    batch.units += step.units
+    return { results: batch.results, at }
+  }
+
+  #newBatch(): TickBatch {
+    let send!: (results: Promise<Result[]>) => void
+    const results = new Promise<Result[]>((resolve) => (send = resolve))
+    queueMicrotask(() => this.#flush())
+    return { builder: new BatchBuilder(), units: 0, results, send }
+  }
+
+  /** Sends the batch of this tick's steps, if any. */
+  #flush(): void {
+    const batch = this.#batch
+    if (batch === undefined) return
+    this.#batch = undefined
+    batch.send(batch.units === 0 ? Promise.resolve([]) : this.#exec(batch.builder.take()))
+  }
+
   /** Runs a batch; after a write, the cursors' entries are read again. */
   async #exec(batch: Buffer): Promise<Result[]> {
-    const results = await this.#call(this.#native.exec(batch))
-    if (writes(batch)) await this.#cursors.refresh((b) => this.#call(this.#native.exec(b)))
+    const results = await this.#call(() => this.#native.exec(batch))
+    if (writes(batch)) await this.#cursors.refresh((b) => this.#call(() => this.#native.exec(b)))
     return results
   }
 
@@ -344,9 +402,11 @@ export class Transaction {
     return done
   }
 
-  async #call<T>(promise: Promise<T>): Promise<T> {
+  /** Makes a call to the writer, after the steps queued before it. */
+  async #call<T>(call: () => Promise<T>): Promise<T> {
+    this.#flush()
     try {
-      return await answer(promise) // the writer thread answers in microseconds
+      return await answer(call()) // the writer thread answers in microseconds
     } catch (error) {
       throw fromNative(error)
     }
