@@ -795,6 +795,21 @@ describe('sync reads', () => {
     sizes.forEach((n, i) => expect(db.getSync(b(`k${i}`))!.equals(Buffer.alloc(n, i & 0xff)), `again ${i}`).toBe(true))
   })
 
+  it('a database opened amid a stretch of sync reads is read there too, not refused by the older snapshot', async () => {
+    await using env = open(tempDir())
+    const first = env.openDb('first', { keyCoder: 'string', valueCoder: 'string' })
+    await first.put('a', 'A')
+    await using other = open(env.path) // another handle creates a database with a value
+    await other.openDb('later', { keyCoder: 'string', valueCoder: 'string' }).put('b', 'B')
+    expect(first.getSync('a')).toBe('A') // the stretch's snapshot begins here
+    const created = env.openDb('created', { keyCoder: 'string', valueCoder: 'string' })
+    expect(created.getSync('x')).toBeUndefined()
+    expect(created.getManySync(['x', 'y'])).toEqual([undefined, undefined])
+    expect(created.rangeSync().toArray()).toEqual([])
+    expect(env.openDb('later', { keyCoder: 'string', valueCoder: 'string' }).getSync('b')).toBe('B')
+    expect(first.getSync('a')).toBe('A')
+  })
+
   it('sync reads of two environments on one thread each read their own', async () => {
     await using one = open(tempDir())
     await using two = open(tempDir())

@@ -162,6 +162,8 @@ export class Environment {
       reverseDup: options.reverseDup,
     }
     const ref = call(() => this.#native.openDb(name ?? null, flags, options.create ?? true))
+    // a database opened after a snapshot began is not in it (LMDB): sync reads take a new one
+    this.#link.sync.committed()
     const db = new Database(this, this.#link, name ?? null, ref, keyCoder, valueCoder)
     db[encoding].wire() // a records coder opens its structures' database now, not inside a transaction
     return db

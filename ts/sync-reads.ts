@@ -119,7 +119,7 @@ export class SyncReads {
     return this.#native.readSync(batch)
   }
 
-  /** A synchronous commit happened: later reads must see it. */
+  /** A synchronous commit happened, or a database was opened: later reads must see it. */
   committed(): void {
     if (this.#inStretch) this.#native.endTick()
   }
