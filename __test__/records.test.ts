@@ -184,6 +184,37 @@ it('a write names no batch whose structures for another database failed: only it
   expect(await other.get('q')).toEqual({ p: 2 })
 })
 
+it('writes whose structure ids another coder took first are encoded again and commit, however many share them, in a transaction too', async () => {
+  await using env = open(tempDir())
+  const opts = { keyCoder: 'string', valueCoder: 'msgpack-records' } as const
+  const staleCoder = (name: string) => {
+    const db = env.openDb(name, opts)
+    db.getSync('nothing') // its coder learns the stored structures now: none
+    return db
+  }
+  const stale = staleCoder('a')
+  const staleToo = staleCoder('b')
+  // another coder of each database takes the first id
+  await env.openDb('a', opts).put('x', { x: 1 })
+  await env.openDb('b', opts).put('x', { x: 1 })
+  // in a transaction: calls of one tick, two new structures behind the stolen id
+  const inTxn = await env.transaction((txn) =>
+    Promise.all([txn.put(stale, 'y', { y: 2 }), txn.get(stale, 'x'), txn.put(stale, 'z', { z: 3 }), txn.put(stale, 'w', { y: 4 })]),
+  )
+  expect(inTxn).toEqual([true, { x: 1 }, true, true])
+  // puts issued at once
+  expect(await Promise.all([staleToo.put('y', { y: 2 }), staleToo.put('z', { z: 3 }), staleToo.put('w', { y: 4 })])).toEqual([true, true, true])
+  for (const name of ['a', 'b']) {
+    const fresh = env.openDb(name, opts)
+    expect(fresh.rangeSync().toArray()).toEqual([
+      ['w', { y: 4 }],
+      ['x', { x: 1 }],
+      ['y', { y: 2 }],
+      ['z', { z: 3 }],
+    ])
+  }
+})
+
 it('transactions carry the structures of their values; an aborted one leaves none and its values none', async () => {
   const dir = tempDir()
   await using env = open(dir)

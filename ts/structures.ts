@@ -66,6 +66,8 @@ export interface StructureStore {
 /** The ensures a write carries: structures `from`…`from + list.length - 1`, as stored. */
 export interface Ensures {
   readonly structures: Structures
+  /** How many times the encoder had started again when these were made (see `conflicted`). */
+  readonly generation: number
   readonly from: number
   readonly list: readonly Uint8Array[]
   /** Where they go: the store's database and each one's key. */
@@ -99,6 +101,8 @@ export class Structures {
   #keys: Uint8Array[] = []
   /** Set while a decoder reload added pending structures, which must not outlive the read. */
   #lent = false
+  /** How many times the encoder started again from the stored structures. */
+  #generation = 0
 
   constructor() {
     this.#reset([])
@@ -136,7 +140,7 @@ export class Structures {
       list.push(keyList(all[id]))
       keys.push(this.key(id))
     }
-    this.#ensures = { structures: this, from, list, ref: this.#store.ref, keys }
+    this.#ensures = { structures: this, generation: this.#generation, from, list, ref: this.#store.ref, keys }
     return this.#ensures
   }
 
@@ -155,9 +159,13 @@ export class Structures {
   /**
    * A write carrying `ensures` failed: whether another writer's structures
    * took one of their ids (then the encoder starts again from the stored
-   * structures, and the write is to be encoded again).
+   * structures, and the write is to be encoded again). Ensures made before
+   * the encoder last started again are answered yes at once: the many
+   * writes that carried them are each encoded again, after one start, so
+   * that the structures new to the first ones are still known to the later.
    */
   conflicted(ensures: Ensures): boolean {
+    if (ensures.generation !== this.#generation) return true
     const stored = this.#store!.load()
     const theirs = ensures.list.some((bytes, i) => {
       const found = stored[ensures.from + i]
@@ -209,6 +217,7 @@ export class Structures {
   }
 
   #reset(stored: string[][]): void {
+    this.#generation++
     this.#stored = stored
     this.#ensures = undefined
     this.#packr = new Packr({ ...OPTIONS, structures: stored.map((keys) => keys.slice()), saveStructures: () => true })
