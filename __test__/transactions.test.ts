@@ -324,6 +324,28 @@ describe('env.transaction', () => {
     expect(await nums.get(7)).toBe('SEVEN')
   })
 
+  it('calls that fail unawaited reject unseen: the rest commits and nothing reaches unhandledRejection', async () => {
+    await using env = open(tempDir())
+    const { docs } = setup(env)
+    await docs.put('z', { n: 0 })
+    const unhandled: unknown[] = []
+    const note = (reason: unknown) => unhandled.push(reason)
+    process.on('unhandledRejection', note)
+    try {
+      await env.transaction((txn) => {
+        txn.put(docs, 'a', { n: 1 })
+        txn.put(docs, 'bad', 5n as unknown as Doc) // fails encoding
+        txn.put(docs, 'b', { n: 2 }, { append: true }) // fails in LMDB: 'b' sorts before 'z'
+        txn.put(docs, 'c', { n: 3 })
+      })
+      await sleep(20)
+    } finally {
+      process.off('unhandledRejection', note)
+    }
+    expect(unhandled).toEqual([])
+    expect(await docs.getMany(['a', 'bad', 'b', 'c'])).toEqual([{ n: 1 }, undefined, undefined, { n: 3 }])
+  })
+
   it('writes issued before a transaction commit before it begins, and it sees them', async () => {
     await using env = open(tempDir())
     const { docs } = setup(env)

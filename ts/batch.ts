@@ -62,8 +62,15 @@ const NO_DB: DbRef = { dbi: 0, gen: 0 }
 /** Parts of buffers up to this size are copied by `#copyPart`'s loop; larger ones by `set`. */
 const SMALL_PART = 512
 
+/**
+ * A new builder's room: small enough to come out of Node's shared pool, as
+ * most batches of one call are (a cursor's move, a step of a synchronous
+ * transaction); the long-lived builders of the queues grow once and stay.
+ */
+const FIRST_ROOM = 1024
+
 export class BatchBuilder {
-  #buf = Buffer.allocUnsafe(16 * 1024)
+  #buf = Buffer.allocUnsafe(FIRST_ROOM)
   /** The header words go through a DataView: cheaper than Buffer.writeUInt32LE. */
   #view = new DataView(this.#buf.buffer, this.#buf.byteOffset, this.#buf.byteLength)
   #len = 0

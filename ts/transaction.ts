@@ -137,19 +137,39 @@ function answering<K, V>(enc: DbEncoding<K, V>, op: Encoded): Step<V | undefined
   }
 }
 
-/** The steps of one tick of a `Transaction`, packed into one batch: `units` so far; `send` settles `results`. */
+/**
+ * The calls of one tick of a `Transaction`, packed into one batch: `units`
+ * so far; by call, its step, how to make it again and where its results
+ * start; `send` settles `results`, which `pick` hands out.
+ */
 interface TickBatch {
   builder: BatchBuilder
   units: number
+  steps: Step<unknown>[]
+  makes: (() => Step<unknown>)[]
+  starts: number[]
   results: Promise<Result[]>
   send(results: Promise<Result[]>): void
+  pick(results: Result[]): unknown
 }
 
-/** Packs a step's operations into a batch of their own. */
+const ignore = () => {}
+
+/** Where `packStep` packs: one builder, as each batch it packs is used up before the next. */
+const stepBuilder = new BatchBuilder()
+
+/**
+ * Packs a step's operations into a batch of their own, for a synchronous
+ * call to run at once (the batch is valid until the next is packed).
+ */
 function packStep(step: Step<unknown>): Buffer {
-  const builder = new BatchBuilder()
-  step.build(builder, 0)
-  return builder.take()
+  try {
+    step.build(stepBuilder, 0)
+  } catch (error) {
+    stepBuilder.take() // what it packed before it threw goes
+    throw error
+  }
+  return stepBuilder.take()
 }
 
 /**
@@ -334,28 +354,34 @@ export class Transaction {
     if (this.#child) throw new BadTxnError('a nested transaction is open: use it until it ends')
   }
 
+  /**
+   * Packs a call's step into the batch of this tick's calls, and answers its
+   * result (see `#queue`). Never throws: a call that cannot be packed
+   * rejects alone, with nothing of it in the batch.
+   */
   #run<T>(make: () => Step<T>): Promise<T> {
-    return this.#track(async () => {
+    let result: Promise<T>
+    try {
       this.#usable()
-      for (;;) {
-        const step = make()
-        const { results, at } = this.#queue(step)
-        const own = (await results).slice(at, at + step.units)
-        // a value whose structures another writer stored first is encoded again (see `write-queue.ts`)
-        if (step.ensures && own[0] instanceof Error && step.ensures.structures.conflicted(step.ensures)) continue
-        return step.read(own)
-      }
-    })
+      const batch = this.#queue(make)
+      result = batch.results.then(batch.pick) as Promise<T>
+    } catch (error) {
+      result = Promise.reject(error)
+    }
+    // a call that fails unawaited does not fail the process (the commit waits for it all the same)
+    result.catch(ignore)
+    return result
   }
 
   /**
-   * Packs `step` into the batch of this tick's steps, and answers where its
-   * results will be. The batch goes to the writer when the microtasks run,
-   * or before any other call of this transaction does (calls keep their
-   * order): one message and one promise for a tick of calls, not one each.
-   * A step whose packing throws leaves nothing in the batch.
+   * Packs a call's step into the batch of this tick's calls. The batch goes
+   * to the writer when the microtasks run, or before any other call of this
+   * transaction does (calls keep their order): one message and one promise
+   * for a tick of calls, not one each. If packing throws, nothing of the
+   * step stays in the batch.
    */
-  #queue(step: Step<unknown>): { results: Promise<Result[]>; at: number } {
+  #queue(make: () => Step<unknown>): TickBatch {
+    const step = make()
     const batch = (this.#batch ??= this.#newBatch())
     const { builder } = batch
     const bytes = builder.bytes
@@ -366,19 +392,46 @@ export class Transaction {
       builder.truncate(bytes, ops)
       throw error
     }
-    const at = batch.units
+    batch.steps.push(step)
+    batch.makes.push(make)
+    batch.starts.push(batch.units)
     batch.units += step.units
-    return { results: batch.results, at }
+    return batch
   }
 
   #newBatch(): TickBatch {
     let send!: (results: Promise<Result[]>) => void
     const results = new Promise<Result[]>((resolve) => (send = resolve))
+    let picked = 0
+    const batch: TickBatch = {
+      builder: new BatchBuilder(),
+      units: 0,
+      steps: [],
+      makes: [],
+      starts: [],
+      results,
+      send,
+      // Each call's reaction to `results`: reactions run in the order they
+      // were added, one per call, so the n-th picks call n's results.
+      pick: (all) => {
+        const call = picked++
+        const step = batch.steps[call]
+        const own = all.slice(batch.starts[call], batch.starts[call] + step.units)
+        // a value whose structures another writer stored first is encoded again (see `write-queue.ts`)
+        if (step.ensures && own[0] instanceof Error && step.ensures.structures.conflicted(step.ensures)) {
+          return this.#run(batch.makes[call])
+        }
+        return step.read(own)
+      },
+    }
+    // The commit waits for the batch: its reactions to this settling run
+    // after every call's (added before), so a call sent again is counted by then.
+    this.#track(() => results.then(ignore, ignore))
     queueMicrotask(() => this.#flush())
-    return { builder: new BatchBuilder(), units: 0, results, send }
+    return batch
   }
 
-  /** Sends the batch of this tick's steps, if any. */
+  /** Sends the batch of this tick's calls, if any. */
   #flush(): void {
     const batch = this.#batch
     if (batch === undefined) return
