@@ -154,9 +154,13 @@ impl Range {
         }
         let shared = busy.shared();
         shared.dbis.check(self.walk.db)?;
-        let _gate = shared.enter()?;
-        let held = self.held.clone();
-        let chunk = held.with(|txn| self.walk.fill(txn, max))?;
+        let chunk = {
+            let _gate = shared.enter()?;
+            let held = self.held.clone();
+            held.with(|txn| self.walk.fill(txn, max))?
+        };
+        // Let go of the gate first: ending enters it again, and a second
+        // read of the gate waits behind a resize that waits for the first.
         if chunk.done {
             self.close_with(busy);
         }

@@ -232,3 +232,46 @@ fn cursor_moves_follow_lmdb_from_a_remembered_position() {
     assert_eq!(m(CURRENT, Some(("a", "2")), None).as_deref(), Some("a3"));
     assert_eq!(m(NEXT, Some(("b", "1")), None), None);
 }
+
+#[test]
+fn a_range_ending_while_the_map_is_being_resized_does_not_deadlock() {
+    // The last chunk of a range ends its snapshot. It once entered the
+    // environment's gate a second time for that while still holding it; a
+    // resize waiting between the two (the gate lets no new reader past a
+    // waiting writer) made each wait for the other for ever.
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let (_dir, env, db) = main_db();
+    let mut b = BatchBuilder::new();
+    for i in 0..2000u32 {
+        b.push(op::PUT, 0, 0, db, format!("k{i:05}").as_bytes(), Some(&[7u8; 100]));
+    }
+    write(&env, b.finish()).unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let resizer = {
+        let (env, stop) = (env.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let mut size = 64 << 20;
+            while !stop.load(Ordering::Relaxed) {
+                size = if size == 64 << 20 { 96 << 20 } else { 64 << 20 };
+                env.busy().unwrap().set_map_size(size).unwrap();
+            }
+        })
+    };
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = {
+        let env = env.clone();
+        std::thread::spawn(move || {
+            for _ in 0..300 {
+                // one chunk: the whole range, so its fill ends it
+                assert_eq!(collect(&env, env.range(db, RangeOptions::default()).unwrap(), 4096).len(), 2000);
+            }
+            tx.send(()).unwrap();
+        })
+    };
+    let finished = rx.recv_timeout(std::time::Duration::from_secs(60));
+    stop.store(true, Ordering::Relaxed);
+    assert!(finished.is_ok(), "ranges and resizes deadlocked");
+    reader.join().unwrap();
+    resizer.join().unwrap();
+}
