@@ -163,7 +163,7 @@ export class Environment {
     }
     const ref = call(() => this.#native.openDb(name ?? null, flags, options.create ?? true))
     // a database opened after a snapshot began is not in it (LMDB): sync reads take a new one
-    this.#link.sync.committed()
+    this.#link.sync.renew()
     const db = new Database(this, this.#link, name ?? null, ref, keyCoder, valueCoder)
     db[encoding].wire() // a records coder opens its structures' database now, not inside a transaction
     return db
@@ -379,7 +379,7 @@ export class Environment {
         throw error
       }
       txn.end(true)
-      this.#link.sync.committed()
+      this.#link.sync.renew()
       return result
     } finally {
       openSync.delete(path)

@@ -1,9 +1,9 @@
 /**
  * Reads on the calling thread. The sync reads of one stretch of synchronous
  * code share a snapshot, taken by the first and ended when the microtasks
- * next run or a `transactionSync` commits: a read pays for no read
- * transaction of its own, and no commit that this thread could have seen
- * is missed (none settles inside a stretch).
+ * next run, a `transactionSync` commits or a database is opened: a read
+ * pays for no read transaction of its own, and no commit that this thread
+ * could have seen is missed (none settles inside a stretch).
  *
  * `get` passes its key and takes its value through a slab: the key is
  * written at the slab's free end, native code leaves the value right after
@@ -119,8 +119,8 @@ export class SyncReads {
     return this.#native.readSync(batch)
   }
 
-  /** A synchronous commit happened, or a database was opened: later reads must see it. */
-  committed(): void {
+  /** Later reads take a new snapshot: a synchronous commit happened, or a database was opened. */
+  renew(): void {
     if (this.#inStretch) this.#native.endTick()
   }
 
