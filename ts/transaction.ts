@@ -155,6 +155,15 @@ interface TickBatch {
 
 const ignore = () => {}
 
+/**
+ * Whether `step` failed because another writer stored other structures
+ * under the ids its values use: it is then made (encoded) again and sent
+ * again (see `write-queue.ts`).
+ */
+function lost(step: Step<unknown>, results: Result[]): boolean {
+  return step.ensures !== undefined && results[0] instanceof Error && step.ensures.structures.conflicted(step.ensures)
+}
+
 /** Where `packStep` packs: one builder, as each batch it packs is used up before the next. */
 const stepBuilder = new BatchBuilder()
 
@@ -417,11 +426,7 @@ export class Transaction {
         const call = picked++
         const step = batch.steps[call]
         const own = all.slice(batch.starts[call], batch.starts[call] + step.units)
-        // a value whose structures another writer stored first is encoded again (see `write-queue.ts`)
-        if (step.ensures && own[0] instanceof Error && step.ensures.structures.conflicted(step.ensures)) {
-          return this.#run(batch.makes[call])
-        }
-        return step.read(own)
+        return lost(step, own) ? this.#run(batch.makes[call]) : step.read(own)
       },
     }
     // The commit waits for the batch: its reactions to this settling run
@@ -570,7 +575,7 @@ export class TransactionSync {
     for (;;) {
       const step = make()
       const results = this.#exec(packStep(step))
-      if (step.ensures && results[0] instanceof Error && step.ensures.structures.conflicted(step.ensures)) continue
+      if (lost(step, results)) continue
       return step.read(results)
     }
   }
