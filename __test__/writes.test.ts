@@ -83,6 +83,47 @@ describe('group commit', () => {
   })
 })
 
+describe('runs of plain puts', () => {
+  it('plain puts of one tick to one database share a promise; options, another database, a large value or a dupSort database give one of its own', async () => {
+    await using env = open(tempDir())
+    const db = env.openDb('r')
+    const other = env.openDb('o')
+    const dups = env.openDb('d', { dupSort: true })
+    const run = [db.put(b('a'), b('1')), db.put(b('b'), b('2'))]
+    const flagged = db.put(b('c'), b('3'), { noOverwrite: true })
+    const after = db.put(b('d'), b('4'))
+    const elsewhere = other.put(b('a'), b('1'))
+    const large = db.put(b('e'), bytes(64 * 1024))
+    const dupA = dups.put(b('k'), b('1'))
+    const dupB = dups.put(b('k'), b('2'))
+    expect(run[0]).toBe(run[1])
+    expect(new Set([run[0], flagged, after, elsewhere, large]).size).toBe(5)
+    expect(dupA).not.toBe(dupB)
+    expect(await Promise.all([...run, flagged, after, elsewhere, large, dupA, dupB])).toEqual(Array(8).fill(true))
+    expect(await db.getMany([b('a'), b('b'), b('c'), b('d')])).toEqual([b('1'), b('2'), b('3'), b('4')])
+    expect(await dups.getDuplicates(b('k'))).toEqual([b('1'), b('2')])
+  })
+
+  it('puts the map cannot hold reject with their run, whole: each put is stored or rejected, never both', async () => {
+    await using env = open(tempDir(), { mapSize: MiB, autoGrow: false, sync: false })
+    const db = env.openDb('full')
+    const other = env.openDb('other')
+    // ~2.4 MB of small values in one tick: parts, each a run, until the map is full
+    const issued = entries('k', 300, 8 * 1024).map(([key, value]) => ({ key, sent: db.put(key, value) }))
+    const small = other.put(b('small'), b('s'))
+    const settled = await Promise.allSettled(issued.map(({ sent }) => sent))
+    expect(await small).toBe(true)
+    const stored = await db.getMany(issued.map(({ key }) => key))
+    const rejected = settled.filter((r) => r.status === 'rejected')
+    expect(rejected.length).toBeGreaterThan(0)
+    expect(rejected.length).toBeLessThan(issued.length)
+    for (const r of rejected) expect((r as PromiseRejectedResult).reason).toBeInstanceOf(errors.MapFullError)
+    settled.forEach((r, i) => expect(stored[i] !== undefined).toBe(r.status === 'fulfilled'))
+    // puts sharing a promise share its outcome: runs are whole
+    expect(new Set(issued.map(({ sent }) => sent)).size).toBeLessThan(issued.length / 10)
+  })
+})
+
 describe('write order', () => {
   it('writes issued without awaiting take effect in issue order (same tick)', async () => {
     await using env = open(tempDir(), { sync: false })

@@ -37,6 +37,8 @@ export class Database<K = Buffer, V = Buffer> {
   /** @internal How keys and values cross to native code. */
   readonly [encoding]: DbEncoding<K, V>
   readonly #enc: DbEncoding<K, V>
+  /** Sends a put of a run again (see `write-queue.ts`). */
+  readonly #resend = (key: unknown, value: unknown): Promise<unknown> => this.put(key as Input<K>, value as Input<V>)
   /** Opens this database's native ranges. */
   readonly #opener = (options: NativeRangeOptions): NativeRange => this.#enc.link.native.range(this.#enc.ref.dbi, this.#enc.ref.gen, options)
 
@@ -168,7 +170,8 @@ export class Database<K = Buffer, V = Buffer> {
     try {
       const enc = this.#enc
       const op = options === undefined ? enc.put(key, value, 0) : enc.put(key, value, putFlags(options, true), enc.expected(options))
-      const sent = enc.link.writes.op(op, op.ensures && putAgain(this, key, value, options)) as Promise<boolean>
+      const writes = enc.link.writes
+      const sent = plain(op) && !enc.dupSort() ? writes.put(op, enc.structures() && this.#resend, key, value) : (writes.op(op, op.ensures && putAgain(this, key, value, options)) as Promise<boolean>)
       giveBack(op) // packed at once: nothing was encoded since
       return sent
     } catch (error) {
@@ -317,6 +320,22 @@ export class Database<K = Buffer, V = Buffer> {
     return this.#enc.link.writes.unit((b, unit) => pack(b, unit, op), again)
   }
 }
+
+/**
+ * A put that may join a run of others (see `write-queue.ts`): no flags, no
+ * condition, and a value small enough that a put too large for the map fails
+ * on its own. On a dupSort database a value can also be too large for LMDB:
+ * its puts never join a run.
+ */
+function plain(op: Encoded): boolean {
+  if (op.flags !== 0 || op.expect !== undefined) return false
+  const { value } = op
+  const bytes = typeof value === 'string' ? value.length * 3 : op.valueEnd !== undefined ? op.valueEnd - op.valueStart! : (value?.length ?? 0)
+  return bytes <= RUN_VALUE
+}
+
+/** The largest value a put of a run may have: more than a few pages is worth a promise of its own. */
+const RUN_VALUE = 16 * 1024
 
 /**
  * How a put that carries shared structures is sent again (see

@@ -129,7 +129,7 @@ export function lastEnsures(ops: readonly Encoded[]): Ensures | undefined {
 }
 
 /** Every write of a tick may carry the same ensures (see `Structures.ensures`): they are packed once. */
-function packEnsures(builder: BatchBuilder, unit: number, ensures: Ensures): void {
+export function packEnsures(builder: BatchBuilder, unit: number, ensures: Ensures): void {
   if (ensures.packed === undefined) {
     const once = new BatchBuilder()
     for (let i = 0; i < ensures.list.length; i++) once.push(Op.Ensure, 0, 0, ensures.ref, ensures.keys[i], ensures.list[i])
@@ -343,6 +343,11 @@ export class DbEncoding<K, V> {
     if (options === undefined || !Object.hasOwn(options, 'ifValue')) return undefined
     if (this.dupSort()) throw new TypeError('ifValue is not supported on a dupSort database: a key has many values there')
     return options.ifValue === undefined ? null : this.value(options.ifValue, this.wire())
+  }
+
+  /** The shared structures of the value coder, if it writes records. */
+  structures(): Structures | undefined {
+    return this.wire().structures
   }
 
   /** Whether the database is dupSort (asked natively once). */

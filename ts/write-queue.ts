@@ -19,12 +19,19 @@
  * under their ids first, the coder now has the stored ones, and the unit is
  * encoded anew and sent again (`Again`). Its promise is the one every unit
  * has: a tick of such writes costs no promise more.
+ *
+ * Plain puts to one database issued one after another (no options, small
+ * values: see `Database.put`) form a *run*: one unit, one promise, as lmdb-js's puts share
+ * their batch's. They were checked before they joined it; what could still
+ * fail in LMDB (the map full without `autoGrow`, a disk error) fails them
+ * together. A run carries its shared structures once, and keeps its puts'
+ * keys and values to send them again.
  */
 import { BatchBuilder } from './batch.js'
-import { pack, type Encoded } from './encoding.js'
+import { pack, packEnsures, type Encoded } from './encoding.js'
 import { ClosedError } from './errors.js'
 import { fromNative } from './native-error.js'
-import type { NativeEnv } from './native.js'
+import type { DbRef, NativeEnv } from './native.js'
 import type { Ensures } from './structures.js'
 
 /** What a unit resolved with natively: a flag, a count or a previous value. */
@@ -56,6 +63,26 @@ interface Segment {
   /** By unit, what the units carrying shared structures carry, and how each is sent again. */
   ensures?: (Ensures | undefined)[]
   again?: (Again | undefined)[]
+  /** The run still open, always the segment's last unit (see the module doc). */
+  run?: Run
+}
+
+/** Sends one put of a run again (see `Run`). */
+export type Resend = (key: unknown, value: unknown) => Promise<unknown>
+
+/** Plain puts packed as one unit; see the module doc. */
+interface Run {
+  unit: number
+  promise: Promise<true>
+  /** The database its puts go to: one only, so that a database deleted under it fails no other's puts. */
+  ref: DbRef
+  /** How its puts are sent again, given a database whose values may use shared structures. */
+  resend: Resend | undefined
+  /** The structures it carries: the latest of its puts', which cover the earlier. */
+  ensures: Ensures | undefined
+  /** With `resend`: its puts' keys and values, in order. */
+  keys: unknown[]
+  values: unknown[]
 }
 
 /** A place held in the order of writes; see the module doc. */
@@ -128,11 +155,35 @@ export class WriteQueue {
   op(op: Encoded, again?: Again): Promise<UnitResult> {
     if (op.ensures && again === undefined) throw new TypeError(NO_AGAIN)
     const segment = this.#last()
+    if (segment.run) closeRun(segment, segment.run)
     const unit = segment.units++
     pack(segment.builder, unit, op)
     if (op.ensures) carry(segment, unit, op.ensures, again!)
     this.#schedule()
     return segment.done.then(segment.pick)
+  }
+
+  /**
+   * Queues a plain put (see the module doc): into the run the last segment
+   * ends with, if its puts are sent again the same way, else into a new run.
+   * `resend` is given for a database whose values may use shared structures:
+   * then the run keeps `key` and `value`.
+   */
+  put(op: Encoded, resend: Resend | undefined, key: unknown, value: unknown): Promise<true> {
+    const segment = this.#last()
+    let run = segment.run
+    if (run === undefined || run.ref !== op.ref || run.resend !== resend || !covers(run.ensures, op.ensures)) {
+      if (run !== undefined) closeRun(segment, run)
+      run = openRun(segment, op.ref, resend)
+    }
+    segment.builder.pushOp(run.unit, op)
+    if (op.ensures !== undefined) run.ensures = op.ensures
+    if (resend !== undefined) {
+      run.keys.push(key)
+      run.values.push(value)
+    }
+    this.#schedule()
+    return run.promise
   }
 
   /** Holds the next place in the order of writes for a unit packed later. */
@@ -215,11 +266,12 @@ export class WriteQueue {
       return ensures === undefined ? unitResult(results, unit) : carried(results, unit, ensures, segment.again![unit]!)
     }
     // `ensures` and `again` from the start: one shape for every segment, for the hot code that reads them
-    const segment: Segment = { builder: this.#spare.pop() ?? new BatchBuilder(), units: 0, done, follow, pick, ensures: undefined, again: undefined }
+    const segment: Segment = { builder: this.#spare.pop() ?? new BatchBuilder(), units: 0, done, follow, pick, ensures: undefined, again: undefined, run: undefined }
     return segment
   }
 
   #add(segment: Segment, build: Build, again: Again | undefined): Promise<UnitResult> {
+    if (segment.run) closeRun(segment, segment.run)
     const { builder } = segment
     const bytes = builder.bytes
     const ops = builder.size
@@ -245,8 +297,10 @@ export class WriteQueue {
   }
 
   /** Sends a segment; a `part` is one with more of its tick to follow. */
-  #send({ builder, units, follow }: Segment, part: boolean): void {
+  #send(segment: Segment, part: boolean): void {
+    const { builder, units, follow } = segment
     if (units === 0) return
+    if (segment.run) closeRun(segment, segment.run)
     let sent: Promise<Results>
     try {
       sent = this.#native.write(builder.take(), part)
@@ -274,6 +328,47 @@ const NO_AGAIN = 'a unit that carries shared structures needs a way to be sent a
 function carry(segment: Segment, unit: number, ensures: Ensures, again: Again): void {
   ;(segment.ensures ??= [])[unit] = ensures
   ;(segment.again ??= [])[unit] = again
+}
+
+/**
+ * Opens a run as the next unit of `segment`. Its promise is its unit's one
+ * `then` on the batch's, made now: reactions run in the order added, one per unit.
+ */
+function openRun(segment: Segment, ref: DbRef, resend: Resend | undefined): Run {
+  const run: Run = { unit: segment.units++, promise: undefined!, ref, resend, ensures: undefined, keys: [], values: [] }
+  run.promise = segment.done.then((results) => settled(run, segment.pick, results))
+  segment.run = run
+  return run
+}
+
+/** No more puts join `run`: the structures it carries go in behind them (the core applies them first). */
+function closeRun(segment: Segment, run: Run): void {
+  if (run.ensures !== undefined) packEnsures(segment.builder, run.unit, run.ensures)
+  segment.run = undefined
+}
+
+/**
+ * Whether a run carrying `ensures` may take a put carrying `next`: the
+ * later ensures of one encoder (same start, same generation) cover the
+ * earlier. Ensures made after others were confirmed start elsewhere.
+ */
+function covers(ensures: Ensures | undefined, next: Ensures | undefined): boolean {
+  return ensures === next || ensures === undefined || next === undefined || (ensures.from === next.from && ensures.generation === next.generation && ensures.structures === next.structures)
+}
+
+/** A run's outcome: its puts all committed, or are sent again if their structures lost their ids. */
+function settled(run: Run, pick: Segment['pick'], results: Results): true | Promise<true> {
+  try {
+    pick(results)
+  } catch (error) {
+    if (run.ensures === undefined || !run.ensures.structures.conflicted(run.ensures)) throw error
+    const { resend, keys, values } = run
+    // consecutive puts sent again share their run's promise: each is awaited once
+    const sent = new Set(keys.map((key, i) => resend!(key, values[i])))
+    return Promise.all(sent).then(() => true)
+  }
+  run.ensures?.structures.confirm(run.ensures)
+  return true
 }
 
 /** Unit `i`'s result, the unit having carried `ensures` (see the module doc). */

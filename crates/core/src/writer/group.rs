@@ -162,12 +162,19 @@ fn key_order<'o, 'a: 'o>(ops: impl Iterator<Item = &'o Op<'a>>) -> Vec<usize> {
     order.into_iter().map(|(_, _, i)| i).collect()
 }
 
-/// Puts the keyed operations of each unit of `ops` in key order.
+/// Puts the keyed operations of each unit of `ops` in key order, behind its
+/// `ENSURE`s (which `apply_unit` applies first wherever they stand: a unit
+/// of puts that carries shared structures is sorted too).
 fn sort_within_units(ops: &mut [Op<'_>]) {
     for unit in ops.chunk_by_mut(|a, b| a.unit == b.unit) {
-        if unit.len() > 1 && unit.iter().all(keyed) {
-            let sorted: Vec<Op<'_>> = key_order(unit.iter()).into_iter().map(|i| unit[i]).collect();
-            unit.copy_from_slice(&sorted);
+        let (ensures, rest): (Vec<Op<'_>>, Vec<Op<'_>>) = match unit {
+            [_] => continue,
+            _ => unit.iter().partition(|op| op.kind == op::ENSURE),
+        };
+        if rest.len() > 1 && rest.iter().all(keyed) {
+            let sorted = key_order(rest.iter()).into_iter().map(|i| rest[i]);
+            let ordered: Vec<Op<'_>> = ensures.into_iter().chain(sorted).collect();
+            unit.copy_from_slice(&ordered);
         }
     }
 }
@@ -226,5 +233,37 @@ fn run_segment(shared: &Shared, units: &[Unit<'_>]) -> Vec<Result<Outcome>> {
             })
             .collect(),
         Err(e) => failed.into_iter().map(|f| Err(f.unwrap_or_else(|| e.clone()))).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::batch::{Builder, DbRef};
+
+    #[test]
+    fn a_unit_of_puts_is_sorted_by_key_behind_its_ensures() {
+        let db = DbRef { dbi: 2, gen: 1 };
+        let mut b = Builder::new();
+        b.push(op::PUT, 0, 0, db, b"m", Some(b"1")).push(op::PUT, 0, 0, db, b"c", Some(b"1"));
+        b.push(op::PUT, 0, 0, db, b"m", Some(b"2")).push(op::ENSURE, 0, 0, db, b"s", Some(b"A"));
+        b.push(op::PUT, 0, 1, db, b"z", Some(b"1")).push(op::CURSOR, 0, 1, db, b"a", None);
+        let bytes = b.finish();
+        let mut ops = batch::parse(&bytes).unwrap();
+        sort_within_units(&mut ops);
+        let text = |bytes: Option<&[u8]>| bytes.map_or(String::new(), |b| String::from_utf8_lossy(b).into_owned());
+        let seen: Vec<String> =
+            ops.iter().map(|op| format!("{} {}={}", op.kind, text(Some(op.key)), text(op.value))).collect();
+        let (ensure, put, cursor) = (op::ENSURE, op::PUT, op::CURSOR);
+        let expected = [
+            format!("{ensure} s=A"),
+            format!("{put} c=1"),
+            format!("{put} m=1"),
+            format!("{put} m=2"),
+            // a cursor move depends on the position: its unit keeps its order
+            format!("{put} z=1"),
+            format!("{cursor} a="),
+        ];
+        assert_eq!(seen, expected);
     }
 }
