@@ -159,6 +159,9 @@ export class Database<K = Buffer, V = Buffer> {
    * Stores `value` under `key`. Resolves `false` when `noOverwrite` (or
    * `noDupData`) found the key (or pair) present, or when the key's value
    * was not `ifValue` (see {@link IfValueOptions}), else `true`.
+   * Puts without options issued one after another to this database (values
+   * up to 16 KiB, not dupSort) share one promise and commit or fail together;
+   * bad input still rejects alone, before it joins them.
    *
    * @example
    * // compare and swap: a counter no concurrent writer can skip
