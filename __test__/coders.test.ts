@@ -654,6 +654,31 @@ class KeepingCoder extends Coder<Buffer> {
 }
 
 describe('custom coders', () => {
+  it('getSync: text values read one after another each stay whole; a text coder that keeps the bytes it is given keeps its own', async () => {
+    await using env = open(tempDir())
+    /** A text coder whose `deserialize` keeps the very bytes it is handed (no copy). */
+    class KeepBytes extends TextCoder<Buffer | string> {
+      serializeText(value: Buffer | string): string {
+        return value.toString()
+      }
+      deserializeText(text: string): string {
+        return text
+      }
+      override deserialize(bytes: Buffer): Buffer {
+        return bytes
+      }
+    }
+    const text = env.openDb('t', { keyCoder: 'string', valueCoder: 'json' })
+    const kept = env.openDb('t', { keyCoder: 'string', valueCoder: new KeepBytes() })
+    const value = (i: number) => ({ i, pad: 'x'.repeat(i % 300) })
+    await text.putMany(Array.from({ length: 2000 }, (_, i) => [`k${i}`, value(i)] as [string, unknown]))
+    // many reads in one stretch: far more than one slab's worth of bytes
+    const read = Array.from({ length: 2000 }, (_, i) => text.getSync(`k${i}`))
+    read.forEach((v, i) => expect(v).toEqual(value(i)))
+    const bytes = Array.from({ length: 2000 }, (_, i) => kept.getSync(`k${i}`) as Buffer)
+    bytes.forEach((v, i) => expect(JSON.parse(v.toString())).toEqual(value(i)))
+  })
+
   it('a user Coder subclass works as key and value in every read and write path', async () => {
     await using env = open(tempDir())
     const keys = new DateCoder()

@@ -82,7 +82,10 @@ export class Database<K = Buffer, V = Buffer> {
     const text = enc.keyText(key)
     const sync = enc.link.sync
     const len = text === undefined ? sync.get(enc.ref, enc.key(key), wire.codec) : sync.getText(enc.ref, text, wire.codec)
-    return len < 0 ? undefined : enc.decodeIn(sync.block, sync.found, len, wire)
+    if (len < 0) return undefined
+    const value = enc.decodeIn(sync.block, sync.found, len, wire)
+    if (wire.copies) sync.copied()
+    return value
   }
 
   /** `getMany` on the calling thread. */

@@ -13,9 +13,18 @@ import { readUtf8 } from './utf8.js'
 /** `coder.deserialize` of `data[start, end)`. */
 export type InPlace<T> = (data: Buffer, start: number, end: number) => T
 
+/**
+ * Whether `coder`'s decoding in place copies all it reads (the text coders:
+ * their text is made before `deserializeText` sees it), so that the bytes
+ * may be written over once it returns.
+ */
+export function copiesOut<T>(coder: Coder<T>): boolean {
+  return coder instanceof TextCoder && coder.deserialize === TextCoder.prototype.deserialize
+}
+
 /** How `coder` decodes in place, if it can. */
 export function inPlace<T>(coder: Coder<T>): InPlace<T> | undefined {
-  if (coder instanceof TextCoder && coder.deserialize === TextCoder.prototype.deserialize) {
+  if (copiesOut(coder)) {
     const text = coder as TextCoder<T>
     return (data, start, end) => text.deserializeText(readUtf8(data, start, end))
   }

@@ -12,7 +12,7 @@ import type { Input } from './coders/index.js'
 import { IdentityCoder } from './coders/identity.js'
 import { MsgPackCoder, packed, packIn, release } from './coders/msgpack.js'
 import type { Database } from './database.js'
-import { inPlace, type InPlace } from './decode-in.js'
+import { copiesOut, inPlace, type InPlace } from './decode-in.js'
 import type { Environment } from './environment.js'
 import { BadValsizeError, ClosedError, CoderError, ReadonlyError } from './errors.js'
 import { fromNative } from './native-error.js'
@@ -55,6 +55,8 @@ export interface Wire<V> {
   take?: (answer: ReadAnswer) => V | undefined
   /** The coder's decoding in place, if it has one (see `decode-in.ts`). */
   inPlace?: InPlace<V>
+  /** Whether that decoding copies all it reads: the bytes may be written over once it returns. */
+  copies?: boolean
   /** The coder, when it is a MessagePack coder whose stored form is its own: a put packs msgpackr's bytes where they were written. */
   msgpack?: MsgPackCoder<V>
   /** A records coder's shared structures, bound to this database. */
@@ -263,6 +265,7 @@ export class DbEncoding<K, V> {
           : { coder, codec: 0, level: 0 }
       if (wire.coder instanceof TextCoder && wire.coder.serialize === TextCoder.prototype.serialize) wire.text = wire.coder
       wire.inPlace = inPlace(wire.coder)
+      wire.copies = copiesOut(wire.coder)
       if (wire.coder instanceof MsgPackCoder && wire.coder.serialize === MsgPackCoder.prototype.serialize) wire.msgpack = wire.coder
       if (wire.coder instanceof MsgPackCoder && wire.coder.structures) {
         wire.structures = wire.coder.structures

@@ -31,8 +31,9 @@ export class SyncReads {
   /** Where the last `get` left its value: in `block`, from byte `found`. */
   block!: Block
   found = 0
-  /** Where the slab's free bytes start. */
+  /** Where the slab's free bytes start, and where the last read's key started. */
   #at = 0
+  #last = 0
   #inStretch = false
   readonly #endStretch = () => {
     this.#inStretch = false
@@ -98,11 +99,21 @@ export class SyncReads {
       }
       this.block = this.#slabBlock
       this.found = this.#at + keyLength
+      this.#last = this.#at
       this.#at += keyLength + len
       return len
     } catch (error) {
       throw fromNative(error)
     }
+  }
+
+  /**
+   * The last `get`'s key and value were copied out (decoded as text): the
+   * next read may take their room, still in the cache, where it would move
+   * on through fresh memory and a fresh slab every few dozen reads.
+   */
+  copied(): void {
+    if (this.block === this.#slabBlock) this.#at = this.#last
   }
 
   /** Values read before stay in the old slab, which lives as long as they do. */
