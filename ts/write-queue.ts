@@ -21,11 +21,11 @@
  * has: a tick of such writes costs no promise more.
  *
  * Plain puts to one database issued one after another (no options, small
- * values: see `Database.put`) form a *run*: one unit, one promise, as lmdb-js's puts share
- * their batch's. They were checked before they joined it; what could still
- * fail in LMDB (the map full without `autoGrow`, a disk error) fails them
- * together. A run carries its shared structures once, and keeps its puts'
- * keys and values to send them again.
+ * values: see `Database.put`) form a *run*: one unit, one promise, as
+ * lmdb-js's puts share their batch's. They were checked before they joined
+ * it; what could still fail in LMDB (the map full without `autoGrow`, a
+ * disk error) fails them together. A run carries its shared structures
+ * once, and keeps its puts' keys and values to send them again.
  */
 import { BatchBuilder } from './batch.js'
 import { pack, packEnsures, type Encoded } from './encoding.js'
