@@ -104,6 +104,15 @@ describe('runs of plain puts', () => {
     expect(await dups.getDuplicates(b('k'))).toEqual([b('1'), b('2')])
   })
 
+  it('on a dupSort database each put settles alone: a value over maxKeySize() rejects, the puts around it commit', async () => {
+    await using env = open(tempDir())
+    const dups = env.openDb('d', { dupSort: true })
+    const results = await Promise.allSettled([dups.put(b('k'), b('1')), dups.put(b('k'), bytes(env.maxKeySize() + 1)), dups.put(b('k'), b('2'))])
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled'])
+    expect((results[1] as PromiseRejectedResult).reason).toBeInstanceOf(errors.BadValsizeError)
+    expect(await dups.getDuplicates(b('k'))).toEqual([b('1'), b('2')])
+  })
+
   it('puts the map cannot hold reject with their run, whole: each put is stored or rejected, never both', async () => {
     await using env = open(tempDir(), { mapSize: MiB, autoGrow: false, sync: false })
     const db = env.openDb('full')
