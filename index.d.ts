@@ -308,14 +308,6 @@ export interface StatJs {
   entries: number
 }
 
-/**
- * One get by the sync reads of handle `reader`: the key is its slab's
- * `key_len` bytes from `at`, and the value's bytes are left right after it.
- * Returns the value's length, or -1 when absent; a value that does not fit
- * in the rest of the slab was not copied (the caller asks `get_sync`).
- */
-export declare function syncGet(reader: number, dbi: number, gen: number, at: number, keyLen: number, codec: number): number
-
 /** The pool's size and whether it has started. */
 export declare function threadPool(): ThreadPoolJs
 

@@ -844,6 +844,5 @@ module.exports.NativeWalk = nativeBinding.NativeWalk
 module.exports.compress = nativeBinding.compress
 module.exports.decompress = nativeBinding.decompress
 module.exports.requestThreadPoolSize = nativeBinding.requestThreadPoolSize
-module.exports.syncGet = nativeBinding.syncGet
 module.exports.threadPool = nativeBinding.threadPool
 module.exports.wireConstants = nativeBinding.wireConstants

@@ -81,7 +81,13 @@ function installed(pkg: string): boolean {
 export const NativeEnv = binding.NativeEnv
 export const compress = binding.compress
 export const decompress = binding.decompress
-export const syncGet = binding.syncGet
+/**
+ * One get of the sync reads of handle `reader` through its slab (see
+ * `crates/node/src/sync_reads.rs`): the value's length, or -1 when absent.
+ * Registered by hand natively, so napi-rs declares no type for it.
+ */
+export const syncGet = (binding as typeof Binding & { syncGet: SyncGet }).syncGet
+type SyncGet = (reader: number, dbi: number, gen: number, at: number, keyLen: number, codec: number) => number
 export const requestThreadPoolSize = binding.requestThreadPoolSize
 export const threadPool = binding.threadPool
 export type NativeEnv = Binding.NativeEnv

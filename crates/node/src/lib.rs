@@ -33,7 +33,7 @@ mod wire;
 pub use codecs::{compress, decompress};
 pub use env::NativeEnv;
 pub use read_views::{NativeRange, NativeSnapshot};
-pub use sync_reads::sync_get;
+pub use sync_reads::register_sync_get;
 pub use threads::{request_thread_pool_size, thread_pool, ThreadPoolJs};
 pub use transaction::{NativeExclusive, NativeTxn, NativeWalk};
 pub use wire::wire_constants;
