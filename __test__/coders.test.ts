@@ -679,6 +679,26 @@ describe('custom coders', () => {
     bytes.forEach((v, i) => expect(JSON.parse(v.toString())).toEqual(value(i)))
   })
 
+  it('getSync: a text coder that reads another database while it decodes keeps what it read whole', async () => {
+    await using env = open(tempDir())
+    const raw = env.openDb('raw')
+    /** Decodes a name into the name and the bytes stored for it in `raw` (a view `getSync` hands out). */
+    class WithBytes extends TextCoder<{ name: string; bytes?: Buffer }> {
+      serializeText(value: { name: string }): string {
+        return value.name
+      }
+      deserializeText(name: string): { name: string; bytes?: Buffer } {
+        return { name, bytes: raw.getSync(b(name)) }
+      }
+    }
+    const db = env.openDb('named', { keyCoder: 'string', valueCoder: new WithBytes() })
+    const bytesOf = (i: number) => Buffer.alloc(100 + (i % 50), i & 0xff)
+    await raw.putMany(Array.from({ length: 500 }, (_, i) => [b(`n${i}`), bytesOf(i)] as [Buffer, Buffer]))
+    await db.putMany(Array.from({ length: 500 }, (_, i) => [`k${i}`, { name: `n${i}` }] as [string, { name: string }]))
+    const read = Array.from({ length: 500 }, (_, i) => db.getSync(`k${i}`))
+    read.forEach((v, i) => expect(v).toEqual({ name: `n${i}`, bytes: bytesOf(i) }))
+  })
+
   it('a user Coder subclass works as key and value in every read and write path', async () => {
     await using env = open(tempDir())
     const keys = new DateCoder()

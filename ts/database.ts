@@ -83,8 +83,9 @@ export class Database<K = Buffer, V = Buffer> {
     const sync = enc.link.sync
     const len = text === undefined ? sync.get(enc.ref, enc.key(key), wire.codec) : sync.getText(enc.ref, text, wire.codec)
     if (len < 0) return undefined
-    const value = enc.decodeIn(sync.block, sync.found, len, wire)
-    if (wire.copies) sync.copied()
+    const { block, found } = sync
+    const value = enc.decodeIn(block, found, len, wire)
+    if (wire.copies) sync.copied(block, found + len)
     return value
   }
 

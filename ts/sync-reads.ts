@@ -108,12 +108,14 @@ export class SyncReads {
   }
 
   /**
-   * The last `get`'s key and value were copied out (decoded as text): the
-   * next read may take their room, still in the cache, where it would move
-   * on through fresh memory and a fresh slab every few dozen reads.
+   * The value a `get` left in `block` up to `end` was copied out (decoded
+   * as text): the next read may take its room and its key's, still in the
+   * cache, where it would move on through fresh memory and a fresh slab
+   * every few dozen reads. Only if no read came since (a coder's own code
+   * may read too).
    */
-  copied(): void {
-    if (this.block === this.#slabBlock) this.#at = this.#last
+  copied(block: Block, end: number): void {
+    if (block === this.#slabBlock && this.#at === end) this.#at = this.#last
   }
 
   /** Values read before stay in the old slab, which lives as long as they do. */
