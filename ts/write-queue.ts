@@ -336,16 +336,29 @@ function carry(segment: Segment, unit: number, ensures: Ensures, again: Again): 
  */
 function openRun(segment: Segment, ref: DbRef, resend: Resend | undefined): Run {
   const run: Run = { unit: segment.units++, promise: undefined!, ref, resend, ensures: undefined, keys: [], values: [] }
-  run.promise = segment.done.then((results) => settled(run, segment.pick, results))
+  run.promise = segment.done.then(segment.pick).then(yes)
   segment.run = run
   return run
 }
 
-/** No more puts join `run`: the structures it carries go in behind them (the core applies them first). */
+/**
+ * No more puts join `run`: the structures it carries go in behind them (the
+ * core applies them first), and it is carried as any unit is.
+ */
 function closeRun(segment: Segment, run: Run): void {
-  if (run.ensures !== undefined) packEnsures(segment.builder, run.unit, run.ensures)
+  if (run.ensures !== undefined) {
+    packEnsures(segment.builder, run.unit, run.ensures)
+    carry(segment, run.unit, run.ensures, () => sendAgain(run))
+  }
   segment.run = undefined
 }
+
+/** Sends a run's puts again; consecutive ones share a promise, each awaited once. */
+function sendAgain({ resend, keys, values }: Run): Promise<true> {
+  return Promise.all(new Set(keys.map((key, i) => resend!(key, values[i])))).then(yes)
+}
+
+const yes = (): true => true
 
 /**
  * Whether a run carrying `ensures` may take a put carrying `next`: the
@@ -354,21 +367,6 @@ function closeRun(segment: Segment, run: Run): void {
  */
 function covers(ensures: Ensures | undefined, next: Ensures | undefined): boolean {
   return ensures === next || ensures === undefined || next === undefined || (ensures.from === next.from && ensures.generation === next.generation && ensures.structures === next.structures)
-}
-
-/** A run's outcome: its puts all committed, or are sent again if their structures lost their ids. */
-function settled(run: Run, pick: Segment['pick'], results: Results): true | Promise<true> {
-  try {
-    pick(results)
-  } catch (error) {
-    if (run.ensures === undefined || !run.ensures.structures.conflicted(run.ensures)) throw error
-    const { resend, keys, values } = run
-    // consecutive puts sent again share their run's promise: each is awaited once
-    const sent = new Set(keys.map((key, i) => resend!(key, values[i])))
-    return Promise.all(sent).then(() => true)
-  }
-  run.ensures?.structures.confirm(run.ensures)
-  return true
 }
 
 /** Unit `i`'s result, the unit having carried `ensures` (see the module doc). */
