@@ -157,22 +157,20 @@ pub fn register_sync_get(exports: Object, env: Env) -> Result<()> {
 /// The callback of `syncGet`: six numbers in, a number out, or a thrown error.
 unsafe extern "C" fn sync_get_callback(raw: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
     let env = Env::from_raw(raw);
-    let result = unpanic(&env, || {
-        // SAFETY: as above.
+    let length = unpanic(&env, || {
+        // SAFETY: napi calls this on the JS thread of `raw`, with `info` its call's.
         let [reader, dbi, gen, at, key_len, codec] = unsafe { numbers(raw, info) }?;
         let codec = u8::try_from(codec).map_err(|_| Error::new(Status::InvalidArg, "codec is a byte"))?;
         sync_get(&env, reader, dbi, gen, at as usize, key_len as usize, codec)
     });
     let mut out = ptr::null_mut();
-    // SAFETY: `raw` is live; a thrown error leaves `out` null, which napi
-    // takes as `undefined` while the exception is pending.
-    unsafe {
-        match result {
-            Ok(length) => {
-                sys::napi_create_int64(raw, length, &mut out);
-            }
-            Err(error) => JsError::from(error).throw_into(raw),
-        }
+    // SAFETY: `raw` is live, on its thread.
+    let made = length.and_then(|length| check_status!(unsafe { sys::napi_create_int64(raw, length, &mut out) }));
+    if let Err(error) = made {
+        // SAFETY: as above; napi takes the null returned as `undefined`
+        // while the exception is pending.
+        unsafe { JsError::from(error).throw_into(raw) };
+        return ptr::null_mut();
     }
     out
 }
