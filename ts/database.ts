@@ -10,7 +10,7 @@ import type { DbRef, NativeRange, NativeRangeOptions } from './native.js'
 import { isAsyncIterable, iterable } from './options.js'
 import type { RangeIterable, RangeIterableSync, RangeOptions } from './range.js'
 import type { DbStat, IfValueOptions, PutEntry, PutOptions } from './types.js'
-import { count, type Again, type Build, type UnitResult } from './write-queue.js'
+import { count, type Again, type Build, type Resend, type UnitResult } from './write-queue.js'
 
 /**
  * One database of an environment, seen through a key coder and a value
@@ -38,7 +38,7 @@ export class Database<K = Buffer, V = Buffer> {
   readonly [encoding]: DbEncoding<K, V>
   readonly #enc: DbEncoding<K, V>
   /** Sends a put of a run again (see `write-queue.ts`). */
-  readonly #resend = (key: unknown, value: unknown): Promise<unknown> => this.put(key as Input<K>, value as Input<V>)
+  readonly #resend: Resend = (key, value) => this.put(key as Input<K>, value as Input<V>)
   /** Opens this database's native ranges. */
   readonly #opener = (options: NativeRangeOptions): NativeRange => this.#enc.link.native.range(this.#enc.ref.dbi, this.#enc.ref.gen, options)
 
