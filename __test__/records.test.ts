@@ -215,6 +215,22 @@ it('writes whose structure ids another coder took first are encoded again and co
   }
 })
 
+it('a run of a thousand puts whose structure id another coder took is sent again whole', async () => {
+  await using env = open(tempDir())
+  const opts = { keyCoder: 'string', valueCoder: 'msgpack-records' } as const
+  const stale = env.openDb('a', opts)
+  stale.getSync('nothing') // its coder learns the stored structures now: none
+  await env.openDb('a', opts).put('x', { x: 1 }) // another coder takes the first id
+  const value = (i: number) => ({ i, text: `value ${i}`, nested: { even: i % 2 === 0 } })
+  // one tick of plain puts: one run, kept in several chunks to be sent again
+  const keys = Array.from({ length: 1000 }, (_, i) => `k${String(i).padStart(4, '0')}`)
+  const results = await Promise.all(keys.map((key, i) => stale.put(key, value(i))))
+  expect(results.every((r) => r === true)).toBe(true)
+  const fresh = env.openDb('a', opts)
+  expect(await fresh.count()).toBe(1001)
+  keys.forEach((key, i) => expect(fresh.getSync(key)).toEqual(value(i)))
+})
+
 it('transactions carry the structures of their values; an aborted one leaves none and its values none', async () => {
   const dir = tempDir()
   await using env = open(dir)

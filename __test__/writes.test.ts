@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { open, errors, IdentityCoder } from 'lmdb-napi'
+import { open, errors, Coder, IdentityCoder } from 'lmdb-napi'
 import { b, bytes, tempDir } from './helpers.js'
 
 const MiB = 1024 * 1024
@@ -111,6 +111,30 @@ describe('runs of plain puts', () => {
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled'])
     expect((results[1] as PromiseRejectedResult).reason).toBeInstanceOf(errors.BadValsizeError)
     expect(await dups.getDuplicates(b('k'))).toEqual([b('1'), b('2')])
+  })
+
+  it('a coder that puts while it encodes: both puts, the inner and the outer, store what they were given', async () => {
+    await using env = open(tempDir())
+    const log = env.openDb('log', { keyCoder: 'string', valueCoder: 'string' })
+    /** Strings, each encoded after a put of its length to `log` (another database, another run). */
+    class Logging extends Coder<string> {
+      serialize(value: string): Uint8Array {
+        void log.put(`length of ${value}`, String(value.length))
+        return Buffer.from(value)
+      }
+      deserialize(bytes: Buffer): string {
+        return bytes.toString()
+      }
+    }
+    const db = env.openDb('db', { keyCoder: 'string', valueCoder: new Logging() })
+    await Promise.all([db.put('a', 'one'), db.put('b', 'three'), log.put('plain', 'p')])
+    expect(db.getSync('a')).toBe('one')
+    expect(db.getSync('b')).toBe('three')
+    expect(log.rangeSync().toArray()).toEqual([
+      ['length of one', '3'],
+      ['length of three', '5'],
+      ['plain', 'p'],
+    ])
   })
 
   it('puts the map cannot hold reject with their run, whole: each put is stored or rejected, never both', async () => {

@@ -176,7 +176,7 @@ export class Database<K = Buffer, V = Buffer> {
     // not `async`: the hot path makes one promise, not two (still never throws)
     try {
       const enc = this.#enc
-      const op = options === undefined ? enc.put(key, value, 0) : enc.put(key, value, putFlags(options, true), enc.expected(options))
+      const op = options === undefined ? enc.put(key, value, 0, undefined, true) : enc.put(key, value, putFlags(options, true), enc.expected(options), true)
       const writes = enc.link.writes
       const sent = plain(op) && !enc.dupSort() ? writes.put(op, enc.structures() && this.#resend, key, value) : (writes.op(op, op.ensures && putAgain(this, key, value, options)) as Promise<boolean>)
       giveBack(op) // packed at once: nothing was encoded since

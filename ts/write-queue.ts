@@ -80,10 +80,18 @@ interface Run {
   resend: Resend | undefined
   /** The structures it carries: the latest of its puts', which cover the earlier. */
   ensures: Ensures | undefined
-  /** With `resend`: its puts' keys and values, in order. */
-  keys: unknown[]
-  values: unknown[]
+  /**
+   * With `resend`: its puts' keys and values, in turn, in chunks of `KEPT`
+   * filled in place (an array grown by `push` leaves its old copies behind,
+   * ~50 bytes a put), and how much of the last chunk is filled (`KEPT`
+   * when there is none yet).
+   */
+  kept: unknown[][]
+  filled: number
 }
+
+/** Keys and values a chunk of `Run.kept` holds. */
+const KEPT = 512
 
 /** A place held in the order of writes; see the module doc. */
 export interface Reservation {
@@ -178,10 +186,7 @@ export class WriteQueue {
     }
     segment.builder.pushOp(run.unit, op)
     if (op.ensures !== undefined) run.ensures = op.ensures
-    if (resend !== undefined) {
-      run.keys.push(key)
-      run.values.push(value)
-    }
+    if (resend !== undefined) keep(run, key, value)
     this.#schedule()
     return run.promise
   }
@@ -335,7 +340,7 @@ function carry(segment: Segment, unit: number, ensures: Ensures, again: Again): 
  * `then` on the batch's, made now: reactions run in the order added, one per unit.
  */
 function openRun(segment: Segment, ref: DbRef, resend: Resend | undefined): Run {
-  const run: Run = { unit: segment.units++, promise: undefined!, ref, resend, ensures: undefined, keys: [], values: [] }
+  const run: Run = { unit: segment.units++, promise: undefined!, ref, resend, ensures: undefined, kept: [], filled: KEPT }
   run.promise = segment.done.then(segment.pick).then(yes)
   segment.run = run
   return run
@@ -353,9 +358,25 @@ function closeRun(segment: Segment, run: Run): void {
   segment.run = undefined
 }
 
+/** Notes a put of `run`, to send it again (see `Run.kept`). */
+function keep(run: Run, key: unknown, value: unknown): void {
+  if (run.filled === KEPT) {
+    run.kept.push(new Array(KEPT))
+    run.filled = 0
+  }
+  const chunk = run.kept[run.kept.length - 1]
+  chunk[run.filled++] = key
+  chunk[run.filled++] = value
+}
+
 /** Sends a run's puts again; consecutive ones share a promise, each awaited once. */
-function sendAgain({ resend, keys, values }: Run): Promise<true> {
-  return Promise.all(new Set(keys.map((key, i) => resend!(key, values[i])))).then(yes)
+function sendAgain({ resend, kept, filled }: Run): Promise<true> {
+  const sent = new Set<Promise<unknown>>()
+  kept.forEach((chunk, c) => {
+    const end = c === kept.length - 1 ? filled : KEPT
+    for (let i = 0; i < end; i += 2) sent.add(resend!(chunk[i], chunk[i + 1]))
+  })
+  return Promise.all(sent).then(yes)
 }
 
 const yes = (): true => true
