@@ -277,6 +277,15 @@ it('a read-only environment reads records, and another coder meeting a new struc
   // a structure written after the reader loaded its own
   await db.put(2, { brand: 'new', shape: [1] })
   expect(await seen.get(2)).toEqual({ brand: 'new', shape: [1] })
+  // scans decode with their own decoder, which meets the new structures too
+  await db.put(4, { newer: true })
+  expect(seen.rangeSync({ gte: 2 }).toArray()).toEqual([
+    [2, { brand: 'new', shape: [1] }],
+    [4, { newer: true }],
+  ])
+  await db.put(5, { newest: [true] })
+  expect(await seen.values({ gte: 4 }).toArray()).toEqual([{ newer: true }, { newest: [true] }])
+  expect(seen.getSync(5)).toEqual({ newest: [true] })
   const failed = await seen.put(3, user(3)).catch((e: unknown) => e)
   expect(failed).toBeInstanceOf(errors.ReadonlyError)
 })

@@ -22,15 +22,15 @@ export function copiesOut<T>(coder: Coder<T>): boolean {
   return coder instanceof TextCoder && coder.deserialize === TextCoder.prototype.deserialize
 }
 
-/** How `coder` decodes in place, if it can. */
-export function inPlace<T>(coder: Coder<T>): InPlace<T> | undefined {
+/** How `coder` decodes in place, if it can; `scan` for a range's values (see `unpackIn`). */
+export function inPlace<T>(coder: Coder<T>, scan = false): InPlace<T> | undefined {
   if (copiesOut(coder)) {
     const text = coder as TextCoder<T>
     return (data, start, end) => text.deserializeText(readUtf8(data, start, end))
   }
   if (coder instanceof MsgPackCoder && coder.deserialize === MsgPackCoder.prototype.deserialize) {
     const msgpack = coder as MsgPackCoder<T>
-    return (data, start, end) => unpackIn(msgpack, data, start, end)
+    return (data, start, end) => unpackIn(msgpack, data, start, end, scan)
   }
   return undefined
 }

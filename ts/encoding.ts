@@ -53,8 +53,9 @@ export interface Wire<V> {
   text?: TextCoder<V>
   /** A `get`'s value out of its answer, made once. */
   take?: (answer: ReadAnswer) => V | undefined
-  /** The coder's decoding in place, if it has one (see `decode-in.ts`). */
+  /** The coder's decoding in place, if it has one (see `decode-in.ts`), and that of a range's values. */
   inPlace?: InPlace<V>
+  scanInPlace?: InPlace<V>
   /** Whether that decoding copies all it reads: the bytes may be written over once it returns. */
   copies?: boolean
   /** The coder, when it is a MessagePack coder whose stored form is its own: a put packs msgpackr's bytes where they were written. */
@@ -275,6 +276,7 @@ export class DbEncoding<K, V> {
           : { coder, codec: 0, level: 0 }
       if (wire.coder instanceof TextCoder && wire.coder.serialize === TextCoder.prototype.serialize) wire.text = wire.coder
       wire.inPlace = inPlace(wire.coder)
+      wire.scanInPlace = inPlace(wire.coder, true)
       wire.copies = copiesOut(wire.coder)
       if (wire.coder instanceof MsgPackCoder && wire.coder.serialize === MsgPackCoder.prototype.serialize) wire.msgpack = wire.coder
       if (wire.coder instanceof MsgPackCoder && wire.coder.structures) {
@@ -422,9 +424,9 @@ export class DbEncoding<K, V> {
     return result instanceof Uint8Array ? this.decode(result as Buffer, wire) : undefined
   }
 
-  /** The value of `len` bytes of `block` from `at`, decoded in place where the coder can. */
-  decodeIn(block: Block, at: number, len: number, wire: Wire<V>): V {
-    const read = wire.inPlace
+  /** The value of `len` bytes of `block` from `at`, decoded in place where the coder can; `scan` for a range's. */
+  decodeIn(block: Block, at: number, len: number, wire: Wire<V>, scan = false): V {
+    const read = scan ? wire.scanInPlace : wire.inPlace
     if (read === undefined) return this.decode(block.view(at, len), wire)
     try {
       return read(block.data, at, at + len)
@@ -461,12 +463,12 @@ export class DbEncoding<K, V> {
     const rawValues = Object.getPrototypeOf(wire.coder) === IdentityCoder.prototype
     if (shape === 'keys') return rawKeys ? (block, keyAt, keyLen) => block.view(keyAt, keyLen) : (block, keyAt, keyLen) => this.decodeKeyIn(block, keyAt, keyLen)
     if (shape === 'values') {
-      return rawValues ? (block, _keyAt, _keyLen, valueAt, valueLen) => block.view(valueAt, valueLen) : (block, _keyAt, _keyLen, valueAt, valueLen) => this.decodeIn(block, valueAt, valueLen, wire)
+      return rawValues ? (block, _keyAt, _keyLen, valueAt, valueLen) => block.view(valueAt, valueLen) : (block, _keyAt, _keyLen, valueAt, valueLen) => this.decodeIn(block, valueAt, valueLen, wire, true)
     }
     if (rawKeys && rawValues) return (block, keyAt, keyLen, valueAt, valueLen) => pair(block.view(keyAt, keyLen), block.view(valueAt, valueLen))
-    if (rawKeys) return (block, keyAt, keyLen, valueAt, valueLen) => pair(block.view(keyAt, keyLen), this.decodeIn(block, valueAt, valueLen, wire))
+    if (rawKeys) return (block, keyAt, keyLen, valueAt, valueLen) => pair(block.view(keyAt, keyLen), this.decodeIn(block, valueAt, valueLen, wire, true))
     if (rawValues) return (block, keyAt, keyLen, valueAt, valueLen) => pair(this.decodeKeyIn(block, keyAt, keyLen), block.view(valueAt, valueLen))
-    return (block, keyAt, keyLen, valueAt, valueLen) => pair(this.decodeKeyIn(block, keyAt, keyLen), this.decodeIn(block, valueAt, valueLen, wire))
+    return (block, keyAt, keyLen, valueAt, valueLen) => pair(this.decodeKeyIn(block, keyAt, keyLen), this.decodeIn(block, valueAt, valueLen, wire, true))
   }
 
   /** The flags LMDB created the database with. */

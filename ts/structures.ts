@@ -94,7 +94,9 @@ export class Structures {
   #store: StructureStore | undefined
   #owner: unknown
   #packr!: Packr
+  /** The decoders of point reads and of scans (see `unpack`). */
   #unpackr!: Unpackr
+  #scanUnpackr!: Unpackr
   /** The last `ensures()` made. */
   #ensures: Ensures | undefined
   /** The store's keys by id, made once. */
@@ -153,7 +155,7 @@ export class Structures {
   confirm(ensures: Ensures): void {
     if (this.#stored.length !== ensures.from) return // a reload saw them already, or took another course
     for (const bytes of ensures.list) this.#stored.push(plain.unpack(bytes) as string[])
-    this.#unpackr = this.#decoder(this.#stored)
+    this.#decoders(this.#stored)
   }
 
   /**
@@ -175,15 +177,24 @@ export class Structures {
     return theirs
   }
 
-  /** `bounds`: the part of `bytes` to read (msgpackr's `{ start, end }`); all of it when absent. */
-  unpack(bytes: Uint8Array, bounds?: { start: number; end: number }): unknown {
+  /**
+   * `bounds`: the part of `bytes` to read (msgpackr's `{ start, end }`); all
+   * of it when absent. A `scan` decodes with a decoder of its own. msgpackr
+   * compiles a reader per structure, whose object literal V8 watches: once
+   * most of the objects it made outlived a young collection, it makes the
+   * rest in the old generation. Values read one at a time are often kept
+   * (a cache, a list of results), a scan's mostly not; with one reader for
+   * both, a process that kept its point reads made every later scan fill
+   * the old generation, and run about 1.5 times slower (`benches/objects.mjs`).
+   */
+  unpack(bytes: Uint8Array, bounds?: { start: number; end: number }, scan = false): unknown {
     try {
-      return this.#unpackr.unpack(bytes, bounds)
+      return (scan ? this.#scanUnpackr : this.#unpackr).unpack(bytes, bounds)
     } finally {
       // structures of this process not yet committed helped this read only
       if (this.#lent) {
         this.#lent = false
-        this.#unpackr = this.#decoder(this.#stored)
+        this.#decoders(this.#stored)
       }
     }
   }
@@ -221,7 +232,12 @@ export class Structures {
     this.#stored = stored
     this.#ensures = undefined
     this.#packr = new Packr({ ...OPTIONS, structures: stored.map((keys) => keys.slice()), saveStructures: () => true })
+    this.#decoders(stored)
+  }
+
+  #decoders(stored: string[][]): void {
     this.#unpackr = this.#decoder(stored)
+    this.#scanUnpackr = this.#decoder(stored)
   }
 
   #decoder(stored: string[][]): Unpackr {

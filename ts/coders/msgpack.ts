@@ -99,12 +99,13 @@ const bounds = { start: 0, end: 0 }
 /**
  * `coder.deserialize` of `data[start, end)`, with no `Buffer` of its own:
  * msgpackr reads the part in place (and keeps one `DataView` per `data`).
- * For the library's reads out of a block; not public.
+ * `scan`: for a range (see `Structures.unpack`). For the library's reads
+ * out of a block; not public.
  */
-export function unpackIn<T>(coder: MsgPackCoder<T>, data: Buffer, start: number, end: number): T {
+export function unpackIn<T>(coder: MsgPackCoder<T>, data: Buffer, start: number, end: number, scan: boolean): T {
   // msgpackr reads an `end` of 0 as "to the end of `data`"
   if (end === start) return coder.deserialize(data.subarray(start, end))
   bounds.start = start
   bounds.end = end
-  return (coder.structures ? coder.structures.unpack(data, bounds) : packr.unpack(data, bounds)) as T
+  return (coder.structures ? coder.structures.unpack(data, bounds, scan) : packr.unpack(data, bounds)) as T
 }
