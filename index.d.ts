@@ -145,8 +145,11 @@ export declare class NativeSnapshot {
 
 /** An explicit write transaction. Every call is a message to the writer thread. */
 export declare class NativeTxn {
-  /** Runs a batch (reads too) in the innermost open transaction. */
-  exec(batch: Uint8Array): Promise<Array<boolean | number | Buffer | null | Error>>
+  /**
+   * Runs a batch (reads too) in the innermost open transaction. `whole`:
+   * a unit that fails fails the transaction, which then aborts at its end.
+   */
+  exec(batch: Uint8Array, whole?: boolean | undefined | null): Promise<Array<boolean | number | Buffer | null | Error>>
   /**
    * A range over one database as this transaction sees it (its writes
    * included), read a chunk at a time by `rangeNext`.

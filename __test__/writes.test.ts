@@ -424,6 +424,104 @@ describe('durability', () => {
   })
 })
 
+describe('a large putMany goes in parts, still all or nothing', () => {
+  /** `count` entries `k000000…` → `v…` (20,000 of them are several parts). */
+  const many = (count: number, value = (i: number) => `v${i}`) => Array.from({ length: count }, (_, i) => [`k${String(i).padStart(6, '0')}`, value(i)] as [string, string])
+  const strings = { keyCoder: 'string', valueCoder: 'string' } as const
+
+  it('stores every entry and counts them; what is issued before and after it in the tick lands in order', async () => {
+    await using env = open(tempDir())
+    const db = env.openDb('m', strings)
+    await db.putMany(many(5_000).map(([k]) => [k, 'old']))
+    const before = db.put('k000000', 'before')
+    const stored = db.putMany(many(20_000), { noOverwrite: true })
+    const after = db.put('k019999', 'after')
+    expect(await Promise.all([before, stored, after])).toEqual([true, 15_000, true])
+    expect(db.getSync('k000000')).toBe('before')
+    expect(db.getSync('k004999')).toBe('old')
+    expect(db.getSync('k005000')).toBe('v5000')
+    expect(db.getSync('k019999')).toBe('after')
+    expect(await db.count()).toBe(20_000)
+  })
+
+  it('a part that LMDB refuses (a dupSort value over maxKeySize near the end) leaves nothing of it', async () => {
+    await using env = open(tempDir())
+    const db = env.openDb('m', { ...strings, dupSort: true })
+    const entries = many(20_000)
+    entries[19_000][1] = 'x'.repeat(env.maxKeySize() + 1)
+    const failed = await db.putMany(entries).catch((e: unknown) => e)
+    expect(failed).toBeInstanceOf(errors.BadValsizeError)
+    expect(await db.count()).toBe(0)
+    // the writer goes on
+    expect(await db.putMany(many(20_000), { append: true })).toBe(20_000)
+  })
+
+  it('an entry its coder cannot encode, after parts went out, leaves nothing of it', async () => {
+    await using env = open(tempDir())
+    class Picky extends Coder<string> {
+      serialize(value: string): Uint8Array {
+        if (value === 'v15000') throw new Error('not this one')
+        return Buffer.from(value)
+      }
+      deserialize(bytes: Buffer): string {
+        return bytes.toString()
+      }
+    }
+    const db = env.openDb('m', { keyCoder: 'string', valueCoder: new Picky() })
+    const failed = await db.putMany(many(20_000)).catch((e: unknown) => e)
+    expect(failed).toBeInstanceOf(errors.CoderError)
+    expect(await db.count()).toBe(0)
+    expect(await db.putMany(many(20_000, (i) => `w${i}`))).toBe(20_000)
+  })
+
+  it('a coder that opens a transactionSync meanwhile gets BadTxnError, not a wait for ever', async () => {
+    await using env = open(tempDir())
+    const other = env.openDb('other', strings)
+    class Syncing extends Coder<string> {
+      serialize(value: string): Uint8Array {
+        if (value === 'v12000') env.transactionSync((txn) => txn.put(other, 'x', 'y'))
+        return Buffer.from(value)
+      }
+      deserialize(bytes: Buffer): string {
+        return bytes.toString()
+      }
+    }
+    const db = env.openDb('m', { keyCoder: 'string', valueCoder: new Syncing() })
+    const failed = await db.putMany(many(20_000)).catch((e: unknown) => e)
+    expect(failed).toBeInstanceOf(errors.CoderError)
+    expect((failed as Error).cause).toBeInstanceOf(errors.BadTxnError)
+    expect(await db.count()).toBe(0)
+    // outside a putMany's coder it is allowed as ever
+    env.transactionSync((txn) => txn.put(other, 'x', 'y'))
+    expect(other.getSync('x')).toBe('y')
+  })
+
+  it('a map too small for it: MapFullError, nothing of it stored, and the map takes smaller writes after', async () => {
+    await using env = open(tempDir(), { mapSize: MiB, autoGrow: false })
+    const db = env.openDb('m', strings)
+    const failed = await db.putMany(many(40_000, (i) => `value ${i} `.repeat(4))).catch((e: unknown) => e)
+    expect(failed).toBeInstanceOf(errors.MapFullError)
+    expect(await db.count()).toBe(0)
+    expect(await db.putMany(many(10))).toBe(10)
+  })
+
+  it('records whose structure id another coder took are encoded again and all stored', async () => {
+    await using env = open(tempDir())
+    const opts = { keyCoder: 'string', valueCoder: 'msgpack-records' } as const
+    const stale = env.openDb('r', opts)
+    stale.getSync('nothing') // its coder learns the stored structures now: none
+    await env.openDb('r', opts).put('x', { x: 1 }) // another coder takes the first id
+    const value = (i: number) => ({ i, name: `entry ${i}`, nested: { odd: i % 2 === 1 } })
+    const entries = Array.from({ length: 20_000 }, (_, i) => [`k${String(i).padStart(6, '0')}`, value(i)] as [string, unknown])
+    expect(await stale.putMany(entries)).toBe(20_000)
+    const fresh = env.openDb('r', opts)
+    expect(fresh.getSync('x')).toEqual({ x: 1 })
+    expect(fresh.getSync('k000000')).toEqual(value(0))
+    expect(fresh.getSync('k019999')).toEqual(value(19_999))
+    expect(await fresh.count()).toBe(20_001)
+  })
+})
+
 describe('a large tick of writes', () => {
   const N = 20_000 // ~3 MB of operations in one batch
   const key = (i: number) => Buffer.from(`k${String((i * 7919) % N).padStart(6, '0')}`)

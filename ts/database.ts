@@ -10,7 +10,7 @@ import type { DbRef, NativeRange, NativeRangeOptions } from './native.js'
 import { isAsyncIterable, iterable } from './options.js'
 import type { RangeIterable, RangeIterableSync, RangeOptions } from './range.js'
 import type { DbStat, IfValueOptions, PutEntry, PutOptions } from './types.js'
-import { count, type Again, type Build, type Resend, type UnitResult } from './write-queue.js'
+import { count, IN_PARTS, type Again, type Build, type Resend, type UnitResult } from './write-queue.js'
 
 /**
  * One database of an environment, seen through a key coder and a value
@@ -237,7 +237,12 @@ export class Database<K = Buffer, V = Buffer> {
    * `write-queue.ts`).
    */
   #putEntries(entries: readonly PutEntry<Input<K>, Input<V>>[], flags: number): Promise<UnitResult> {
-    return this.#enc.link.writes.unit((b, unit) => packEntries(b, unit, this.#enc, entries, flags), () => this.#putEntries(entries, flags))
+    const writes = this.#enc.link.writes
+    const again = () => this.#putEntries(entries, flags)
+    // in key order, the writer may start before the packing ends; else it
+    // gains more from the whole unit, which it applies in key order
+    const inParts = entries.length >= IN_PARTS && this.#enc.ascending(entries) ? writes.sendInParts((b, part) => packEntries(b, 0, this.#enc, entries, flags, part), again) : undefined
+    return inParts ?? writes.unit((b, unit) => packEntries(b, unit, this.#enc, entries, flags), again)
   }
 
   /**

@@ -10,6 +10,7 @@ import { BatchBuilder, Op, OpFlag, type OpParts } from './batch.js'
 import { CompressedCoder, TextCoder, type Coder } from './coder.js'
 import type { Input } from './coders/index.js'
 import { IdentityCoder } from './coders/identity.js'
+import { StringCoder } from './coders/string.js'
 import { MsgPackCoder, packed, packIn, release } from './coders/msgpack.js'
 import type { Database } from './database.js'
 import { copiesOut, inPlace, type InPlace } from './decode-in.js'
@@ -92,9 +93,10 @@ export function pack(builder: BatchBuilder, unit: number, op: Encoded): Ensures 
  * is encoded (its value copied while msgpackr's bytes are fresh, and their
  * room given back: see `giveBack`). The ensures go last, once every value
  * is encoded (the core applies them first wherever they stand); answers
- * them. Throws what encoding an entry throws.
+ * them. Throws what encoding an entry throws. `part`, for a unit sent in
+ * parts, is called after each entry (see `WriteQueue.sendInParts`).
  */
-export function packEntries<K, V>(builder: BatchBuilder, unit: number, enc: DbEncoding<K, V>, entries: readonly PutEntry<Input<K>, Input<V>>[], flags: number): Ensures | undefined {
+export function packEntries<K, V>(builder: BatchBuilder, unit: number, enc: DbEncoding<K, V>, entries: readonly PutEntry<Input<K>, Input<V>>[], flags: number, part?: () => void): Ensures | undefined {
   let ensures: Ensures | undefined
   const from = builder.bytes
   for (let i = 0; i < entries.length; i++) {
@@ -102,17 +104,20 @@ export function packEntries<K, V>(builder: BatchBuilder, unit: number, enc: DbEn
     builder.pushOp(unit, op)
     giveBack(op)
     // the room the rest will likely take, as the first took (capped: a large
-    // first value says little of the others, which grow the buffer as ever)
-    if (i === 0) builder.reserve(Math.min(Math.ceil((builder.bytes - from) * (entries.length - 1) * 1.25), RESERVE_CAP))
+    // first value says little of the others, which grow the buffer as ever;
+    // a unit sent in parts needs a part's room)
+    if (i === 0) builder.reserve(Math.min(Math.ceil((builder.bytes - from) * (entries.length - 1) * 1.25), part ? PART_ROOM : RESERVE_CAP))
     // the last covers those before it (encoded in one stretch)
     ensures = op.ensures ?? ensures
+    part?.()
   }
   if (ensures) packEnsures(builder, unit, ensures)
   return ensures
 }
 
-/** The most a `putMany` reserves ahead from its first entry (`packEntries`). */
+/** The most a `putMany` reserves ahead from its first entry (`packEntries`), and one sent in parts. */
 const RESERVE_CAP = 64 * 1024 * 1024
+const PART_ROOM = 320 * 1024
 
 /**
  * Once `op` is packed: msgpackr may write its next value where `op`'s value
@@ -255,6 +260,22 @@ export class DbEncoding<K, V> {
     this.#keyCoder = coder
     this.#textKeys = coder instanceof TextCoder && coder.serialize === TextCoder.prototype.serialize ? coder : undefined
     this.#keysInPlace = inPlace(coder)
+  }
+
+  /**
+   * Whether the keys of `entries` are strings of the built-in string coder,
+   * each after the one before: stored in that order (UTF-16's order is
+   * UTF-8's but for characters beyond U+FFFF, and a reverse-key database
+   * has its own, where a wrong answer costs speed only).
+   */
+  ascending(entries: readonly PutEntry<Input<K>, Input<V>>[]): boolean {
+    if (Object.getPrototypeOf(this.#db.keyCoder) !== StringCoder.prototype) return false
+    let last = ''
+    for (const [key] of entries) {
+      if (typeof key !== 'string' || key <= last) return false
+      last = key
+    }
+    return true
   }
 
   /** A range's `prefix`: the key coder's bytes, which may be empty. */

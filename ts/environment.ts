@@ -350,8 +350,9 @@ export class Environment {
    * Runs `fn` in one write transaction on this thread, blocking it (for
    * tight read-modify-write loops). It waits for the writes issued before
    * it; commits when `fn` returns, aborts when it throws. Not allowed while
-   * an async `transaction` of this environment is open on this thread, nor
-   * inside another `transactionSync` of it (either would wait for ever).
+   * an async `transaction` of this environment is open on this thread,
+   * inside another `transactionSync` of it, nor in a coder while it encodes
+   * a large `putMany` sent in parts (each would wait for ever: `BadTxnError`).
    */
   transactionSync<T>(fn: (txn: TransactionSync) => T): T {
     this.#writable()
@@ -361,6 +362,9 @@ export class Environment {
     }
     if (openSync.has(path)) {
       throw new BadTxnError('transactionSync() would wait for the transactionSync() it is called in')
+    }
+    if (this.#link.writes.inParts) {
+      throw new BadTxnError('transactionSync() would wait for the large putMany whose coder calls it')
     }
     this.#link.writes.flush() // writes issued before it go first
     const txn = new TransactionSync(call(() => this.#native.exclusive()))

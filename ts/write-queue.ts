@@ -20,6 +20,10 @@
  * encoded anew and sent again (`Again`). Its promise is the one every unit
  * has: a tick of such writes costs no promise more.
  *
+ * A large `putMany` in key order goes in parts of its own, in a write
+ * transaction of its own (`sendInParts`), so that the writer applies it
+ * while it is still being packed.
+ *
  * Plain puts to one database issued one after another (no options, small
  * values: see `Database.put`) form a *run*: one unit, one promise, as
  * lmdb-js's puts share their batch's. They were checked before they joined
@@ -118,6 +122,19 @@ const PART_BYTES = 256 * 1024
  */
 export type Build = (builder: BatchBuilder, unit: number) => Ensures | void
 
+/**
+ * Packs a unit sent in parts (`WriteQueue.sendInParts`) as unit 0, calling
+ * `part` after each operation: it sends what is packed once that is a part's worth.
+ */
+export type BuildInParts = (builder: BatchBuilder, part: () => void) => Ensures | void
+
+/**
+ * A `putMany` of at least this many entries in key order goes in parts
+ * (see `WriteQueue.sendInParts`): packing that many takes long enough for
+ * the writer's share to matter, more than a transaction's begin and commit.
+ */
+export const IN_PARTS = 8192
+
 export class WriteQueue {
   readonly #native: NativeEnv
   readonly #slots: Slot[] = []
@@ -190,6 +207,44 @@ export class WriteQueue {
     this.#schedule()
     return run.promise
   }
+
+  /**
+   * Sends a unit in parts as it is packed (a large `putMany`), in a write
+   * transaction of its own: the writer applies each part while this thread
+   * packs the next, and the transaction commits only if every part did (a
+   * part that fails fails it, whatever its end says), so the unit is still
+   * all or nothing. The writes issued before it go first; `undefined` when
+   * one of them still waits for its place (a reservation), and the unit is
+   * to be queued as any other. While it packs, `inParts` is set: a
+   * `transactionSync` there (a coder's) would wait for ever for its end.
+   */
+  sendInParts(build: BuildInParts, again: Again): Promise<UnitResult> | undefined {
+    this.flush()
+    if (this.#slots.length > 0) return undefined
+    const txn = this.#native.beginWrite()
+    const builder = this.#spare.pop() ?? new BatchBuilder()
+    const sent: Promise<Results>[] = []
+    const part = () => {
+      if (builder.bytes >= PART_BYTES) sent.push(txn.exec(builder.take(), true))
+    }
+    let ensures
+    this.inParts = true
+    try {
+      ensures = build(builder, part) ?? undefined
+      sent.push(txn.exec(builder.take(), true))
+    } catch (error) {
+      builder.take()
+      txn.end(false).catch(() => undefined) // nothing of it stays; the error is the packing's
+      throw error
+    } finally {
+      this.inParts = false
+      this.#spare.push(builder)
+    }
+    return partsResult(sent, txn.end(true), ensures, again)
+  }
+
+  /** Set while `sendInParts` packs. */
+  inParts = false
 
   /** Holds the next place in the order of writes for a unit packed later. */
   reserve(): Reservation {
@@ -319,6 +374,26 @@ export class WriteQueue {
       }),
     )
   }
+}
+
+/**
+ * The result of a unit sent in parts: the sum of its parts' counts once
+ * its transaction committed, or the error that aborted it; sent again if
+ * that was its shared structures losing their ids (see the module doc).
+ */
+async function partsResult(sent: Promise<Results>[], ended: Promise<void>, ensures: Ensures | undefined, again: Again): Promise<UnitResult> {
+  const parts = Promise.all(sent)
+  parts.catch(() => undefined) // a part's failure is the end's
+  try {
+    await ended
+  } catch (error) {
+    if (ensures?.structures.conflicted(ensures)) return again()
+    throw fromNative(error)
+  }
+  ensures?.structures.confirm(ensures)
+  let total = 0
+  for (const results of await parts) total += count(unitResult(results, 0))
+  return total
 }
 
 /** A unit of one operation answers `true`/`false`; of several, a count. */

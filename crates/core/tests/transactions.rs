@@ -54,6 +54,32 @@ fn an_explicit_transaction_sees_its_writes_and_shows_them_only_on_commit() {
 }
 
 #[test]
+fn a_unit_sent_whole_that_fails_fails_the_transaction_even_when_told_to_commit() {
+    let (_dir, env, db) = main_db();
+    let txn = env.begin_write().unwrap();
+    let whole = |bytes: Vec<u8>| {
+        let (tx, rx) = mpsc::channel();
+        txn.exec_whole(txn.env().busy().unwrap(), bytes, move |r| tx.send(r).unwrap());
+        rx.recv_timeout(Duration::from_secs(60)).expect("exec settled")
+    };
+    // the parts of one unit: the first is written, the second fails (an append below its key)
+    whole(put(db, b"m", b"1")).unwrap()[0].as_ref().unwrap();
+    let mut b = BatchBuilder::new();
+    b.push(op::PUT, put_flags::APPEND, 0, db, b"a", Some(b"2"));
+    assert!(whole(b.finish()).unwrap()[0].is_err());
+    assert!(whole(put(db, b"z", b"3")).is_err(), "what comes after the failure fails too");
+    assert!(end(&txn, true).is_err(), "told to commit, it aborts");
+    assert_eq!(get(&env, db, b"m"), None);
+    // a transaction whose parts all pass commits as any
+    let txn = env.begin_write().unwrap();
+    let (tx, rx) = mpsc::channel();
+    txn.exec_whole(txn.env().busy().unwrap(), put(db, b"m", b"1"), move |r| tx.send(r).unwrap());
+    rx.recv().unwrap().unwrap();
+    end(&txn, true).unwrap();
+    assert_eq!(get(&env, db, b"m").as_deref(), Some(&b"1"[..]));
+}
+
+#[test]
 fn an_aborted_transaction_leaves_nothing_and_a_nested_abort_undoes_only_itself() {
     let (_dir, env, db) = main_db();
     let txn = env.begin_write().unwrap();

@@ -36,11 +36,13 @@ impl NativeTxn {
 
 #[napi]
 impl NativeTxn {
-    /// Runs a batch (reads too) in the innermost open transaction.
+    /// Runs a batch (reads too) in the innermost open transaction. `whole`:
+    /// a unit that fails fails the transaction, which then aborts at its end.
     #[napi(catch_unwind, ts_return_type = "Promise<Array<boolean | number | Buffer | null | Error>>")]
-    pub fn exec<'env>(&self, env: &'env Env, batch: &[u8]) -> Result<Object<'env>> {
+    pub fn exec<'env>(&self, env: &'env Env, batch: &[u8], whole: Option<bool>) -> Result<Object<'env>> {
         let (promise, done) = batch_promise(env)?;
         match self.txn.env().busy() {
+            Ok(busy) if whole == Some(true) => self.txn.exec_whole(busy, batch.to_vec(), done),
             Ok(busy) => self.txn.exec(busy, batch.to_vec(), done),
             Err(e) => done(Err(e)),
         }

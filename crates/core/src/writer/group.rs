@@ -165,7 +165,7 @@ fn key_order<'o, 'a: 'o>(ops: impl Iterator<Item = &'o Op<'a>>) -> Vec<usize> {
 /// Puts the keyed operations of each unit of `ops` in key order, behind its
 /// `ENSURE`s (which `apply_unit` applies first wherever they stand: a unit
 /// of puts that carries shared structures is sorted too).
-fn sort_within_units(ops: &mut [Op<'_>]) {
+pub(super) fn sort_within_units(ops: &mut [Op<'_>]) {
     for unit in ops.chunk_by_mut(|a, b| a.unit == b.unit) {
         let (ensures, rest): (Vec<Op<'_>>, Vec<Op<'_>>) = match unit {
             [_] => continue,

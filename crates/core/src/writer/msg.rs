@@ -101,8 +101,9 @@ pub(crate) struct Begin {
 
 /// A message to an explicit transaction.
 pub(crate) enum TxnMsg {
-    /// A batch of operations (reads and writes) in the transaction.
-    Exec { bytes: Vec<u8>, done: Done, busy: Busy },
+    /// A batch of operations (reads and writes) in the transaction;
+    /// `whole`: a unit that fails fails the transaction (`WriteTxn::exec_whole`).
+    Exec { bytes: Vec<u8>, whole: bool, done: Done, busy: Busy },
     /// The next chunk of a range read in the innermost open transaction.
     Range { walk: Arc<Mutex<Walk>>, max: usize, done: Box<dyn FnOnce(Result<Chunk>) + Send>, busy: Busy },
     /// Begin, commit or abort a nested transaction.

@@ -9,6 +9,7 @@
 use lmdb_master_sys as ffi;
 
 use super::begin::begin;
+use super::group::sort_within_units;
 use super::msg::{BatchResult, Nest};
 use super::replay::{summary, Full, Replay, Step, REPLAY_MAX_BYTES};
 use crate::batch::{self, DbRef};
@@ -91,7 +92,7 @@ impl Open {
             match step {
                 Step::Exec(bytes, gave) => {
                     let ops = batch::parse(bytes).map_err(|_| Full)?;
-                    match self.apply(shared, &ops, true) {
+                    match self.apply(shared, &ops, true, false) {
                         Ok(Ok(results)) if summary(&results) == *gave => {}
                         Ok(Err(Full)) => return Ok(false),
                         _ => return Err(Full),
@@ -134,9 +135,25 @@ impl Open {
         self.failed.get_or_insert_with(|| e.clone());
     }
 
+    /// `exec`, where a unit that fails fails the transaction: it aborts at
+    /// its end, with that unit's error (a unit sent in parts, `exec_whole`).
+    /// So no unit needs a nested transaction, and the puts of each go in
+    /// key order through kept cursors, as a group's do (`group.rs`).
+    pub(super) fn exec_whole(&mut self, shared: &Shared, bytes: &[u8]) -> BatchResult {
+        let results = self.run(shared, bytes, true)?;
+        if let Some(Err(e)) = results.iter().find(|r| r.is_err()) {
+            self.poison(e);
+        }
+        Ok(results)
+    }
+
     /// Runs a batch: each unit atomically (a unit of several writes in a
     /// nested transaction, unless the map is writable, where LMDB has none).
     pub(super) fn exec(&mut self, shared: &Shared, bytes: &[u8]) -> BatchResult {
+        self.run(shared, bytes, false)
+    }
+
+    fn run(&mut self, shared: &Shared, bytes: &[u8], whole: bool) -> BatchResult {
         if let Some(e) = &self.failed {
             return Err(e.clone());
         }
@@ -148,13 +165,18 @@ impl Open {
         } else {
             bytes
         };
-        let ops = batch::parse(bytes)?;
-        if ops.iter().any(needs_dbis) {
+        let mut ops = batch::parse(bytes)?;
+        let dbis = ops.iter().any(needs_dbis);
+        if dbis {
             self.replay = None;
+        }
+        let whole = whole && !dbis;
+        if whole {
+            sort_within_units(&mut ops);
         }
         loop {
             let replayable = self.replay.is_some();
-            match self.apply(shared, &ops, replayable)? {
+            match self.apply(shared, &ops, replayable, whole)? {
                 Ok(results) => {
                     if self.replay.is_some() {
                         self.record(Step::Exec(bytes.to_vec(), summary(&results)));
@@ -173,13 +195,17 @@ impl Open {
 
     /// Applies `ops` in the innermost transaction. With `replayable`, a
     /// full map stops it at once (`Full`): the whole transaction is to be
-    /// replayed in a bigger map.
+    /// replayed in a bigger map. `whole`: see `exec_whole`.
     fn apply(
         &mut self,
         shared: &Shared,
         ops: &[batch::Op<'_>],
         replayable: bool,
+        whole: bool,
     ) -> Result<std::result::Result<Vec<Result<Outcome>>, Full>> {
+        if whole {
+            return self.apply_whole(shared, ops, replayable);
+        }
         // Drops that need the handle table take it before the gate, in the
         // order every path takes them (see `group.rs`).
         let mut names = ops.iter().any(needs_dbis).then(|| shared.dbis.lock());
@@ -222,6 +248,32 @@ impl Open {
                 _ => {}
             }
             results.push(result);
+        }
+        Ok(Ok(results))
+    }
+
+    /// `apply` of a batch sent by `exec_whole` (no drops): up to the first
+    /// unit that fails, which fails the transaction.
+    fn apply_whole(
+        &mut self,
+        shared: &Shared,
+        ops: &[batch::Op<'_>],
+        replayable: bool,
+    ) -> Result<std::result::Result<Vec<Result<Outcome>>, Full>> {
+        let _gate = shared.enter()?;
+        let mut results = Vec::new();
+        let mut puts = Puts::ordered(self.top());
+        for unit in ops.chunk_by(|a, b| a.unit == b.unit) {
+            let result = apply_unit(shared, &mut puts, unit).map_err(|(e, _)| e);
+            let failed = result.is_err();
+            results.push(result);
+            if failed {
+                break;
+            }
+        }
+        drop(puts);
+        if replayable && matches!(results.last(), Some(Err(Error::Lmdb(ffi::MDB_MAP_FULL)))) {
+            return Ok(Err(Full));
         }
         Ok(Ok(results))
     }

@@ -80,10 +80,22 @@ impl WriteTxn {
     /// transaction. `busy` is an operation of the transaction's handle, taken
     /// when the call was made.
     pub fn exec(&self, busy: Busy, bytes: Vec<u8>, done: impl FnOnce(BatchResult) + Send + 'static) {
+        self.exec_as(busy, bytes, false, done);
+    }
+
+    /// `exec`, where a unit that fails fails the whole transaction, which
+    /// then aborts at its end whatever it is told: the parts of one unit too
+    /// large to be packed before the writer starts on it (a large `putMany`),
+    /// sent with the transaction's end right behind them.
+    pub fn exec_whole(&self, busy: Busy, bytes: Vec<u8>, done: impl FnOnce(BatchResult) + Send + 'static) {
+        self.exec_as(busy, bytes, true, done);
+    }
+
+    fn exec_as(&self, busy: Busy, bytes: Vec<u8>, whole: bool, done: impl FnOnce(BatchResult) + Send + 'static) {
         if self.link.ended.load(Ordering::Acquire) {
             return done(Err(Error::Closed("transaction")));
         }
-        self.send(TxnMsg::Exec { bytes, done: Box::new(done), busy });
+        self.send(TxnMsg::Exec { bytes, whole, done: Box::new(done), busy });
     }
 
     /// Reads the next chunk (at most `max` entries) of `walk` in the
@@ -135,8 +147,11 @@ impl Drop for WriteTxn {
 /// Serves a message of the open transaction; true when it ended it.
 pub(super) fn handle(shared: &crate::env::Shared, msg: TxnMsg, open: &mut Option<Open>) -> bool {
     match msg {
-        TxnMsg::Exec { bytes, done, busy } => {
-            let result = open.as_mut().expect("open").guarded(|open| open.exec(shared, &bytes));
+        TxnMsg::Exec { bytes, whole, done, busy } => {
+            let result = open.as_mut().expect("open").guarded(|open| match whole {
+                true => open.exec_whole(shared, &bytes),
+                false => open.exec(shared, &bytes),
+            });
             drop(busy);
             done(result);
             false
