@@ -496,6 +496,28 @@ describe('a large putMany goes in parts, still all or nothing', () => {
     expect(other.getSync('x')).toBe('y')
   })
 
+  it('a coder that sends a large putMany of its own, then opens a transactionSync: both wait for nothing', async () => {
+    await using env = open(tempDir())
+    const other = env.openDb('other', strings)
+    let inner: Promise<number> | undefined
+    class Nesting extends Coder<string> {
+      serialize(value: string): Uint8Array {
+        if (value === 'v12000') inner = other.putMany(many(10_000))
+        if (value === 'v13000') env.transactionSync((txn) => txn.put(other, 'x', 'y'))
+        return Buffer.from(value)
+      }
+      deserialize(bytes: Buffer): string {
+        return bytes.toString()
+      }
+    }
+    const db = env.openDb('m', { keyCoder: 'string', valueCoder: new Nesting() })
+    const failed = await db.putMany(many(20_000)).catch((e: unknown) => e)
+    expect((failed as Error).cause).toBeInstanceOf(errors.BadTxnError)
+    expect(await inner).toBe(10_000)
+    expect(await db.count()).toBe(0)
+    expect(await other.count()).toBe(10_000)
+  })
+
   it('a map too small for it: MapFullError, nothing of it stored, and the map takes smaller writes after', async () => {
     await using env = open(tempDir(), { mapSize: MiB, autoGrow: false })
     const db = env.openDb('m', strings)

@@ -228,7 +228,7 @@ export class WriteQueue {
       if (builder.bytes >= PART_BYTES) sent.push(txn.exec(builder.take(), true))
     }
     let ensures
-    this.inParts = true
+    this.#packingInParts++
     try {
       ensures = build(builder, part) ?? undefined
       sent.push(txn.exec(builder.take(), true))
@@ -237,14 +237,18 @@ export class WriteQueue {
       txn.end(false).catch(() => undefined) // nothing of it stays; the error is the packing's
       throw error
     } finally {
-      this.inParts = false
+      this.#packingInParts--
       this.#spare.push(builder)
     }
     return partsResult(sent, txn.end(true), ensures, again)
   }
 
-  /** Set while `sendInParts` packs. */
-  inParts = false
+  /** Whether `sendInParts` is packing (a coder may start another inside it). */
+  get inParts(): boolean {
+    return this.#packingInParts > 0
+  }
+
+  #packingInParts = 0
 
   /** Holds the next place in the order of writes for a unit packed later. */
   reserve(): Reservation {
