@@ -234,7 +234,9 @@ export class WriteQueue {
       sent.push(txn.exec(builder.take(), true))
     } catch (error) {
       builder.take()
-      txn.end(false).catch(() => undefined) // nothing of it stays; the error is the packing's
+      // nothing of it stays; the error is the packing's, not its parts' or end's
+      for (const part of sent) part.catch(() => undefined)
+      txn.end(false).catch(() => undefined)
       throw error
     } finally {
       this.#packingInParts--
