@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { Packr, Unpackr } from 'msgpackr'
 import { expect, expectTypeOf, it } from 'vitest'
-import { MsgPackCoder, errors, open, type Database } from 'lmdb-napi'
+import { MsgPackCoder, errors, open, type Database, type Environment } from 'lmdb-napi'
 import { tempDir } from './helpers.js'
 
 const WRITER = fileURLToPath(new URL('./fixtures/records-writer.mjs', import.meta.url))
@@ -16,6 +16,20 @@ const SHAPES = new URL('./fixtures/records-shapes.mjs', import.meta.url).href
 const user = (i: number) => ({ id: i, name: `user ${i}`, tags: ['a', 'b'], address: { city: 'Lisbon', zip: 1000 + i } })
 
 /** The stored structures of database `name`, in id order, as msgpackr takes them. */
+const RECORDS = { keyCoder: 'string', valueCoder: 'msgpack-records' } as const
+
+/**
+ * A records handle of `name` whose coder knows the stored structures (none),
+ * and whose first id another handle's coder then takes with `x` → `{ x: 1 }`:
+ * its next new structure loses its id.
+ */
+async function staleRecords(env: Environment, name: string) {
+  const stale = env.openDb(name, RECORDS)
+  stale.getSync('nothing')
+  await env.openDb(name, RECORDS).put('x', { x: 1 })
+  return stale
+}
+
 function storedStructures(dir: string, name: string): string[][] {
   const env = open(dir, { readonly: true })
   try {
@@ -217,18 +231,29 @@ it('writes whose structure ids another coder took first are encoded again and co
 
 it('a run of a thousand puts whose structure id another coder took is sent again whole', async () => {
   await using env = open(tempDir())
-  const opts = { keyCoder: 'string', valueCoder: 'msgpack-records' } as const
-  const stale = env.openDb('a', opts)
-  stale.getSync('nothing') // its coder learns the stored structures now: none
-  await env.openDb('a', opts).put('x', { x: 1 }) // another coder takes the first id
+  const stale = await staleRecords(env, 'a')
   const value = (i: number) => ({ i, text: `value ${i}`, nested: { even: i % 2 === 0 } })
   // one tick of plain puts: one run, kept in several chunks to be sent again
   const keys = Array.from({ length: 1000 }, (_, i) => `k${String(i).padStart(4, '0')}`)
   const results = await Promise.all(keys.map((key, i) => stale.put(key, value(i))))
   expect(results.every((r) => r === true)).toBe(true)
-  const fresh = env.openDb('a', opts)
+  const fresh = env.openDb('a', RECORDS)
   expect(await fresh.count()).toBe(1001)
   keys.forEach((key, i) => expect(fresh.getSync(key)).toEqual(value(i)))
+})
+
+it('a large putMany in parts whose structure id another coder took is encoded again and all stored', async () => {
+  await using env = open(tempDir())
+  const stale = await staleRecords(env, 'r')
+  const value = (i: number) => ({ i, name: `entry ${i}`, nested: { odd: i % 2 === 1 } })
+  // keys in order: sent in parts, in a transaction of its own
+  const entries = Array.from({ length: 20_000 }, (_, i) => [`k${String(i).padStart(6, '0')}`, value(i)] as [string, unknown])
+  expect(await stale.putMany(entries)).toBe(20_000)
+  const fresh = env.openDb('r', RECORDS)
+  expect(fresh.getSync('x')).toEqual({ x: 1 })
+  expect(fresh.getSync('k000000')).toEqual(value(0))
+  expect(fresh.getSync('k019999')).toEqual(value(19_999))
+  expect(await fresh.count()).toBe(20_001)
 })
 
 it('transactions carry the structures of their values; an aborted one leaves none and its values none', async () => {
