@@ -679,6 +679,26 @@ describe('custom coders', () => {
     bytes.forEach((v, i) => expect(JSON.parse(v.toString())).toEqual(value(i)))
   })
 
+  it('getSync through a text coder reads what get reads: past a slab, compressed, not UTF-8; absent is undefined; text it cannot parse is a CoderError', async () => {
+    await using env = open(tempDir())
+    const raw = env.openDb('t')
+    const json = env.openDb('t', { keyCoder: 'string', valueCoder: 'json' })
+    const text = env.openDb('t', { keyCoder: 'string', valueCoder: 'string' })
+    const zipped = env.openDb('z', { keyCoder: 'string', valueCoder: new JSONCoder().compressed() })
+    // 80,000 bytes of UTF-8: more than a slab holds
+    const big = { pad: '\u00e9'.repeat(40_000) }
+    await Promise.all([json.put('big', big), zipped.put('big', big), raw.put(b('bad'), Buffer.from([0x61, 0xff, 0x62]))])
+    expect(json.getSync('big')).toEqual(big)
+    expect(zipped.getSync('big')).toEqual(big)
+    expect(text.getSync('bad')).toBe('a\ufffdb')
+    expect(text.getSync('bad')).toBe(await text.get('bad'))
+    expect(json.getSync('absent')).toBeUndefined()
+    expect(zipped.getSync('absent')).toBeUndefined()
+    expect(() => json.getSync('bad')).toThrow(errors.CoderError)
+    // the reads around a failed one are whole
+    expect(text.getSync('big')).toBe(JSON.stringify(big))
+  })
+
   it('getSync: a text coder that reads another database while it decodes keeps what it read whole', async () => {
     await using env = open(tempDir())
     const raw = env.openDb('raw')

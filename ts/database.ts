@@ -81,12 +81,13 @@ export class Database<K = Buffer, V = Buffer> {
     const wire = enc.wire()
     const text = enc.keyText(key)
     const sync = enc.link.sync
-    const len = text === undefined ? sync.get(enc.ref, enc.key(key), wire.codec) : sync.getText(enc.ref, text, wire.codec)
-    if (len < 0) return undefined
-    const { block, found } = sync
-    const value = enc.decodeIn(block, found, len, wire)
-    if (wire.copies) sync.copied(block, found + len)
-    return value
+    const keyLength = text === undefined ? sync.key(enc.key(key)) : sync.keyText(text)
+    if (wire.textOut !== undefined) {
+      const value = sync.text(enc.ref, keyLength, wire.codec)
+      return value === undefined ? undefined : enc.decodeText(value, wire.textOut)
+    }
+    const len = sync.get(enc.ref, keyLength, wire.codec)
+    return len < 0 ? undefined : enc.decodeIn(sync.block, sync.found, len, wire)
   }
 
   /** `getMany` on the calling thread. */

@@ -57,8 +57,8 @@ export interface Wire<V> {
   /** The coder's decoding in place, if it has one (see `decode-in.ts`), and that of a range's values. */
   inPlace?: InPlace<V>
   scanInPlace?: InPlace<V>
-  /** Whether that decoding copies all it reads: the bytes may be written over once it returns. */
-  copies?: boolean
+  /** The coder, when it is a text coder whose stored form is read by `deserializeText`: a sync get hands it a string made natively. */
+  textOut?: TextCoder<V>
   /** The coder, when it is a MessagePack coder whose stored form is its own: a put packs msgpackr's bytes where they were written. */
   msgpack?: MsgPackCoder<V>
   /** A records coder's shared structures, bound to this database. */
@@ -298,7 +298,7 @@ export class DbEncoding<K, V> {
       if (wire.coder instanceof TextCoder && wire.coder.serialize === TextCoder.prototype.serialize) wire.text = wire.coder
       wire.inPlace = inPlace(wire.coder)
       wire.scanInPlace = inPlace(wire.coder, true)
-      wire.copies = copiesOut(wire.coder)
+      if (copiesOut(wire.coder)) wire.textOut = wire.coder as TextCoder<V>
       if (wire.coder instanceof MsgPackCoder && wire.coder.serialize === MsgPackCoder.prototype.serialize) wire.msgpack = wire.coder
       if (wire.coder instanceof MsgPackCoder && wire.coder.structures) {
         wire.structures = wire.coder.structures
@@ -443,6 +443,15 @@ export class DbEncoding<K, V> {
   /** A replaced or popped value out of its unit's result. */
   decodeUnit(result: UnitResult, wire: Wire<V>): V | undefined {
     return result instanceof Uint8Array ? this.decode(result as Buffer, wire) : undefined
+  }
+
+  /** A stored value's text (see `Wire.textOut`) as `V`. */
+  decodeText(text: string, coder: TextCoder<V>): V {
+    try {
+      return coder.deserializeText(text)
+    } catch (error) {
+      throw new CoderError(this.#db.valueCoder.name, this.#db.name, error)
+    }
   }
 
   /** The value of `len` bytes of `block` from `at`, decoded in place where the coder can; `scan` for a range's. */

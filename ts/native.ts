@@ -86,8 +86,10 @@ export const decompress = binding.decompress
  * `crates/node/src/sync_reads.rs`): the value's length, or -1 when absent.
  * Registered by hand natively, so napi-rs declares no type for it.
  */
-export const syncGet = (binding as typeof Binding & { syncGet: SyncGet }).syncGet
-type SyncGet = (reader: number, dbi: number, gen: number, at: number, keyLen: number, codec: number) => number
+export const syncGet = (binding as typeof Binding & { syncGet: SyncGet<number> }).syncGet
+/** `syncGet` for a text coder: the value's text, made natively from the map, or `undefined` when absent. */
+export const syncGetText = (binding as typeof Binding & { syncGetText: SyncGet<string | undefined> }).syncGetText
+type SyncGet<R> = (reader: number, dbi: number, gen: number, at: number, keyLen: number, codec: number) => R
 export const requestThreadPoolSize = binding.requestThreadPoolSize
 export const threadPool = binding.threadPool
 export type NativeEnv = Binding.NativeEnv

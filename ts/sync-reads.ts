@@ -5,15 +5,18 @@
  * pays for no read transaction of its own, and no commit that this thread
  * could have seen is missed (none settles inside a stretch).
  *
- * `get` passes its key and takes its value through a slab: the key is
- * written at the slab's free end, native code leaves the value right after
- * it, and the caller decodes it there (`block`, `found`). The native call
- * takes numbers only, and the value is copied once. Like the pool behind
- * `Buffer.allocUnsafe`, a slab lives as long as any value read into it.
+ * A read passes its key and takes its value through a slab: the key is
+ * written at the slab's free end (`key`, `keyText`), native code leaves the
+ * value right after it (`get`), and the caller decodes it there (`block`,
+ * `found`). The native call takes numbers only, and the value is copied
+ * once. Like the pool behind `Buffer.allocUnsafe`, a slab lives as long as
+ * any value read into it. A text coder's value comes back as a string made
+ * natively (`text`): nothing of it stays in the slab, whose room the next
+ * key takes again, still in the cache.
  */
 import { checkKeySize } from './encoding.js'
 import { fromNative } from './native-error.js'
-import { type DbRef, type NativeEnv, type ReadResult, syncGet } from './native.js'
+import { type DbRef, type NativeEnv, type ReadResult, syncGet, syncGetText } from './native.js'
 import { writeUtf8 } from './utf8.js'
 import { Block } from './view.js'
 
@@ -31,9 +34,8 @@ export class SyncReads {
   /** Where the last `get` left its value: in `block`, from byte `found`. */
   block!: Block
   found = 0
-  /** Where the slab's free bytes start, and where the last read's key started. */
+  /** Where the slab's free bytes start. */
   #at = 0
-  #last = 0
   #inStretch = false
   readonly #endStretch = () => {
     this.#inStretch = false
@@ -49,22 +51,22 @@ export class SyncReads {
   }
 
   /**
-   * The length of one value, left in `block` at `found`; -1 when absent.
+   * Puts a key at the slab's free end, for `get` or `text`; its length.
    * `key` is already checked by its database.
    */
-  get(db: DbRef, key: Uint8Array, codec: number): number {
+  key(key: Uint8Array): number {
     this.#enter()
     if (this.#at + key.length > this.#slab.length) this.#freshSlab()
     this.#slab.set(key, this.#at)
-    return this.#read(db, key.length, codec)
+    return key.length
   }
 
   /**
-   * `get` of a key given as text (see `DbEncoding.keyText`): its UTF-8 is
+   * `key` for a key given as text (see `DbEncoding.keyText`): its UTF-8 is
    * written straight into the slab, with no `Buffer` per key. The key's
    * size is checked here, as `DbEncoding.key` checks other keys.
    */
-  getText(db: DbRef, text: string, codec: number): number {
+  keyText(text: string): number {
     this.#enter()
     // a UTF-16 unit takes at most 3 bytes of UTF-8: measure only when that may not fit
     if (this.#at + 3 * text.length > this.#slab.length) {
@@ -75,11 +77,26 @@ export class SyncReads {
     const room = this.#slab.length - this.#at
     const length = writeUtf8(this.#slab, text, this.#at, room)
     checkKeySize(length, this.#maxKeySize)
-    return this.#read(db, length, codec)
+    return length
   }
 
-  /** The value of the key of `keyLength` bytes at the slab's free end. */
-  #read(db: DbRef, keyLength: number, codec: number): number {
+  /**
+   * The value of the key `key` or `keyText` just put, as text (its UTF-8
+   * decoded natively, for a text coder), or `undefined` when absent.
+   */
+  text(db: DbRef, keyLength: number, codec: number): string | undefined {
+    try {
+      return syncGetText(this.#reader, db.dbi, db.gen, this.#at, keyLength, codec)
+    } catch (error) {
+      throw fromNative(error)
+    }
+  }
+
+  /**
+   * The length of the value of the key `key` or `keyText` just put, the
+   * value left in `block` at `found`; -1 when absent.
+   */
+  get(db: DbRef, keyLength: number, codec: number): number {
     try {
       let len = syncGet(this.#reader, db.dbi, db.gen, this.#at, keyLength, codec)
       if (len < 0) return -1
@@ -99,23 +116,11 @@ export class SyncReads {
       }
       this.block = this.#slabBlock
       this.found = this.#at + keyLength
-      this.#last = this.#at
       this.#at += keyLength + len
       return len
     } catch (error) {
       throw fromNative(error)
     }
-  }
-
-  /**
-   * The value a `get` left in `block` up to `end` was copied out (decoded
-   * as text): the next read may take its room and its key's, still in the
-   * cache, where it would move on through fresh memory and a fresh slab
-   * every few dozen reads. Only if no read came since (a coder's own code
-   * may read too).
-   */
-  copied(block: Block, end: number): void {
-    if (block === this.#slabBlock && this.#at === end) this.#at = this.#last
   }
 
   /** Values read before stay in the old slab, which lives as long as they do. */

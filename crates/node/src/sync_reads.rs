@@ -15,6 +15,7 @@
 //! call, as much as a cached LMDB lookup.
 
 use std::cell::RefCell;
+use std::ffi::CStr;
 use std::ptr;
 use std::rc::{Rc, Weak};
 
@@ -132,47 +133,104 @@ fn tick<'a>(env: &Env, slot: &'a mut Option<Snapshot>, core: &CoreEnv) -> Result
 /// -1 when absent; a value that does not fit in the rest of the slab was not
 /// copied (the caller asks `get_sync`).
 ///
-/// A plain napi callback, registered by hand: the wrapper napi-rs generates
+/// `syncGetText(reader, dbi, gen, at, keyLen, codec)`: the same get for a
+/// text coder, answering the string the value's UTF-8 spells (`undefined`
+/// when absent), made straight from the map: no copy into the slab and no
+/// second call to decode it, as a text coder would (invalid UTF-8 reads as
+/// U+FFFD, as `Buffer.toString` reads it).
+///
+/// Plain napi callbacks, registered by hand: the wrapper napi-rs generates
 /// for a function allocates a borrow scope on every call and converts each
 /// argument through its traits, together ~100 ns, a third of the rest of
-/// the call. Its type is declared in `ts/native.ts`.
+/// the call. Their types are declared in `ts/native.ts`.
 #[napi(module_exports)]
 pub fn register_sync_get(exports: Object, env: Env) -> Result<()> {
+    register(&exports, &env, c"syncGet", sync_get_callback)?;
+    register(&exports, &env, c"syncGetText", sync_get_text_callback)
+}
+
+fn register(exports: &Object, env: &Env, name: &CStr, callback: Callback) -> Result<()> {
     let mut function = ptr::null_mut();
+    let len = name.to_bytes().len() as isize;
     // SAFETY: `env` is the environment loading the module, on its thread,
-    // and `exports` its exports object; the name is 7 bytes long.
+    // and `exports` its exports object; `name` is `len` bytes long.
     unsafe {
         check_status!(sys::napi_create_function(
             env.raw(),
-            c"syncGet".as_ptr(),
-            7,
-            Some(sync_get_callback),
+            name.as_ptr(),
+            len,
+            Some(callback),
             ptr::null_mut(),
-            &mut function,
+            &mut function
         ))?;
-        check_status!(sys::napi_set_named_property(env.raw(), exports.raw(), c"syncGet".as_ptr(), function))
+        check_status!(sys::napi_set_named_property(env.raw(), exports.raw(), name.as_ptr(), function))
     }
 }
 
+type Callback = unsafe extern "C" fn(sys::napi_env, sys::napi_callback_info) -> sys::napi_value;
+
 /// The callback of `syncGet`: six numbers in, a number out, or a thrown error.
 unsafe extern "C" fn sync_get_callback(raw: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    // SAFETY: napi calls this on the JS thread of `raw`, with `info` its call's.
+    unsafe {
+        answer(raw, info, |slab, value| {
+            let mut out = ptr::null_mut();
+            let length = match value {
+                None => -1,
+                Some(v) => {
+                    if let Some(dest) = slab.get_mut(..v.len()) {
+                        dest.copy_from_slice(v);
+                    }
+                    v.len() as i64
+                }
+            };
+            check_status!(sys::napi_create_int64(raw, length, &mut out))?;
+            Ok(out)
+        })
+    }
+}
+
+/// The callback of `syncGetText`: six numbers in, a string or `undefined` out, or a thrown error.
+unsafe extern "C" fn sync_get_text_callback(raw: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    // SAFETY: as `sync_get_callback`.
+    unsafe {
+        answer(raw, info, |_, value| {
+            let mut out = ptr::null_mut();
+            match value {
+                None => check_status!(sys::napi_get_undefined(raw, &mut out))?,
+                Some(v) => {
+                    check_status!(sys::napi_create_string_utf8(raw, v.as_ptr().cast(), v.len() as isize, &mut out))?
+                }
+            }
+            Ok(out)
+        })
+    }
+}
+
+/// One get of a call to `syncGet` or `syncGetText`: `make` turns the value
+/// (while its snapshot holds it) into what the call returns, given the slab
+/// after the key. An error, `make`'s included, is thrown.
+///
+/// # Safety
+/// `raw` and `info` are the live ones of the current call, on its thread.
+unsafe fn answer(
+    raw: sys::napi_env,
+    info: sys::napi_callback_info,
+    make: impl FnOnce(&mut [u8], Option<&[u8]>) -> Result<sys::napi_value>,
+) -> sys::napi_value {
     let env = Env::from_raw(raw);
-    let length = unpanic(&env, || {
-        // SAFETY: napi calls this on the JS thread of `raw`, with `info` its call's.
+    let made = unpanic(&env, || {
+        // SAFETY: per this function's contract.
         let [reader, dbi, gen, at, key_len, codec] = unsafe { numbers(raw, info) }?;
         let codec = u8::try_from(codec).map_err(|_| Error::new(Status::InvalidArg, "codec is a byte"))?;
-        sync_get(&env, reader, dbi, gen, at as usize, key_len as usize, codec)
+        sync_get(&env, reader, DbRef { dbi, gen }, at as usize, key_len as usize, codec, make)
     });
-    let mut out = ptr::null_mut();
-    // SAFETY: `raw` is live, on its thread.
-    let made = length.and_then(|length| check_status!(unsafe { sys::napi_create_int64(raw, length, &mut out) }));
-    if let Err(error) = made {
+    made.unwrap_or_else(|error| {
         // SAFETY: as above; napi takes the null returned as `undefined`
         // while the exception is pending.
         unsafe { JsError::from(error).throw_into(raw) };
-        return ptr::null_mut();
-    }
-    out
+        ptr::null_mut()
+    })
 }
 
 /// The call's six arguments, each a number that fits 32 bits unsigned.
@@ -187,18 +245,27 @@ unsafe fn numbers(env: sys::napi_env, info: sys::napi_callback_info) -> Result<[
         sys::napi_get_cb_info(env, info, &mut argc, argv.as_mut_ptr(), ptr::null_mut(), ptr::null_mut())
     })?;
     if argc != argv.len() {
-        return Err(Error::new(Status::InvalidArg, "syncGet takes six numbers".to_owned()));
+        return Err(Error::new(Status::InvalidArg, "a sync get takes six numbers".to_owned()));
     }
     let mut numbers = [0u32; 6];
     for (value, number) in argv.into_iter().zip(&mut numbers) {
         // SAFETY: `value` is an argument of this call.
-        check_status!(unsafe { sys::napi_get_value_uint32(env, value, number) }, "syncGet takes six numbers")?;
+        check_status!(unsafe { sys::napi_get_value_uint32(env, value, number) }, "a sync get takes six numbers")?;
     }
     Ok(numbers)
 }
 
-/// The get itself (see `register_sync_get`).
-fn sync_get(env: &Env, reader: u32, dbi: u32, gen: u32, at: usize, key_len: usize, codec: u8) -> Result<i64> {
+/// The get itself (see `register_sync_get`): the key is the slab's
+/// `key_len` bytes from `at`; `make` is handed the rest of the slab and the value.
+fn sync_get<R>(
+    env: &Env,
+    reader: u32,
+    db: DbRef,
+    at: usize,
+    key_len: usize,
+    codec: u8,
+    make: impl FnOnce(&mut [u8], Option<&[u8]>) -> Result<R>,
+) -> Result<R> {
     let state = READERS.with(|readers| readers.borrow().get(reader as usize).and_then(Weak::upgrade));
     let Some(state) = state else {
         return Err(thrown(env, CoreError::Invalid("no such sync reader".into())));
@@ -211,14 +278,6 @@ fn sync_get(env: &Env, reader: u32, dbi: u32, gen: u32, at: usize, key_len: usiz
     let Some((key, out)) = scratch.get_mut(at..).and_then(|rest| rest.split_at_mut_checked(key_len)) else {
         return Err(thrown(env, CoreError::Invalid("key past the end of the scratch buffer".into())));
     };
-    let found = tick(env, slot, core)?.get_with(&busy, DbRef { dbi, gen }, key, codec, |value| match value {
-        None => -1,
-        Some(v) => {
-            if let Some(dest) = out.get_mut(..v.len()) {
-                dest.copy_from_slice(v);
-            }
-            v.len() as i64
-        }
-    });
-    found.or_throw(env)
+    let found = tick(env, slot, core)?.get_with(&busy, db, key, codec, |value| make(out, value));
+    found.or_throw(env)?
 }
