@@ -477,6 +477,23 @@ describe('MsgPackCoder', () => {
     ['large binary', new Uint8Array(70_000).fill(9)],
   ]
 
+  it('values of every length up to past the small-copy limit go into a batch whole, one by one and in a putMany', async () => {
+    await using env = open(tempDir())
+    const db = env.openDb('m', { keyCoder: 'string', valueCoder: 'msgpack' })
+    const raw = env.openDb('m')
+    // 0 to 600 characters, each string different throughout: a byte out of place shows
+    const value = (n: number) => Array.from({ length: n }, (_, i) => String.fromCharCode(97 + ((i * 7 + n) % 26))).join('')
+    const lengths = Array.from({ length: 601 }, (_, n) => n)
+    await Promise.all(lengths.map((n) => db.put(`one:${n}`, value(n))))
+    await db.putMany(lengths.map((n) => [`many:${n}`, value(n)] as [string, string]))
+    for (const n of lengths) {
+      for (const key of [`one:${n}`, `many:${n}`]) {
+        expect(db.getSync(key)).toBe(value(n))
+        expect(decode(raw.getSync(b(key))!)).toBe(value(n))
+      }
+    }
+  })
+
   // what @msgpack/msgpack gives back: binary as Uint8Array
   const asPlain = (v: unknown): unknown => (v instanceof Uint8Array ? new Uint8Array(v) : v)
 
