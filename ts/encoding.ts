@@ -291,19 +291,21 @@ export class DbEncoding<K, V> {
     // made again only when `valueCoder` was replaced: this runs on every call
     const coder = this.#db.valueCoder
     if (this.#wireOf?.coder !== coder) {
-      const wire: Wire<V> =
-        coder instanceof CompressedCoder
-          ? { coder: coder.inner, codec: coder.algorithm, level: coder.level }
-          : { coder, codec: 0, level: 0 }
-      if (wire.coder instanceof TextCoder && wire.coder.serialize === TextCoder.prototype.serialize) wire.text = wire.coder
-      wire.inPlace = inPlace(wire.coder)
-      wire.scanInPlace = inPlace(wire.coder, true)
-      if (copiesOut(wire.coder)) wire.textOut = wire.coder as TextCoder<V>
-      if (wire.coder instanceof MsgPackCoder && wire.coder.serialize === MsgPackCoder.prototype.serialize) wire.msgpack = wire.coder
-      if (wire.coder instanceof MsgPackCoder && wire.coder.structures) {
-        wire.structures = wire.coder.structures
-        wire.structures.bind(this.#db, () => storeOf(this.#db))
+      const inner = coder instanceof CompressedCoder ? coder.inner : coder
+      // every field from the start: one shape for every database's wire, read on every call
+      const wire: Wire<V> = {
+        coder: inner,
+        codec: coder instanceof CompressedCoder ? coder.algorithm : 0,
+        level: coder instanceof CompressedCoder ? coder.level : 0,
+        text: inner instanceof TextCoder && inner.serialize === TextCoder.prototype.serialize ? inner : undefined,
+        take: undefined,
+        inPlace: inPlace(inner),
+        scanInPlace: inPlace(inner, true),
+        textOut: copiesOut(inner) ? (inner as TextCoder<V>) : undefined,
+        msgpack: inner instanceof MsgPackCoder && inner.serialize === MsgPackCoder.prototype.serialize ? inner : undefined,
+        structures: inner instanceof MsgPackCoder ? inner.structures : undefined,
       }
+      wire.structures?.bind(this.#db, () => storeOf(this.#db))
       this.#wireOf = { coder, wire }
     }
     return this.#wireOf.wire

@@ -61,7 +61,7 @@ export function open(path: string, options: EnvOptions = {}): Environment {
  */
 export class Environment {
   readonly #native: NativeEnv
-  readonly #link: EnvLink
+  readonly #link: EnvLink & { closed: boolean }
   #closed = false
   #closing: Promise<void> | undefined
   /**
@@ -86,7 +86,6 @@ export class Environment {
     }
     const native = call(() => NativeEnv.open(path, given))
     this.#native = native
-    const env = this
     const maxKeySize = this.#native.maxKeySize()
     const sync = new SyncReads(this.#native, maxKeySize)
     const reads = new ReadQueue({
@@ -111,9 +110,8 @@ export class Environment {
       maxKeySize,
       // read-only if asked, or if the shared environment was opened so
       readonly: options.readonly === true || call(() => this.#native.flags()).readonly,
-      get closed() {
-        return env.#closed
-      },
+      // a plain field, set by `close`: a getter here left every write's check of it to a generic load
+      closed: false,
     }
   }
 
@@ -287,6 +285,7 @@ export class Environment {
   close(): Promise<void> {
     if (!this.#closing) {
       this.#closed = true
+      this.#link.closed = true
       for (const [txn, reject] of this.#transactions) {
         reject(new ClosedError())
         txn.abandon()
