@@ -149,6 +149,7 @@ pub fn register_sync_get(exports: Object, env: Env) -> Result<()> {
     register(&exports, &env, c"syncGetText", sync_get_text_callback)
 }
 
+/// Sets `exports[name]` to a bare napi function that runs `callback`.
 fn register(exports: &Object, env: &Env, name: &CStr, callback: Callback) -> Result<()> {
     let mut function = ptr::null_mut();
     let len = name.to_bytes().len() as isize;
