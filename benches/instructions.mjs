@@ -1,11 +1,12 @@
-// Instructions a getSync or a put costs, ours beside lmdb-js, counted by
+// Instructions a getSync, a put or a scanned entry costs, ours beside lmdb-js, counted by
 // callgrind (valgrind) rather than timed: the count does not move with the
 // machine's load, so a change of a few percent shows. Each library runs in
 // a child under callgrind twice, once doing OPS operations and once none;
 // the difference over OPS is the cost of one (all threads: for puts, the
 // writer's share is printed apart). Needs valgrind; ~2 minutes a child.
 //
-//   node benches/instructions.mjs [getSync|put] [json|msgpack-records] [OPS]
+//   node benches/instructions.mjs [getSync|put|scan] [json|msgpack-records] [OPS]
+//   (scan: OPS entries read by full scans of the 10,000 stored, `for…of`)
 //   node benches/instructions.mjs --child LIB CODER OP OPS   (what runs under callgrind)
 //   LMDB_NAPI=DIR/dist/index.js: another build of ours
 import { execFileSync } from 'node:child_process'
@@ -23,12 +24,22 @@ async function open(lib, coder, dir) {
     const { open } = await import(process.env.LMDB_NAPI ?? new URL('../dist/index.js', import.meta.url).href)
     const env = open(dir, { mapSize: 1 << 30 })
     const db = env.openDb('objects', { keyCoder: 'string', valueCoder: coder })
-    return { put: (k, v) => db.put(k, v), getSync: (k) => db.getSync(k), durable: async () => {}, close: () => env.close() }
+    const scan = () => {
+      let n = 0
+      for (const [, v] of db.rangeSync()) n += v.id >= 0 ? 1 : 0
+      return n
+    }
+    return { put: (k, v) => db.put(k, v), getSync: (k) => db.getSync(k), scan, durable: async () => {}, close: () => env.close() }
   }
   const { open } = await import('lmdb')
   const root = open({ path: dir, mapSize: 1 << 30 })
   const db = root.openDB('objects', coder === 'json' ? { encoding: 'json' } : { sharedStructuresKey: Symbol.for('structures') })
-  return { put: (k, v) => db.put(k, v), getSync: (k) => db.get(k), durable: () => root.flushed, close: () => root.close() }
+  const scan = () => {
+    let n = 0
+    for (const { value } of db.getRange({})) n += value.id >= 0 ? 1 : 0
+    return n
+  }
+  return { put: (k, v) => db.put(k, v), getSync: (k) => db.get(k), scan, durable: () => root.flushed, close: () => root.close() }
 }
 
 async function child(lib, coder, op, ops) {
@@ -47,6 +58,9 @@ async function child(lib, coder, op, ops) {
     if (op === 'put') {
       await Promise.all(keys.slice(WARM, WARM + ops).map((k, i) => db.put(k, records[WARM + i])))
       await db.durable()
+    } else if (op === 'scan') {
+      // whole scans of the WARM entries
+      for (let n = 0; n < ops; n += WARM) seen += db.scan()
     } else {
       for (let i = 0; i < ops; i++) seen += db.getSync(keys[(i * 7919) % WARM]).id >= 0 ? 1 : 0
     }

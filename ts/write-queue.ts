@@ -87,8 +87,9 @@ interface Run {
   /**
    * With `resend`: its puts' keys and values, in turn, in chunks of `KEPT`
    * filled in place (an array grown by `push` leaves its old copies behind,
-   * ~50 bytes a put), and how much of the last chunk is filled (`KEPT`
-   * when there is none yet).
+   * ~50 bytes a put), and how much of the last chunk is filled. Its first
+   * chunk comes with it: an empty `[]` holds small integers until the
+   * first chunk goes in, and V8 threw away the code optimized for it then.
    */
   kept: unknown[][]
   filled: number
@@ -421,7 +422,7 @@ function carry(segment: Segment, unit: number, ensures: Ensures, again: Again): 
  * `then` on the batch's, made now: reactions run in the order added, one per unit.
  */
 function openRun(segment: Segment, ref: DbRef, resend: Resend | undefined): Run {
-  const run: Run = { unit: segment.units++, promise: undefined!, ref, resend, ensures: undefined, kept: [], filled: KEPT }
+  const run: Run = { unit: segment.units++, promise: undefined!, ref, resend, ensures: undefined, kept: resend === undefined ? [] : [new Array(KEPT)], filled: 0 }
   run.promise = segment.done.then(segment.pick).then(yes)
   segment.run = run
   return run
