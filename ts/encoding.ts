@@ -148,12 +148,17 @@ export function lastEnsures(ops: readonly Encoded[]): Ensures | undefined {
 
 /** Every write of a tick may carry the same ensures (see `Structures.ensures`): they are packed once. */
 export function packEnsures(builder: BatchBuilder, unit: number, ensures: Ensures): void {
+  builder.pushEnsures(packedEnsures(ensures), ensures.list.length, unit)
+}
+
+/** The `Op.Ensure`s of `ensures`, packed at the first call. */
+function packedEnsures(ensures: Ensures): Uint8Array {
   if (ensures.packed === undefined) {
     const once = new BatchBuilder()
     for (let i = 0; i < ensures.list.length; i++) once.push(Op.Ensure, 0, 0, ensures.ref, ensures.keys[i], ensures.list[i])
     ensures.packed = Buffer.from(once.take())
   }
-  builder.pushEnsures(ensures.packed, ensures.list.length, unit)
+  return ensures.packed
 }
 
 const EMPTY = new Uint8Array(0)
@@ -337,6 +342,10 @@ export class DbEncoding<K, V> {
       v = wire.text ? this.#text(wire.text, value as V) : this.value(value, wire)
     }
     const ensures = wire.structures?.ensures()
+    // packed at the first write that carries them, not when its unit is
+    // packed: by then a burst of puts has `BatchBuilder` optimized for text
+    // keys alone, and the ensures' byte keys made V8 throw that code away
+    if (ensures !== undefined) packedEnsures(ensures)
     if (!now) return { kind: Op.Put, flags, ref: this.ref, key: k, value: v, valueStart: start, valueEnd: end, codec: wire.codec, level: wire.level, expect, ensures }
     // filled only now that the coders are done: one of them may have put too
     const op = NOW
