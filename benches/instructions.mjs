@@ -1,9 +1,10 @@
-// Instructions a getSync, a put or a scanned entry costs, ours beside lmdb-js, counted by
-// callgrind (valgrind) rather than timed: the count does not move with the
-// machine's load, so a change of a few percent shows. Each library runs in
-// a child under callgrind twice, once doing OPS operations and once none;
-// the difference over OPS is the cost of one (all threads: for puts, the
-// writer's share is printed apart). Needs valgrind; ~2 minutes a child.
+// Instructions a getSync, a put or a scanned entry costs, ours beside
+// lmdb-js, counted by callgrind (valgrind) rather than timed: the count
+// does not move with the machine's load, so a change of a few percent
+// shows. Each library runs in a child under callgrind twice, once doing
+// OPS operations and once none; the difference over OPS is the cost of
+// one (all threads: for puts, the writer's share is printed apart). Needs
+// valgrind; ~2 minutes a child.
 //
 //   node benches/instructions.mjs [getSync|put|scan] [json|msgpack-records] [OPS]
 //   (scan: OPS entries read by full scans of the 10,000 stored, `for…of`)

@@ -168,7 +168,7 @@ export class BatchBuilder {
    * The source's DataView is kept while values come from the same buffer,
    * across batches too: dropped at each batch, its remaking ran once before
    * V8 optimized this code and then again at the next batch, which threw
-   * the optimized code away (a burst of puts paid for that at every part).
+   * the optimized code away at the first part of every burst of puts.
    * Byte by byte, through the views as well: no keyed access, whose type
    * feedback a rarely run loop may lack in the same way.
    */
