@@ -61,8 +61,8 @@ export function open(path: string, options: EnvOptions = {}): Environment {
  */
 export class Environment {
   readonly #native: NativeEnv
+  /** Its `closed` is this handle's: set by `close()`, read by every call. */
   readonly #link: EnvLink & { closed: boolean }
-  #closed = false
   #closing: Promise<void> | undefined
   /**
    * Its async transactions still open, each with the rejection of its own
@@ -123,7 +123,7 @@ export class Environment {
 
   /** Whether `close()` was called on this handle. */
   get closed(): boolean {
-    return this.#closed
+    return this.#link.closed
   }
 
   /**
@@ -284,7 +284,6 @@ export class Environment {
    */
   close(): Promise<void> {
     if (!this.#closing) {
-      this.#closed = true
       this.#link.closed = true
       for (const [txn, reject] of this.#transactions) {
         reject(new ClosedError())
@@ -420,7 +419,7 @@ export class Environment {
    */
   snapshot(): Snapshot {
     this.#open()
-    return new Snapshot(call(() => this.#native.snapshot()), () => this.#closed)
+    return new Snapshot(call(() => this.#native.snapshot()), () => this.#link.closed)
   }
 
   /**
@@ -449,7 +448,7 @@ export class Environment {
   }
 
   #open(): void {
-    if (this.#closed) throw new ClosedError()
+    if (this.#link.closed) throw new ClosedError()
   }
 
   #writable(): void {
